@@ -1,0 +1,26 @@
+# hybridagg: PGXS build.  `make && make install`, then `make installcheck`
+# against a running server that preloads hybridagg (see scripts/test.sh).
+
+EXTENSION = hybridagg
+EXTVERSION = 0.1.0
+
+MODULE_big = hybridagg
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA = hybridagg--$(EXTVERSION).sql
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --outputdir=.
+
+TAP_TESTS = 1
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+PROVE_FLAGS = -I ./test/perl
+
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+            -Wno-missing-field-initializers -Werror
+
+# The JIT bitcode of this module is of no use: capture never runs through JIT.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The main job: install, build, start a private cluster, load 1,000,000
+# synthetic events over 30 days, create an aggregate, and compare a query on
+# its view with the same query on the raw table.
+#
+#   bash scripts/demo.sh          (as root on a fresh Debian 12 machine)
+#
+# The cluster keeps running in .cluster/demo; the last lines say how to
+# connect and how to stop it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+source scripts/setup.sh
+source scripts/cluster.sh
+
+ROWS=${DEMO_ROWS:-1000000}
+DIR=$ROOT/.cluster/demo
+PORT=${DEMO_PORT:-5488}
+
+install_dependencies
+build_and_install
+echo "== starting a private cluster in $DIR (port $PORT)"
+cluster_start "$DIR" "$PORT" "shared_buffers = '256MB'" "timezone = 'UTC'"
+export PGHOST=$DIR PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
+PSQL="psql -X -q -v ON_ERROR_STOP=1"
+
+echo "== loading $ROWS events over 30 days (100 devices)"
+$PSQL <<SQL
+CREATE EXTENSION hybridagg;
+CREATE TABLE events (ts timestamptz NOT NULL, device_id int NOT NULL, value float8);
+INSERT INTO events
+SELECT now() - interval '30 days' + (i * (interval '30 days' / $ROWS)),
+       (i * 7919) % 100, round((random() * 100)::numeric, 2)
+  FROM generate_series(1, $ROWS) AS i;
+CREATE INDEX ON events (ts);
+VACUUM ANALYZE events;
+SQL
+
+echo "== creating the aggregate events_1m (hybrid: history sealed, recent streamed)"
+$PSQL <<'SQL'
+\timing on
+SELECT hybridagg.create('events_1m',
+  $$SELECT date_bin('1 minute', ts, '2000-01-01 00:00+00') AS bucket, device_id,
+           count(*) AS n, sum(value) AS total, avg(value) AS mean,
+           min(value) AS lo, max(value) AS hi
+      FROM events
+     GROUP BY 1, 2$$,
+  mode => 'hybrid', seal_after => '1 hour');
+\timing off
+ANALYZE;
+SQL
+
+QUERY_VIEW="SELECT date_trunc('hour', bucket) AS hour, sum(n) AS events, round(avg(mean)::numeric, 3) AS mean FROM events_1m GROUP BY 1 ORDER BY 1 DESC LIMIT 5"
+
+timed() {
+	# median of three runs of the query, in milliseconds
+	local q=$1
+	for i in 1 2 3; do
+		$PSQL -t -A -c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $q" |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Execution Time"])'
+	done | sort -n | sed -n 2p
+}
+
+echo "== late rows, an UPDATE and a DELETE: the view is exact at once"
+$PSQL <<'SQL'
+INSERT INTO events SELECT now() - interval '20 days', d, 1000 FROM generate_series(0, 99) d;
+UPDATE events SET value = value + 1 WHERE ts > now() - interval '10 minutes';
+DELETE FROM events WHERE ts BETWEEN now() - interval '3 days' AND now() - interval '3 days' + interval '1 minute';
+SQL
+
+Q1="SELECT sum(n) AS events, count(*) AS groups FROM events_1m"
+echo "== per-hour rollup of the last hours, whole table, all devices"
+echo "-- on the view:"
+$PSQL -c "$QUERY_VIEW"
+echo "-- total on the view and on the raw table:"
+$PSQL -c "$Q1"
+$PSQL -c "SELECT count(*) AS events, count(DISTINCT (date_bin('1 minute', ts, '2000-01-01 00:00+00'), device_id)) AS groups FROM events"
+VIEW_MS=$(timed "SELECT date_trunc('hour', bucket), sum(n), avg(mean) FROM events_1m GROUP BY 1")
+RAW_MS=$(timed "SELECT date_trunc('hour', b), sum(n), avg(mean) FROM (SELECT date_bin('1 minute', ts, '2000-01-01 00:00+00') AS b, device_id, count(*) AS n, avg(value) AS mean FROM events GROUP BY 1, 2) g GROUP BY 1")
+echo "== timing (median of 3), per-hour rollup of 30 days:"
+echo "   view:      $VIEW_MS ms"
+echo "   raw table: $RAW_MS ms"
+python3 -c "print('   the view is %.1fx faster' % ($RAW_MS / $VIEW_MS))"
+
+echo "== status"
+$PSQL -c "SELECT name, mode, watermark, history_rows, recent_rows, pending_deltas, dirty_groups, folds, last_error FROM hybridagg.aggregates"
+echo "== mismatches between the view and the raw query (must be 0):"
+$PSQL -t -A <<'SQL'
+SELECT count(*) FROM events_1m v
+FULL JOIN (SELECT date_bin('1 minute', ts, '2000-01-01 00:00+00') AS bucket, device_id,
+                  count(*) AS n, sum(value) AS total, min(value) AS lo, max(value) AS hi
+             FROM events GROUP BY 1, 2) r USING (bucket, device_id)
+WHERE v.n IS DISTINCT FROM r.n OR v.lo IS DISTINCT FROM r.lo OR v.hi IS DISTINCT FROM r.hi
+   OR abs(v.total - r.total) > 1e-9 * abs(r.total);
+SQL
+echo
+echo "The cluster keeps running.  Connect:  psql -h $DIR -p $PORT -U postgres"
+echo "Stop it:  runuser -u postgres -- $PG_BIN/pg_ctl -D $DIR/data stop"

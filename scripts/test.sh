@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Every test of hybridagg: build and install, then
+#   1. pg_regress (sql/, expected/) against a private cluster that preloads
+#      hybridagg and whose default TimeZone is Asia/Kathmandu;
+#   2. the TAP tests (test/t/*.pl): concurrency, crashes, standby, pg_cron,
+#      JDBC, each on clusters of its own;
+#
+#   bash scripts/test.sh              everything
+#   bash scripts/test.sh regress      only pg_regress   (REGRESS=name for one file)
+#   bash scripts/test.sh tap          only TAP           (TAP=test/t/010_x.pl for one)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+source scripts/setup.sh
+source scripts/cluster.sh
+
+what=${1:-all}
+install_dependencies
+build_and_install
+
+# the tests run as the postgres OS user (initdb refuses root): on a copy
+work=$(mktemp -d /tmp/hybridagg-test.XXXXXX)
+trap 'cluster_stop "$work/cluster"; rm -rf "$work"' EXIT
+mkdir "$work/tree"
+tar --exclude=./.git --exclude=./.cluster --exclude=./.bench --exclude=./tmp_check -cf - . | tar -xf - -C "$work/tree"
+chmod 755 "$work"
+[ "$(id -u)" = 0 ] && chown -R postgres: "$work"
+
+failed=0
+
+if [ "$what" = all ] || [ "$what" = regress ]; then
+	echo "== pg_regress"
+	port=$(free_port)
+	cluster_start "$work/cluster" "$port" "fsync = off" "timezone = 'Asia/Kathmandu'" "hybridagg.fold_interval = '200ms'"
+	args=()
+	[ -n "${REGRESS:-}" ] && args+=("REGRESS=$REGRESS")
+	if ! as_postgres env PGHOST="$work/cluster" PGPORT="$port" PGUSER=postgres \
+		make -C "$work/tree" -s installcheck TAP_TESTS= "${args[@]}"; then
+		cat "$work/tree/regression.diffs" 2>/dev/null || true
+		failed=1
+	fi
+	# keep what the tests printed, for a look or a new expected file
+	rm -rf "$ROOT/results"
+	cp -r "$work/tree/results" "$ROOT/results" 2>/dev/null || true
+	cp "$work/tree/regression.diffs" "$ROOT/" 2>/dev/null || true
+	cluster_stop "$work/cluster"
+fi
+
+if [ "$what" = all ] || [ "$what" = tap ]; then
+	echo "== TAP tests"
+	args=()
+	[ -n "${TAP:-}" ] && args+=("PROVE_TESTS=$TAP")
+	if ! as_postgres make -C "$work/tree" -s installcheck REGRESS= PROVE_FLAGS="-I ./test/perl --timer" "${args[@]}"; then
+		for log in "$work"/tree/tmp_check/log/regress_log_*; do
+			[ -f "$log" ] && { echo "---- $log"; tail -60 "$log"; }
+		done
+		failed=1
+	fi
+fi
+
+
+[ $failed = 0 ] && echo "== all tests passed" || { echo "== TESTS FAILED"; exit 1; }

@@ -1,0 +1,929 @@
+/*-------------------------------------------------------------------------
+ * capture.c
+ *	  The capture trigger of the streaming modes: every INSERT, UPDATE,
+ *	  DELETE, COPY and TRUNCATE of the base table becomes delta rows.
+ *
+ * The trigger is statement-level with transition tables.  It evaluates the
+ * definition (WHERE, group keys, aggregate arguments, taken from source_<id>)
+ * over each old and new row, pre-aggregates the statement's rows by group in
+ * a hash table, and appends one delta row per group: rows and counts with a
+ * sign, sums added or subtracted, min and max of the new rows.  A group that
+ * lost a row while the aggregate has min or max is marked dirty: its extremes
+ * can only be recomputed from the base table.  A 10,000-row INSERT over ten
+ * minutes of a hundred devices appends a thousand delta rows.
+ *
+ * Writers only append to delta, an unindexed heap, with table_multi_insert:
+ * no lock but RowExclusiveLock, no row lock, nothing any other writer waits
+ * for.  The delta rows commit or roll back with the statement that made them.
+ * Expressions are evaluated as the aggregate's owner, in a security-restricted
+ * context, and compiled once per backend (invalidated when the relations or
+ * functions involved change).
+ *
+ * An UPDATE's old and new rows are read in step: a pair whose keys and
+ * arguments did not change (an UPDATE of some other column) costs nothing.
+ * Grouping compares keys by their binary image: two delta rows for groups
+ * that PostgreSQL would call equal (1.0 and 1.00) are merely folded together
+ * later, so this is never wrong.
+ *
+ * TRUNCATE empties the aggregate's tables, in the truncating transaction,
+ * under the aggregate's lock.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "common/hashfn.h"
+#include "common/int.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/float.h"
+#include "utils/fmgrprotos.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/tuplestore.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "catalog.h"
+#include "layout.h"
+#include "util.h"
+#include "worker.h"
+
+PG_FUNCTION_INFO_V1(hybridagg_capture);
+
+#define DELTA_BATCH 1000
+
+/* how a state accumulates */
+typedef enum Accumulate
+{
+	ACC_ROWS,
+	ACC_COUNT,
+	ACC_SUM_INT64,				/* sum of int2, int4 (into int8) and money */
+	ACC_SUM_INT128,				/* sum of int8, into numeric */
+	ACC_SUM_NUMERIC,
+	ACC_SUM_FLOAT4,
+	ACC_SUM_FLOAT8,
+	ACC_SUM_INTERVAL,
+	ACC_MIN,
+	ACC_MAX
+} Accumulate;
+
+typedef struct StateSpec
+{
+	Accumulate	how;
+	int			arg;			/* index into the argument values; -1 for rows */
+	Oid			argtype;
+	Oid			collation;
+	FmgrInfo	compare;		/* min, max: the type's btree comparison */
+	int16		typlen;
+	bool		typbyval;
+} StateSpec;
+
+/* What a backend keeps of one aggregate, built on first use */
+typedef struct CaptureTarget
+{
+	int32		id;				/* hash key */
+	bool		valid;
+	MemoryContext context;
+	Oid			owner;
+	Oid			base_relid;
+	Oid			source_relid;
+	Oid			delta_relid;
+	AggLayout  *layout;
+	ExprState  *where;			/* NULL when the definition has none */
+	ExprState **keys;
+	ExprState **args;
+	int16	   *key_typlen;
+	bool	   *key_typbyval;
+	int16	   *arg_typlen;
+	bool	   *arg_typbyval;
+	StateSpec  *states;
+} CaptureTarget;
+
+typedef struct StateValue
+{
+	bool		isnull;
+	int64		i64;
+	int128		i128;
+	float8		f8;
+	float4		f4;
+	Datum		d;
+} StateValue;
+
+/* One group of one statement */
+typedef struct CaptureGroup
+{
+	uint32		hash;
+	Datum	   *keys;
+	bool	   *key_nulls;
+	bool		dirty;
+	StateValue *values;			/* one per state; values[0] counts rows */
+} CaptureGroup;
+
+/* The definition evaluated over one base row */
+typedef struct RowValues
+{
+	bool		passes;			/* the WHERE clause holds */
+	Datum	   *keys;
+	bool	   *key_nulls;
+	Datum	   *args;
+	bool	   *arg_nulls;
+} RowValues;
+
+typedef struct GroupTable
+{
+	CaptureTarget *target;
+	MemoryContext context;		/* the statement's groups live here */
+	HTAB	   *groups;
+	int			count;
+} GroupTable;
+
+static HTAB *capture_targets = NULL;
+
+/* ----------------------------------------------------------------
+ * The per-backend cache of compiled definitions
+ * ----------------------------------------------------------------
+ */
+
+static void
+invalidate_targets(Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	CaptureTarget *target;
+
+	if (capture_targets == NULL)
+		return;
+	hash_seq_init(&status, capture_targets);
+	while ((target = hash_seq_search(&status)) != NULL)
+		if (!OidIsValid(relid) || relid == target->base_relid ||
+			relid == target->source_relid || relid == target->delta_relid)
+			target->valid = false;
+}
+
+static void
+relcache_callback(Datum arg, Oid relid)
+{
+	invalidate_targets(relid);
+}
+
+static void
+syscache_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	invalidate_targets(InvalidOid);
+}
+
+static Accumulate
+sum_accumulation(Oid argtype)
+{
+	switch (argtype)
+	{
+		case INT2OID:
+		case INT4OID:
+		case CASHOID:
+			return ACC_SUM_INT64;
+		case INT8OID:
+			return ACC_SUM_INT128;
+		case NUMERICOID:
+			return ACC_SUM_NUMERIC;
+		case FLOAT4OID:
+			return ACC_SUM_FLOAT4;
+		case FLOAT8OID:
+			return ACC_SUM_FLOAT8;
+		case INTERVALOID:
+			return ACC_SUM_INTERVAL;
+		default:
+			elog(ERROR, "hybridagg cannot sum type %s", format_type_be(argtype));
+	}
+	return ACC_SUM_FLOAT8;		/* keep compiler quiet */
+}
+
+static ExprState *
+compile(Expr *expr)
+{
+	return ExecInitExpr(expression_planner((Expr *) copyObject(expr)), NULL);
+}
+
+static void
+build_target(CaptureTarget *target)
+{
+	AggregateEntry *entry = catalog_get(target->id, false);
+	MemoryContext old;
+	Relation	source;
+	Query	   *query;
+	AggLayout  *layout;
+	ListCell   *lc;
+	ActingAs	saved;
+
+	if (target->context)
+		MemoryContextDelete(target->context);
+	target->context = AllocSetContextCreate(CacheMemoryContext, "hybridagg capture",
+											ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(target->context);
+
+	target->owner = entry->owner;
+	target->base_relid = entry->base_relid;
+	target->source_relid = internal_relid(OBJ_SOURCE, target->id, false);
+	target->delta_relid = internal_relid(OBJ_DELTA, target->id, false);
+	target->layout = layout = layout_read(target->id);
+
+	target->keys = palloc0(sizeof(ExprState *) * layout->nkeys);
+	target->args = palloc0(sizeof(ExprState *) * Max(layout->nargs, 1));
+	target->key_typlen = palloc(sizeof(int16) * layout->nkeys);
+	target->key_typbyval = palloc(sizeof(bool) * layout->nkeys);
+	target->arg_typlen = palloc(sizeof(int16) * Max(layout->nargs, 1));
+	target->arg_typbyval = palloc(sizeof(bool) * Max(layout->nargs, 1));
+	for (int i = 0; i < layout->nkeys; i++)
+		get_typlenbyval(layout->keys[i].type, &target->key_typlen[i], &target->key_typbyval[i]);
+	for (int i = 0; i < layout->nargs; i++)
+		get_typlenbyval(layout->args[i].type, &target->arg_typlen[i], &target->arg_typbyval[i]);
+
+	/* EXECUTE privileges are checked here, as the owner */
+	act_as(target->owner, &saved);
+	source = relation_open(target->source_relid, AccessShareLock);
+	query = get_view_query(source);
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		int			n;
+
+		if (sscanf(tle->resname, "g%d", &n) == 1 && n >= 1 && n <= layout->nkeys)
+			target->keys[n - 1] = compile(tle->expr);
+		else if (sscanf(tle->resname, "v%d", &n) == 1 && n >= 1 && n <= layout->nargs)
+			target->args[n - 1] = compile(tle->expr);
+	}
+	target->where = NULL;
+	if (query->jointree->quals)
+		target->where = ExecInitQual(make_ands_implicit((Expr *) expression_planner((Expr *) copyObject(query->jointree->quals))),
+									 NULL);
+	relation_close(source, AccessShareLock);
+	act_as_restore(&saved);
+
+	target->states = palloc0(sizeof(StateSpec) * layout->nstates);
+	for (int i = 0; i < layout->nstates; i++)
+	{
+		LayoutColumn *col = &layout->states[i];
+		StateSpec  *spec = &target->states[i];
+
+		spec->arg = col->arg - 1;
+		spec->argtype = spec->arg >= 0 ? layout->args[spec->arg].type : InvalidOid;
+		spec->collation = col->collation;
+		get_typlenbyval(col->type, &spec->typlen, &spec->typbyval);
+		switch (col->kind)
+		{
+			case STATE_ROWS:
+				spec->how = ACC_ROWS;
+				break;
+			case STATE_COUNT:
+				spec->how = ACC_COUNT;
+				break;
+			case STATE_SUM:
+				spec->how = sum_accumulation(layout->args[spec->arg].type);
+				break;
+			case STATE_MIN:
+			case STATE_MAX:
+				{
+					TypeCacheEntry *tc = lookup_type_cache(col->type, TYPECACHE_CMP_PROC_FINFO);
+
+					if (!OidIsValid(tc->cmp_proc))
+						elog(ERROR, "type %s has no comparison function", format_type_be(col->type));
+					fmgr_info_cxt(tc->cmp_proc, &spec->compare, target->context);
+					spec->how = col->kind == STATE_MIN ? ACC_MIN : ACC_MAX;
+				}
+				break;
+		}
+	}
+	MemoryContextSwitchTo(old);
+	target->valid = true;
+}
+
+static CaptureTarget *
+capture_target(int32 id)
+{
+	CaptureTarget *target;
+	bool		found;
+
+	if (capture_targets == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int32);
+		ctl.entrysize = sizeof(CaptureTarget);
+		capture_targets = hash_create("hybridagg capture targets", 16, &ctl,
+									  HASH_ELEM | HASH_BLOBS);
+		CacheRegisterRelcacheCallback(relcache_callback, (Datum) 0);
+		CacheRegisterSyscacheCallback(PROCOID, syscache_callback, (Datum) 0);
+	}
+	target = hash_search(capture_targets, &id, HASH_ENTER, &found);
+	if (!found)
+	{
+		target->context = NULL;
+		target->valid = false;
+	}
+	if (!target->valid)
+	{
+		PG_TRY();
+		{
+			build_target(target);
+		}
+		PG_CATCH();
+		{
+			target->valid = false;
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	return target;
+}
+
+/* ----------------------------------------------------------------
+ * Evaluating rows and grouping them
+ * ----------------------------------------------------------------
+ */
+
+static void
+row_values_init(RowValues *row, const AggLayout *layout)
+{
+	row->keys = palloc(sizeof(Datum) * layout->nkeys);
+	row->key_nulls = palloc(sizeof(bool) * layout->nkeys);
+	row->args = palloc(sizeof(Datum) * Max(layout->nargs, 1));
+	row->arg_nulls = palloc(sizeof(bool) * Max(layout->nargs, 1));
+}
+
+static void
+evaluate_row(CaptureTarget *target, ExprContext *econtext, TupleTableSlot *slot,
+			 RowValues *row)
+{
+	const AggLayout *layout = target->layout;
+
+	econtext->ecxt_scantuple = slot;
+	row->passes = target->where == NULL || ExecQual(target->where, econtext);
+	if (!row->passes)
+		return;
+	for (int i = 0; i < layout->nkeys; i++)
+		row->keys[i] = ExecEvalExprSwitchContext(target->keys[i], econtext, &row->key_nulls[i]);
+	for (int i = 0; i < layout->nargs; i++)
+		row->args[i] = ExecEvalExprSwitchContext(target->args[i], econtext, &row->arg_nulls[i]);
+}
+
+static bool
+same_datums(int n, const Datum *a, const bool *anull, const Datum *b, const bool *bnull,
+			const int16 *typlen, const bool *typbyval)
+{
+	for (int i = 0; i < n; i++)
+	{
+		if (anull[i] != bnull[i])
+			return false;
+		if (!anull[i] && !datum_image_eq(a[i], b[i], typbyval[i], typlen[i]))
+			return false;
+	}
+	return true;
+}
+
+/* an UPDATE that changed nothing the aggregate reads */
+static bool
+same_row(CaptureTarget *target, const RowValues *a, const RowValues *b)
+{
+	const AggLayout *layout = target->layout;
+
+	if (a->passes != b->passes)
+		return false;
+	if (!a->passes)
+		return true;
+	return same_datums(layout->nkeys, a->keys, a->key_nulls, b->keys, b->key_nulls,
+					   target->key_typlen, target->key_typbyval) &&
+		same_datums(layout->nargs, a->args, a->arg_nulls, b->args, b->arg_nulls,
+					target->arg_typlen, target->arg_typbyval);
+}
+
+static uint32
+hash_keys(CaptureTarget *target, const RowValues *row)
+{
+	uint32		hash = 0;
+
+	for (int i = 0; i < target->layout->nkeys; i++)
+	{
+		uint32		h = row->key_nulls[i] ? 0x9e3779b9 :
+			datum_image_hash(row->keys[i], target->key_typbyval[i], target->key_typlen[i]);
+
+		hash = hash_combine(hash, h);
+	}
+	return hash;
+}
+
+/* A bucket of the group table: groups with the same hash, in a list. */
+typedef struct GroupBucket
+{
+	uint32		hash;			/* hash key */
+	List	   *groups;
+} GroupBucket;
+
+static CaptureGroup *
+find_group(GroupTable *table, const RowValues *row)
+{
+	CaptureTarget *target = table->target;
+	const AggLayout *layout = target->layout;
+	uint32		hash = hash_keys(target, row);
+	GroupBucket *bucket;
+	CaptureGroup *group;
+	ListCell   *lc;
+	bool		found;
+	MemoryContext old;
+
+	bucket = hash_search(table->groups, &hash, HASH_ENTER, &found);
+	if (!found)
+		bucket->groups = NIL;
+	foreach(lc, bucket->groups)
+	{
+		group = lfirst(lc);
+		if (same_datums(layout->nkeys, group->keys, group->key_nulls,
+						row->keys, row->key_nulls,
+						target->key_typlen, target->key_typbyval))
+			return group;
+	}
+
+	old = MemoryContextSwitchTo(table->context);
+	group = palloc0(sizeof(CaptureGroup));
+	group->hash = hash;
+	group->keys = palloc(sizeof(Datum) * layout->nkeys);
+	group->key_nulls = palloc(sizeof(bool) * layout->nkeys);
+	for (int i = 0; i < layout->nkeys; i++)
+	{
+		group->key_nulls[i] = row->key_nulls[i];
+		group->keys[i] = row->key_nulls[i] ? (Datum) 0 :
+			datumCopy(row->keys[i], target->key_typbyval[i], target->key_typlen[i]);
+	}
+	group->values = palloc0(sizeof(StateValue) * layout->nstates);
+	for (int i = 0; i < layout->nstates; i++)
+		group->values[i].isnull = true;
+	bucket->groups = lappend(bucket->groups, group);
+	MemoryContextSwitchTo(old);
+	table->count++;
+	return group;
+}
+
+static Datum
+numeric_plus(Datum a, Datum b, int sign)
+{
+	return sign > 0 ? DirectFunctionCall2(numeric_add, a, b) :
+		DirectFunctionCall2(numeric_sub, a, b);
+}
+
+static void
+accumulate(GroupTable *table, const RowValues *row, int sign)
+{
+	CaptureTarget *target = table->target;
+	const AggLayout *layout = target->layout;
+	CaptureGroup *group;
+	MemoryContext old;
+
+	if (!row->passes)
+		return;
+	group = find_group(table, row);
+	old = MemoryContextSwitchTo(table->context);
+	for (int i = 0; i < layout->nstates; i++)
+	{
+		StateSpec  *spec = &target->states[i];
+		StateValue *value = &group->values[i];
+		Datum		arg = spec->arg >= 0 ? row->args[spec->arg] : (Datum) 0;
+		bool		argnull = spec->arg >= 0 ? row->arg_nulls[spec->arg] : false;
+
+		if (spec->how == ACC_ROWS)
+		{
+			value->isnull = false;
+			value->i64 += sign;
+			continue;
+		}
+		if (spec->how == ACC_COUNT)
+		{
+			value->isnull = false;
+			if (!argnull)
+				value->i64 += sign;
+			continue;
+		}
+		if (argnull)
+			continue;
+		switch (spec->how)
+		{
+			case ACC_SUM_INT64:
+				{
+					int64		v = spec->argtype == INT2OID ? DatumGetInt16(arg) :
+						spec->argtype == INT4OID ? DatumGetInt32(arg) : DatumGetInt64(arg);
+
+					if (pg_add_s64_overflow(value->i64, sign * v, &value->i64))
+						ereport(ERROR,
+								(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+								 errmsg("bigint out of range")));
+				}
+				break;
+			case ACC_SUM_INT128:
+				value->i128 += (int128) sign * DatumGetInt64(arg);
+				break;
+			case ACC_SUM_NUMERIC:
+				value->d = value->isnull ?
+					(sign > 0 ? datumCopy(arg, false, -1) :
+					 DirectFunctionCall1(numeric_uminus, arg)) :
+					numeric_plus(value->d, arg, sign);
+				break;
+			case ACC_SUM_FLOAT4:
+				value->f4 = sign > 0 ? float4_pl(value->f4, DatumGetFloat4(arg)) :
+					float4_mi(value->f4, DatumGetFloat4(arg));
+				break;
+			case ACC_SUM_FLOAT8:
+				value->f8 = sign > 0 ? float8_pl(value->f8, DatumGetFloat8(arg)) :
+					float8_mi(value->f8, DatumGetFloat8(arg));
+				break;
+			case ACC_SUM_INTERVAL:
+				{
+					Interval	zero = {0};
+					Datum		current = value->isnull ? IntervalPGetDatum(&zero) : value->d;
+
+					value->d = DirectFunctionCall2(sign > 0 ? interval_pl : interval_mi,
+												   current, arg);
+				}
+				break;
+			case ACC_MIN:
+			case ACC_MAX:
+				if (sign < 0)
+				{
+					/* the deleted value may have been the extreme */
+					group->dirty = true;
+					continue;
+				}
+				if (!value->isnull)
+				{
+					int			cmp = DatumGetInt32(FunctionCall2Coll(&spec->compare, spec->collation,
+																	  arg, value->d));
+
+					if (spec->how == ACC_MIN ? cmp >= 0 : cmp <= 0)
+						continue;
+				}
+				value->d = datumCopy(arg, spec->typbyval, spec->typlen);
+				break;
+			default:
+				break;
+		}
+		value->isnull = false;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* ----------------------------------------------------------------
+ * Reading the transition tables
+ * ----------------------------------------------------------------
+ */
+
+static void
+accumulate_table(GroupTable *table, Tuplestorestate *rows, TupleTableSlot *slot,
+				 ExprContext *econtext, RowValues *row, int sign)
+{
+	tuplestore_rescan(rows);
+	while (tuplestore_gettupleslot(rows, true, false, slot))
+	{
+		evaluate_row(table->target, econtext, slot, row);
+		accumulate(table, row, sign);
+		ResetExprContext(econtext);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* old and new rows of an UPDATE, in step; unchanged pairs are skipped */
+static void
+accumulate_update(GroupTable *table, Tuplestorestate *old_rows, Tuplestorestate *new_rows,
+				  TupleTableSlot *old_slot, TupleTableSlot *new_slot,
+				  ExprContext *old_econtext, ExprContext *new_econtext,
+				  RowValues *old_row, RowValues *new_row)
+{
+	bool		have_old;
+	bool		have_new;
+
+	tuplestore_rescan(old_rows);
+	tuplestore_rescan(new_rows);
+	for (;;)
+	{
+		have_old = tuplestore_gettupleslot(old_rows, true, false, old_slot);
+		have_new = tuplestore_gettupleslot(new_rows, true, false, new_slot);
+		if (!have_old && !have_new)
+			break;
+		if (have_old)
+			evaluate_row(table->target, old_econtext, old_slot, old_row);
+		if (have_new)
+			evaluate_row(table->target, new_econtext, new_slot, new_row);
+		if (!(have_old && have_new && same_row(table->target, old_row, new_row)))
+		{
+			if (have_old)
+				accumulate(table, old_row, -1);
+			if (have_new)
+				accumulate(table, new_row, 1);
+		}
+		ResetExprContext(old_econtext);
+		ResetExprContext(new_econtext);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Writing delta rows
+ * ----------------------------------------------------------------
+ */
+
+static Datum
+int128_to_numeric_datum(int128 value)
+{
+	const int64 scale = INT64CONST(1000000000000000000);
+	Datum		high;
+	Datum		low;
+
+	if (value >= PG_INT64_MIN && value <= PG_INT64_MAX)
+		return NumericGetDatum(int64_to_numeric((int64) value));
+	high = NumericGetDatum(int64_to_numeric((int64) (value / scale)));
+	low = NumericGetDatum(int64_to_numeric((int64) (value % scale)));
+	high = DirectFunctionCall2(numeric_mul, high, NumericGetDatum(int64_to_numeric(scale)));
+	return DirectFunctionCall2(numeric_add, high, low);
+}
+
+/* a group whose changes cancel out: an update moved nothing */
+static bool
+group_is_neutral(CaptureTarget *target, CaptureGroup *group)
+{
+	const AggLayout *layout = target->layout;
+
+	if (group->dirty)
+		return false;
+	for (int i = 0; i < layout->nstates; i++)
+	{
+		StateValue *value = &group->values[i];
+
+		if (value->isnull)
+			continue;
+		switch (target->states[i].how)
+		{
+			case ACC_ROWS:
+			case ACC_COUNT:
+			case ACC_SUM_INT64:
+				if (value->i64 != 0)
+					return false;
+				break;
+			case ACC_SUM_INT128:
+				if (value->i128 != 0)
+					return false;
+				break;
+			case ACC_SUM_FLOAT4:
+				if (value->f4 != 0)
+					return false;
+				break;
+			case ACC_SUM_FLOAT8:
+				if (value->f8 != 0)
+					return false;
+				break;
+			default:
+				return false;
+		}
+	}
+	return true;
+}
+
+static void
+fill_delta_slot(CaptureTarget *target, CaptureGroup *group, TupleTableSlot *slot)
+{
+	const AggLayout *layout = target->layout;
+	int			column = 0;
+
+	ExecClearTuple(slot);
+	for (int i = 0; i < layout->nkeys; i++, column++)
+	{
+		slot->tts_values[column] = group->keys[i];
+		slot->tts_isnull[column] = group->key_nulls[i];
+	}
+	for (int i = 0; i < layout->nstates; i++, column++)
+	{
+		StateValue *value = &group->values[i];
+		Datum		d = (Datum) 0;
+
+		slot->tts_isnull[column] = value->isnull;
+		if (value->isnull)
+		{
+			/* rows and counts are never NULL, even when no row passed */
+			if (target->states[i].how == ACC_ROWS || target->states[i].how == ACC_COUNT)
+			{
+				slot->tts_isnull[column] = false;
+				d = Int64GetDatum(0);
+			}
+			slot->tts_values[column] = d;
+			continue;
+		}
+		switch (target->states[i].how)
+		{
+			case ACC_ROWS:
+			case ACC_COUNT:
+			case ACC_SUM_INT64:
+				d = Int64GetDatum(value->i64);
+				break;
+			case ACC_SUM_INT128:
+				d = int128_to_numeric_datum(value->i128);
+				break;
+			case ACC_SUM_FLOAT4:
+				d = Float4GetDatum(value->f4);
+				break;
+			case ACC_SUM_FLOAT8:
+				d = Float8GetDatum(value->f8);
+				break;
+			default:
+				d = value->d;
+				break;
+		}
+		slot->tts_values[column] = d;
+	}
+	slot->tts_values[column] = BoolGetDatum(group->dirty);
+	slot->tts_isnull[column] = false;
+	ExecStoreVirtualTuple(slot);
+}
+
+static int
+write_deltas(GroupTable *table)
+{
+	CaptureTarget *target = table->target;
+	Relation	delta;
+	TupleTableSlot **slots;
+	BulkInsertState bistate;
+	HASH_SEQ_STATUS status;
+	GroupBucket *bucket;
+	CommandId	cid = GetCurrentCommandId(true);
+	int			pending = 0;
+	int			written = 0;
+
+	if (table->count == 0)
+		return 0;
+	delta = table_open(target->delta_relid, RowExclusiveLock);
+	slots = palloc(sizeof(TupleTableSlot *) * Min(table->count, DELTA_BATCH));
+	for (int i = 0; i < Min(table->count, DELTA_BATCH); i++)
+		slots[i] = MakeSingleTupleTableSlot(RelationGetDescr(delta), &TTSOpsVirtual);
+	bistate = table->count > 1 ? GetBulkInsertState() : NULL;
+
+	hash_seq_init(&status, table->groups);
+	while ((bucket = hash_seq_search(&status)) != NULL)
+	{
+		ListCell   *lc;
+
+		foreach(lc, bucket->groups)
+		{
+			CaptureGroup *group = lfirst(lc);
+
+			if (group_is_neutral(target, group))
+				continue;
+			fill_delta_slot(target, group, slots[pending++]);
+			if (pending == DELTA_BATCH)
+			{
+				table_multi_insert(delta, slots, pending, cid, 0, bistate);
+				written += pending;
+				pending = 0;
+			}
+		}
+	}
+	if (pending == 1)
+		table_tuple_insert(delta, slots[0], cid, 0, NULL);
+	else if (pending > 1)
+		table_multi_insert(delta, slots, pending, cid, 0, bistate);
+	written += pending;
+
+	if (bistate)
+		FreeBulkInsertState(bistate);
+	for (int i = 0; i < Min(table->count, DELTA_BATCH); i++)
+		ExecDropSingleTupleTableSlot(slots[i]);
+	table_close(delta, NoLock);
+	return written;
+}
+
+/* ----------------------------------------------------------------
+ * TRUNCATE
+ * ----------------------------------------------------------------
+ */
+
+static void
+capture_truncate(int32 id)
+{
+	AggregateEntry *entry = catalog_get(id, false);
+	int			nestlevel = fix_settings(false);
+	ActingAs	saved;
+
+	act_as(entry->owner, &saved);
+	SPI_connect();
+	/* TRUNCATE holds AccessExclusiveLock on the base table: lock order kept */
+	lock_aggregate(entry);
+	spi_run(psprintf("DELETE FROM %s", internal_qualname(OBJ_DELTA, id)), SPI_OK_DELETE);
+	spi_run(psprintf("DELETE FROM %s", internal_qualname(OBJ_RECENT, id)), SPI_OK_DELETE);
+	spi_run(psprintf("DELETE FROM %s", internal_qualname(OBJ_HISTORY, id)), SPI_OK_DELETE);
+	SPI_finish();
+	act_as_restore(&saved);
+	restore_settings(nestlevel);
+}
+
+/* ----------------------------------------------------------------
+ * The trigger
+ * ----------------------------------------------------------------
+ */
+
+Datum
+hybridagg_capture(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Trigger    *trigger;
+	int32		id;
+	CaptureTarget *target;
+	GroupTable	table;
+	HASHCTL		ctl;
+	MemoryContext statement_context;
+	MemoryContext old;
+	TupleDesc	base_desc;
+	TupleTableSlot *slot;
+	TupleTableSlot *other_slot;
+	ExprContext *econtext;
+	ExprContext *other_econtext;
+	RowValues	row;
+	RowValues	other_row;
+	ActingAs	saved;
+	int			written;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("hybridagg_internal.capture() must be called as an AFTER ... FOR EACH STATEMENT trigger")));
+	trigger = trigdata->tg_trigger;
+	if (trigger->tgnargs != 1)
+		elog(ERROR, "hybridagg capture trigger \"%s\" needs the aggregate's id", trigger->tgname);
+	id = pg_strtoint32(trigger->tgargs[0]);
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+	{
+		capture_truncate(id);
+		return PointerGetDatum(NULL);
+	}
+	if (trigdata->tg_newtable == NULL && trigdata->tg_oldtable == NULL)
+		return PointerGetDatum(NULL);
+
+	target = capture_target(id);
+	statement_context = AllocSetContextCreate(CurrentMemoryContext, "hybridagg capture statement",
+											  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(statement_context);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(uint32);
+	ctl.entrysize = sizeof(GroupBucket);
+	ctl.hcxt = statement_context;
+	table.target = target;
+	table.context = statement_context;
+	table.groups = hash_create("hybridagg capture groups", 64, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	table.count = 0;
+
+	base_desc = RelationGetDescr(trigdata->tg_relation);
+	slot = MakeSingleTupleTableSlot(base_desc, &TTSOpsMinimalTuple);
+	other_slot = MakeSingleTupleTableSlot(base_desc, &TTSOpsMinimalTuple);
+	econtext = CreateStandaloneExprContext();
+	other_econtext = CreateStandaloneExprContext();
+	row_values_init(&row, target->layout);
+	row_values_init(&other_row, target->layout);
+
+	act_as(target->owner, &saved);
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		accumulate_update(&table, trigdata->tg_oldtable, trigdata->tg_newtable,
+						  slot, other_slot, econtext, other_econtext, &row, &other_row);
+	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		accumulate_table(&table, trigdata->tg_oldtable, slot, econtext, &row, -1);
+	else
+		accumulate_table(&table, trigdata->tg_newtable, slot, econtext, &row, 1);
+	written = write_deltas(&table);
+	act_as_restore(&saved);
+
+	FreeExprContext(econtext, true);
+	FreeExprContext(other_econtext, true);
+	ExecDropSingleTupleTableSlot(slot);
+	ExecDropSingleTupleTableSlot(other_slot);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(statement_context);
+
+	if (written > 0)
+		worker_note_deltas(written);
+	return PointerGetDatum(NULL);
+}

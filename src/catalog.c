@@ -1,0 +1,395 @@
+/*-------------------------------------------------------------------------
+ * catalog.c
+ *	  Reading and writing hybridagg's catalog and counters, and the
+ *	  per-aggregate lock.
+ *
+ * The catalog is a plain table, read and written through SPI with values as
+ * parameters.  Callers run under fix_settings(), so the SQL here resolves
+ * nothing through the session's search_path.
+ *
+ * Lock order, everywhere: base table, then the aggregate's lock (an object
+ * lock on (hybridagg_internal.aggregate, id)), then internal tables.  Writers
+ * only ever take the first and the last (RowExclusiveLock on delta), so no
+ * writer waits for a mover or for another writer.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/scansup.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
+
+#include "catalog.h"
+#include "util.h"
+
+static const char *const mode_names[] = {"batch", "streaming", "lambda", "kappa", "hybrid"};
+
+const char *
+mode_name(AggregateMode mode)
+{
+	return mode_names[mode];
+}
+
+bool
+mode_from_name(const char *name, AggregateMode *mode)
+{
+	for (int i = 0; i < lengthof(mode_names); i++)
+	{
+		if (pg_strcasecmp(name, mode_names[i]) == 0)
+		{
+			*mode = (AggregateMode) i;
+			return true;
+		}
+	}
+	return false;
+}
+
+#define CATALOG_COLUMNS \
+	"id, view, base_table, owner, definition, mode, seal_after, time_type, " \
+	"bucket_function, bucket_width, bucket_unit, bucket_origin, bucket_zone, watermark"
+
+static AggregateEntry *
+entry_from_tuple(HeapTuple tuple, TupleDesc desc)
+{
+	AggregateEntry *entry = palloc0(sizeof(AggregateEntry));
+	bool		isnull;
+	char	   *text;
+	Interval   *width;
+
+	entry->id = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull));
+	entry->view_relid = DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
+	entry->base_relid = DatumGetObjectId(SPI_getbinval(tuple, desc, 3, &isnull));
+	entry->owner = DatumGetObjectId(SPI_getbinval(tuple, desc, 4, &isnull));
+	entry->definition = SPI_getvalue(tuple, desc, 5);
+	text = SPI_getvalue(tuple, desc, 6);
+	if (!mode_from_name(text, &entry->mode))
+		elog(ERROR, "unknown hybridagg mode \"%s\"", text);
+	entry->seal_after = *DatumGetIntervalP(SPI_getbinval(tuple, desc, 7, &isnull));
+	entry->bucket.time_type = DatumGetObjectId(SPI_getbinval(tuple, desc, 8, &isnull));
+	entry->bucket.is_date_bin = strcmp(SPI_getvalue(tuple, desc, 9), "date_bin") == 0;
+	width = DatumGetIntervalP(SPI_getbinval(tuple, desc, 10, &isnull));
+	if (entry->bucket.is_date_bin)
+	{
+		entry->bucket.stride = width->time;
+		entry->bucket.origin = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 12, &isnull));
+	}
+	else
+	{
+		if (!bucket_set_unit(&entry->bucket, SPI_getvalue(tuple, desc, 11)))
+			elog(ERROR, "unknown date_trunc unit in hybridagg catalog");
+		entry->bucket.zone = SPI_getvalue(tuple, desc, 13);
+	}
+	entry->watermark = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 14, &isnull));
+	return entry;
+}
+
+static AggregateEntry *
+catalog_fetch(const char *where, Oid argtype, Datum arg, bool missing_ok)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	AggregateEntry *entry = NULL;
+	char	   *sql;
+
+	SPI_connect();
+	sql = psprintf("SELECT " CATALOG_COLUMNS " FROM %s.aggregate WHERE %s = $1",
+				   INTERNAL_SCHEMA, where);
+	spi_run_args(sql, 1, &argtype, &arg, NULL, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		entry = entry_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+
+	if (entry == NULL && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("hybridagg aggregate %s does not exist", DatumGetCString(arg))));
+	return entry;
+}
+
+AggregateEntry *
+catalog_get(int32 id, bool missing_ok)
+{
+	AggregateEntry *entry = catalog_fetch("id", INT4OID, Int32GetDatum(id), true);
+
+	if (entry == NULL && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("hybridagg aggregate with id %d does not exist", id)));
+	return entry;
+}
+
+AggregateEntry *
+catalog_get_by_view(Oid view_relid, bool missing_ok)
+{
+	AggregateEntry *entry = catalog_fetch("view", REGCLASSOID,
+										  ObjectIdGetDatum(view_relid), true);
+
+	if (entry == NULL && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a hybridagg aggregate", get_rel_name(view_relid)),
+				 errhint("SELECT name FROM hybridagg.aggregates lists the aggregates.")));
+	return entry;
+}
+
+RangeVar *
+name_to_rangevar(const char *name)
+{
+	char	   *copy = pstrdup(name);
+	List	   *parts = NIL;
+
+	if (name[0] == '\0' || strspn(name, " \t\n\r") == strlen(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("the name of a hybridagg aggregate must not be empty"),
+				 errhint("Pass a name such as 'events_1m' or 'analytics.events_1m'.")));
+
+	if (!SplitIdentifierString(copy, '.', &parts))
+	{
+		/* not SQL name syntax: the whole text is the name */
+		char	   *literal = pstrdup(name);
+
+		truncate_identifier(literal, strlen(literal), true);
+		return makeRangeVar(NULL, literal, -1);
+	}
+	switch (list_length(parts))
+	{
+		case 1:
+			return makeRangeVar(NULL, pstrdup(linitial(parts)), -1);
+		case 2:
+			return makeRangeVar(pstrdup(linitial(parts)), pstrdup(lsecond(parts)), -1);
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("improper qualified name (too many dotted names): %s", name),
+					 errhint("Name an aggregate as name or schema.name.")));
+	}
+	return NULL;				/* keep compiler quiet */
+}
+
+AggregateEntry *
+catalog_resolve(const char *name)
+{
+	RangeVar   *rv = name_to_rangevar(name);
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("hybridagg aggregate \"%s\" does not exist", name),
+				 errhint("SELECT name FROM hybridagg.aggregates lists the aggregates.")));
+	return catalog_get_by_view(relid, false);
+}
+
+int32
+catalog_next_id(void)
+{
+	int32		id;
+	bool		isnull;
+	ActingAs	saved;
+
+	act_as(extension_owner(), &saved);
+	SPI_connect();
+	spi_run("SELECT nextval('" INTERNAL_SCHEMA ".aggregate_id_seq')::int4", SPI_OK_SELECT);
+	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	act_as_restore(&saved);
+	return id;
+}
+
+void
+catalog_insert(const AggregateEntry *e)
+{
+	Oid			types[14] = {INT4OID, REGCLASSOID, REGCLASSOID, REGROLEOID, TEXTOID,
+		TEXTOID, INTERVALOID, REGTYPEOID, TEXTOID, INTERVALOID, TEXTOID,
+	TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[14];
+	char		nulls[14];
+	ActingAs	saved;
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = Int32GetDatum(e->id);
+	values[1] = ObjectIdGetDatum(e->view_relid);
+	values[2] = ObjectIdGetDatum(e->base_relid);
+	values[3] = ObjectIdGetDatum(e->owner);
+	values[4] = CStringGetTextDatum(e->definition);
+	values[5] = CStringGetTextDatum(mode_name(e->mode));
+	values[6] = IntervalPGetDatum(&e->seal_after);
+	values[7] = ObjectIdGetDatum(e->bucket.time_type);
+	values[8] = CStringGetTextDatum(e->bucket.is_date_bin ? "date_bin" : "date_trunc");
+	values[9] = IntervalPGetDatum(bucket_width(&e->bucket));
+	values[10] = e->bucket.unit ? CStringGetTextDatum(e->bucket.unit) : (Datum) 0;
+	nulls[10] = e->bucket.unit ? ' ' : 'n';
+	values[11] = TimestampTzGetDatum(e->bucket.origin);
+	nulls[11] = e->bucket.is_date_bin ? ' ' : 'n';
+	values[12] = e->bucket.zone ? CStringGetTextDatum(e->bucket.zone) : (Datum) 0;
+	nulls[12] = e->bucket.zone ? ' ' : 'n';
+	values[13] = TimestampTzGetDatum(e->watermark);
+
+	act_as(extension_owner(), &saved);
+	SPI_connect();
+	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate (" CATALOG_COLUMNS ") "
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+				 14, types, values, nulls, SPI_OK_INSERT);
+	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id) VALUES ($1)",
+				 1, types, values, NULL, SPI_OK_INSERT);
+	SPI_finish();
+	act_as_restore(&saved);
+}
+
+void
+catalog_delete(int32 id)
+{
+	Oid			type = INT4OID;
+	Datum		value = Int32GetDatum(id);
+	ActingAs	saved;
+
+	act_as(extension_owner(), &saved);
+	SPI_connect();
+	spi_run_args("DELETE FROM " INTERNAL_SCHEMA ".aggregate WHERE id = $1",
+				 1, &type, &value, NULL, SPI_OK_DELETE);
+	SPI_finish();
+	act_as_restore(&saved);
+}
+
+void
+catalog_set_watermark(int32 id, int64 watermark)
+{
+	Oid			types[2] = {INT4OID, TIMESTAMPTZOID};
+	Datum		values[2] = {Int32GetDatum(id), TimestampTzGetDatum(watermark)};
+	ActingAs	saved;
+
+	act_as(extension_owner(), &saved);
+	SPI_connect();
+	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate SET watermark = $2 WHERE id = $1",
+				 2, types, values, NULL, SPI_OK_UPDATE);
+	SPI_finish();
+	act_as_restore(&saved);
+}
+
+List *
+catalog_streaming_ids(void)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *ids = NIL;
+
+	SPI_connect();
+	spi_run("SELECT id FROM " INTERNAL_SCHEMA ".aggregate WHERE mode <> 'batch' ORDER BY id",
+			SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int32		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
+													 SPI_tuptable->tupdesc, 1, &isnull));
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		ids = lappend_int(ids, id);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return ids;
+}
+
+static void
+stats_update(const char *set, int32 id, int64 count, double seconds, const char *message)
+{
+	Oid			types[4] = {INT4OID, INT8OID, FLOAT8OID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	char	   *sql;
+	ActingAs	saved;
+
+	values[0] = Int32GetDatum(id);
+	values[1] = Int64GetDatum(count);
+	values[2] = Float8GetDatum(seconds);
+	values[3] = message ? CStringGetTextDatum(message) : (Datum) 0;
+	if (message == NULL)
+		nulls[3] = 'n';
+
+	sql = psprintf("UPDATE " INTERNAL_SCHEMA ".aggregate_stats SET %s WHERE id = $1", set);
+	act_as(extension_owner(), &saved);
+	SPI_connect();
+	spi_run_args(sql, 4, types, values, nulls, SPI_OK_UPDATE);
+	SPI_finish();
+	act_as_restore(&saved);
+}
+
+void
+stats_record_batch(int32 id, int64 groups, double seconds)
+{
+	stats_update("batches = batches + 1, batch_groups = batch_groups + $2, "
+				 "last_batch_at = now(), last_batch_seconds = $3",
+				 id, groups, seconds, NULL);
+}
+
+void
+stats_record_fold(int32 id, int64 deltas, double seconds)
+{
+	stats_update("folds = folds + 1, folded_deltas = folded_deltas + $2, "
+				 "last_fold_at = now(), last_fold_seconds = $3, last_error = NULL",
+				 id, deltas, seconds, NULL);
+}
+
+void
+stats_record_error(int32 id, const char *message)
+{
+	stats_update("last_error = $4, last_error_at = now()", id, 0, 0, message);
+}
+
+void
+lock_aggregate(const AggregateEntry *entry)
+{
+	Oid			catalog = get_relname_relid("aggregate", internal_schema_oid());
+
+	LockRelationOid(entry->base_relid, AccessShareLock);
+	LockDatabaseObject(catalog, (Oid) entry->id, 0, ExclusiveLock);
+}
+
+int64
+seal_limit(const AggregateEntry *entry)
+{
+	return bucket_floor(&entry->bucket,
+						time_minus_interval(bucket_now(&entry->bucket), &entry->seal_after));
+}
+
+void
+check_aggregate_owner(const AggregateEntry *entry)
+{
+	if (!has_privs_of_role(GetUserId(), entry->owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for hybridagg aggregate %s",
+						get_rel_name(entry->view_relid)),
+				 errdetail("Only its owner, %s, and members of that role may change it.",
+						   GetUserNameFromId(entry->owner, false)),
+				 errhint("Run this as %s, or GRANT %s to your role.",
+						 GetUserNameFromId(entry->owner, false),
+						 GetUserNameFromId(entry->owner, false))));
+}
+
+void
+require_read_committed(const char *what)
+{
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s must run in READ COMMITTED isolation", what),
+				 errdetail("It reads the base table in a snapshot taken after it locks the aggregate; "
+						   "this transaction's snapshot may be older than that lock."),
+				 errhint("Run it outside an explicit transaction block, or start the "
+						 "transaction with BEGIN ISOLATION LEVEL READ COMMITTED.")));
+}

@@ -1,0 +1,81 @@
+/*-------------------------------------------------------------------------
+ * catalog.h
+ *	  hybridagg's catalog (hybridagg_internal.aggregate), its counters
+ *	  (hybridagg_internal.aggregate_stats), and the per-aggregate lock.
+ *-------------------------------------------------------------------------
+ */
+#ifndef HYBRIDAGG_CATALOG_H
+#define HYBRIDAGG_CATALOG_H
+
+#include "datatype/timestamp.h"
+
+#include "bucket.h"
+
+typedef enum AggregateMode
+{
+	MODE_BATCH,
+	MODE_STREAMING,
+	MODE_LAMBDA,
+	MODE_KAPPA,
+	MODE_HYBRID
+} AggregateMode;
+
+typedef struct AggregateEntry
+{
+	int32		id;
+	Oid			view_relid;
+	Oid			base_relid;
+	Oid			owner;
+	AggregateMode mode;
+	Interval	seal_after;
+	BucketSpec	bucket;
+	int64		watermark;		/* in the time type; DT_NOBEGIN when none */
+	char	   *definition;
+} AggregateEntry;
+
+extern const char *mode_name(AggregateMode mode);
+extern bool mode_from_name(const char *name, AggregateMode *mode);
+
+/* capture and worker fold (every mode but batch) */
+#define MODE_IS_STREAMING(m) ((m) != MODE_BATCH)
+/* modes with a history below a moving watermark */
+#define MODE_HAS_HISTORY(m) ((m) == MODE_BATCH || (m) == MODE_LAMBDA || (m) == MODE_HYBRID)
+
+extern AggregateEntry *catalog_get(int32 id, bool missing_ok);
+extern AggregateEntry *catalog_get_by_view(Oid view_relid, bool missing_ok);
+
+/*
+ * The aggregate a user names: an SQL name ("events_1m", "s.\"My agg\"")
+ * resolved like a regclass, or, if the text is not a valid SQL name, the
+ * whole text as one name.
+ */
+extern AggregateEntry *catalog_resolve(const char *name);
+extern RangeVar *name_to_rangevar(const char *name);
+
+extern int32 catalog_next_id(void);
+extern void catalog_insert(const AggregateEntry *entry);
+extern void catalog_delete(int32 id);
+extern void catalog_set_watermark(int32 id, int64 watermark);
+extern List *catalog_streaming_ids(void);
+
+extern void stats_record_batch(int32 id, int64 groups, double seconds);
+extern void stats_record_fold(int32 id, int64 deltas, double seconds);
+extern void stats_record_error(int32 id, const char *message);
+
+/*
+ * The lock every mover (fold, seal, materialize, reprocess, truncate, drop)
+ * takes before it reads: the base table first (AccessShareLock unless the
+ * caller holds more), then the aggregate.  Writers never take it.
+ */
+extern void lock_aggregate(const AggregateEntry *entry);
+
+/* the newest bucket boundary at or below now() - seal_after */
+extern int64 seal_limit(const AggregateEntry *entry);
+
+/* error unless the current user may manage the aggregate */
+extern void check_aggregate_owner(const AggregateEntry *entry);
+
+/* error unless running in READ COMMITTED (movers need fresh snapshots) */
+extern void require_read_committed(const char *what);
+
+#endif

@@ -1,0 +1,478 @@
+/*-------------------------------------------------------------------------
+ * create.c
+ *	  hybridagg.create() and hybridagg.drop(), and the sql_drop event
+ *	  trigger that forgets an aggregate whose view was dropped.
+ *
+ * create() checks everything it can before it creates anything, then creates
+ * every object in the caller's transaction: a refused or failed create
+ * leaves nothing behind.  For the streaming modes it takes SHARE ROW
+ * EXCLUSIVE on the base table, so that no write commits between the capture
+ * triggers being installed and the backfill reading the table; writers wait
+ * for the backfill.
+ *
+ * Objects in hybridagg_internal are created as the extension's owner and
+ * then given to the aggregate's owner; the user's view and the triggers are
+ * created as the caller, so the usual privileges (CREATE on the view's
+ * schema, TRIGGER on the table) apply.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "catalog.h"
+#include "definition.h"
+#include "hybridagg.h"
+#include "materialize.h"
+#include "util.h"
+#include "view.h"
+#include "worker.h"
+
+PG_FUNCTION_INFO_V1(hybridagg_create);
+PG_FUNCTION_INFO_V1(hybridagg_drop);
+PG_FUNCTION_INFO_V1(hybridagg_forget_dropped_views);
+
+static const char *const capture_events[] = {"insert", "update", "delete", "truncate"};
+
+static char *
+capture_trigger_name(int32 id, int event)
+{
+	return psprintf("hybridagg_capture_%d_%s", id, capture_events[event]);
+}
+
+/* ----------------------------------------------------------------
+ * Arguments
+ * ----------------------------------------------------------------
+ */
+
+static void
+require_argument(FunctionCallInfo fcinfo, int n, const char *name)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument %s of hybridagg.create() must not be NULL", name),
+				 errhint("Leave it out to take its default.")));
+}
+
+static AggregateMode
+parse_mode(const char *text)
+{
+	AggregateMode mode;
+
+	if (!mode_from_name(text, &mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown mode \"%s\"", text),
+				 errdetail("A hybridagg aggregate is kept in one of five modes."),
+				 errhint("Valid modes are: batch, streaming, lambda, kappa, hybrid.")));
+	return mode;
+}
+
+static void
+check_streaming_possible(AggregateMode mode)
+{
+	if (!hybridagg_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("mode \"%s\" needs hybridagg in shared_preload_libraries", mode_name(mode)),
+				 errdetail("A %s aggregate is folded by hybridagg's background worker, which only runs when the server loads the library at start.",
+						   mode_name(mode)),
+				 errhint("Add hybridagg to shared_preload_libraries in postgresql.conf and restart the server, or use mode => 'batch'.")));
+	require_read_committed("hybridagg.create() of a streaming aggregate");
+}
+
+static void
+check_base_table(const Definition *def, AggregateMode mode, bool with_data)
+{
+	const char *table = get_rel_name(def->base_relid);
+	AclResult	acl = pg_class_aclcheck(def->base_relid, GetUserId(), ACL_SELECT);
+
+	if (acl != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", table),
+				 errdetail("Creating an aggregate of a table needs SELECT on it."),
+				 errhint("GRANT SELECT ON %s TO %s;", table,
+						 GetUserNameFromId(GetUserId(), false))));
+	if (!MODE_IS_STREAMING(mode))
+		return;
+
+	if (pg_class_aclcheck(def->base_relid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", table),
+				 errdetail("A %s aggregate captures changes with triggers, which needs the TRIGGER privilege on the table.",
+						   mode_name(mode)),
+				 errhint("GRANT TRIGGER ON %s TO %s; or use mode => 'batch'.", table,
+						 GetUserNameFromId(GetUserId(), false))));
+	if (get_rel_relkind(def->base_relid) == RELKIND_RELATION && def->base_inh &&
+		has_subclass(def->base_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table %s has inheritance children", table),
+				 errdetail("Rows written directly into a child table would not be captured."),
+				 errhint("Use declarative partitioning, FROM ONLY %s, or mode => 'batch'.", table)));
+	if (!with_data)
+	{
+		char	   *sql = psprintf("SELECT EXISTS (SELECT FROM %s)",
+								   quote_qualified_identifier(get_namespace_name(get_rel_namespace(def->base_relid)),
+															  table));
+		bool		isnull;
+		bool		has_rows;
+
+		SPI_connect();
+		spi_run(sql, SPI_OK_SELECT);
+		has_rows = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		SPI_finish();
+		if (has_rows)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a %s aggregate must start from the rows already in %s",
+							mode_name(mode), table),
+					 errdetail("with_data => false would leave those rows out of every result, and a later DELETE of them would make counts negative."),
+					 errhint("Leave with_data at true, or use mode => 'batch', whose view reads unmaterialized rows from the table.")));
+	}
+}
+
+/* the namespace of the new view; errors if the name is taken */
+static Oid
+view_namespace(RangeVar *rv)
+{
+	Oid			namespace_oid = RangeVarGetCreationNamespace(rv);
+	Oid			existing = get_relname_relid(rv->relname, namespace_oid);
+	AclResult	acl = pg_namespace_aclcheck(namespace_oid, GetUserId(), ACL_CREATE);
+
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_SCHEMA, get_namespace_name(namespace_oid));
+	if (OidIsValid(existing))
+	{
+		if (catalog_get_by_view(existing, true) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("hybridagg aggregate \"%s\" already exists", rv->relname),
+					 errhint("Drop it first with hybridagg.drop(), or choose another name.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s\" already exists in schema \"%s\"",
+						rv->relname, get_namespace_name(namespace_oid)),
+				 errhint("Choose another name for the aggregate.")));
+	}
+	return namespace_oid;
+}
+
+/* ----------------------------------------------------------------
+ * Objects
+ * ----------------------------------------------------------------
+ */
+
+static void
+give_to_owner(const char *kind, const char *qualname, Oid owner)
+{
+	spi_run(psprintf("ALTER %s %s OWNER TO %s", kind, qualname,
+					 quote_identifier(GetUserNameFromId(owner, false))),
+			SPI_OK_UTILITY);
+}
+
+static void
+create_state_table(const AggLayout *layout, const char *kind, int32 id,
+				   const char *options, Oid owner)
+{
+	char	   *qualname = internal_qualname(kind, id);
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE TABLE %s (", qualname);
+	append_column_defs(&sql, layout, strcmp(kind, OBJ_DELTA) == 0);
+	appendStringInfo(&sql, ") %s", options);
+	spi_run(sql.data, SPI_OK_UTILITY);
+	give_to_owner("TABLE", qualname, owner);
+
+	if (strcmp(kind, OBJ_DELTA) == 0)
+		return;					/* append-only: no index */
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE UNIQUE INDEX %s ON %s (",
+					 quote_identifier(psprintf("%s_%d_group", kind, id)), qualname);
+	append_keys(&sql, layout, NULL);
+	appendStringInfoString(&sql, ") NULLS NOT DISTINCT");
+	spi_run(sql.data, SPI_OK_UTILITY);
+}
+
+static void
+create_internal_objects(const Definition *def, const AggregateEntry *entry)
+{
+	ActingAs	saved;
+
+	act_as(extension_owner(), &saved);
+	create_source_view(def, entry->id);
+	give_to_owner("VIEW", internal_qualname(OBJ_SOURCE, entry->id), entry->owner);
+
+	create_state_table(def->layout, OBJ_HISTORY, entry->id,
+					   "PARTITION BY RANGE (g1)", entry->owner);
+	if (MODE_IS_STREAMING(entry->mode))
+	{
+		create_state_table(def->layout, OBJ_RECENT, entry->id,
+						   "WITH (fillfactor = 70)", entry->owner);
+		create_state_table(def->layout, OBJ_DELTA, entry->id,
+						   "WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000, "
+						   "autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 100000, "
+						   "autovacuum_vacuum_cost_delay = 0)",
+						   entry->owner);
+	}
+	create_groups_view(def, entry);
+	give_to_owner("VIEW", internal_qualname(OBJ_GROUPS, entry->id), entry->owner);
+	act_as_restore(&saved);
+}
+
+static void
+create_capture_triggers(const AggregateEntry *entry)
+{
+	char	   *table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(entry->base_relid)),
+												   get_rel_name(entry->base_relid));
+	static const char *const referencing[] = {
+		"REFERENCING NEW TABLE AS hybridagg_new",
+		"REFERENCING OLD TABLE AS hybridagg_old NEW TABLE AS hybridagg_new",
+		"REFERENCING OLD TABLE AS hybridagg_old",
+		""
+	};
+
+	for (int event = 0; event < lengthof(capture_events); event++)
+		spi_run(psprintf("CREATE TRIGGER %s AFTER %s ON %s %s FOR EACH STATEMENT "
+						 "EXECUTE FUNCTION %s.capture('%d')",
+						 quote_identifier(capture_trigger_name(entry->id, event)),
+						 capture_events[event], table, referencing[event],
+						 INTERNAL_SCHEMA, entry->id),
+				SPI_OK_UTILITY);
+}
+
+static void
+backfill(AggregateEntry *entry, bool with_data)
+{
+	AggLayout  *layout = layout_read(entry->id);
+	ActingAs	saved;
+	Snapshot	snap;
+
+	act_as(entry->owner, &saved);
+	lock_aggregate(entry);
+	snap = mover_snapshot();
+	if (MODE_HAS_HISTORY(entry->mode) && (with_data || entry->mode != MODE_BATCH))
+	{
+		entry->watermark = seal_limit(entry);
+		catalog_set_watermark(entry->id, entry->watermark);
+	}
+	if (with_data)
+	{
+		int64		groups = recompute_range(entry, layout, DT_NOBEGIN,
+											 entry->mode == MODE_BATCH ? entry->watermark : DT_NOEND,
+											 snap);
+
+		stats_record_batch(entry->id, groups, 0);
+	}
+	UnregisterSnapshot(snap);
+	act_as_restore(&saved);
+}
+
+/* ----------------------------------------------------------------
+ * hybridagg.create()
+ * ----------------------------------------------------------------
+ */
+
+Datum
+hybridagg_create(PG_FUNCTION_ARGS)
+{
+	const char *name;
+	const char *query;
+	AggregateMode mode;
+	Interval   *seal_after;
+	bool		with_data;
+	RangeVar   *rv;
+	Oid			namespace_oid;
+	Definition *def;
+	AggregateEntry entry = {0};
+	int			nestlevel;
+
+	require_argument(fcinfo, 0, "name");
+	require_argument(fcinfo, 1, "query");
+	require_argument(fcinfo, 2, "mode");
+	require_argument(fcinfo, 3, "seal_after");
+	require_argument(fcinfo, 4, "with_data");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	query = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	mode = parse_mode(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	seal_after = PG_GETARG_INTERVAL_P(3);
+	with_data = PG_GETARG_BOOL(4);
+
+	if (seal_after->month < 0 || seal_after->day < 0 || seal_after->time < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("seal_after must not be negative"),
+				 errhint("Pass how long after its end a bucket is sealed, such as '1 hour'.")));
+	if (MODE_IS_STREAMING(mode))
+		check_streaming_possible(mode);
+
+	/* the query and the name are read in the caller's session */
+	def = definition_analyze(query);
+	rv = name_to_rangevar(name);
+	namespace_oid = view_namespace(rv);
+	check_base_table(def, mode, with_data);
+
+	nestlevel = fix_settings(true);
+	LockRelationOid(def->base_relid,
+					MODE_IS_STREAMING(mode) ? ShareRowExclusiveLock : AccessShareLock);
+	SPI_connect();
+
+	entry.id = catalog_next_id();
+	entry.base_relid = def->base_relid;
+	entry.owner = GetUserId();
+	entry.mode = mode;
+	entry.seal_after = *seal_after;
+	entry.bucket = def->bucket;
+	entry.watermark = DT_NOBEGIN;
+	entry.definition = pstrdup(query);
+
+	create_internal_objects(def, &entry);
+	create_user_view(def, entry.id, namespace_oid, rv->relname);
+	entry.view_relid = get_relname_relid(rv->relname, namespace_oid);
+	spi_run(psprintf("COMMENT ON VIEW %s IS %s",
+					 quote_qualified_identifier(get_namespace_name(namespace_oid), rv->relname),
+					 quote_literal_cstr(psprintf("hybridagg aggregate, kept in %s mode; defined as: %s",
+												 mode_name(mode), query))),
+			SPI_OK_UTILITY);
+	if (MODE_IS_STREAMING(mode))
+		create_capture_triggers(&entry);
+	catalog_insert(&entry);
+	backfill(&entry, with_data);
+	if (MODE_IS_STREAMING(mode))
+		worker_request();
+
+	SPI_finish();
+	restore_settings(nestlevel);
+	PG_RETURN_OID(entry.view_relid);
+}
+
+/* ----------------------------------------------------------------
+ * hybridagg.drop() and the event trigger
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Drop whatever is left of aggregate entry.  The catalog row goes first, so
+ * that the event trigger does not take the drops below for its own.
+ */
+static void
+drop_aggregate_objects(const AggregateEntry *entry)
+{
+	ActingAs	saved;
+	char	   *view_name = get_rel_name(entry->view_relid);
+	char	   *base_name = get_rel_name(entry->base_relid);
+
+	catalog_delete(entry->id);
+
+	act_as(extension_owner(), &saved);
+	if (view_name)
+		spi_run(psprintf("DROP VIEW IF EXISTS %s",
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(entry->view_relid)),
+													view_name)),
+				SPI_OK_UTILITY);
+	spi_run(psprintf("DROP VIEW IF EXISTS %s", internal_qualname(OBJ_GROUPS, entry->id)),
+			SPI_OK_UTILITY);
+	if (base_name && MODE_IS_STREAMING(entry->mode))
+	{
+		char	   *table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(entry->base_relid)),
+													   base_name);
+
+		for (int event = 0; event < lengthof(capture_events); event++)
+			spi_run(psprintf("DROP TRIGGER IF EXISTS %s ON %s",
+							 quote_identifier(capture_trigger_name(entry->id, event)), table),
+					SPI_OK_UTILITY);
+	}
+	spi_run(psprintf("DROP TABLE IF EXISTS %s, %s, %s",
+					 internal_qualname(OBJ_DELTA, entry->id),
+					 internal_qualname(OBJ_RECENT, entry->id),
+					 internal_qualname(OBJ_HISTORY, entry->id)),
+			SPI_OK_UTILITY);
+	spi_run(psprintf("DROP VIEW IF EXISTS %s", internal_qualname(OBJ_SOURCE, entry->id)),
+			SPI_OK_UTILITY);
+	act_as_restore(&saved);
+}
+
+Datum
+hybridagg_drop(PG_FUNCTION_ARGS)
+{
+	AggregateEntry *entry;
+	int			nestlevel;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the name of the aggregate must not be NULL"),
+				 errhint("SELECT hybridagg.drop('events_1m');")));
+	entry = catalog_resolve(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	check_aggregate_owner(entry);
+
+	nestlevel = fix_settings(false);
+	/* no writer may run a capture trigger while it is being dropped */
+	LockRelationOid(entry->base_relid, AccessExclusiveLock);
+	lock_aggregate(entry);
+	SPI_connect();
+	drop_aggregate_objects(entry);
+	SPI_finish();
+	restore_settings(nestlevel);
+	PG_RETURN_VOID();
+}
+
+Datum
+hybridagg_forget_dropped_views(PG_FUNCTION_ARGS)
+{
+	List	   *dropped = NIL;
+	ListCell   *lc;
+	int			nestlevel;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("hybridagg_internal.forget_dropped_views() must be called as an event trigger")));
+
+	nestlevel = fix_settings(false);
+	SPI_connect();
+	spi_run("SELECT a.id FROM pg_event_trigger_dropped_objects() o "
+			"JOIN " INTERNAL_SCHEMA ".aggregate a ON a.view::oid = o.objid "
+			"WHERE o.classid = 'pg_class'::regclass AND o.objsubid = 0",
+			SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		dropped = lappend_int(dropped,
+							  DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
+														  SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	foreach(lc, dropped)
+	{
+		AggregateEntry *entry = catalog_get(lfirst_int(lc), true);
+
+		if (entry == NULL)
+			continue;
+		lock_aggregate(entry);
+		drop_aggregate_objects(entry);
+		ereport(NOTICE,
+				(errmsg("dropped hybridagg aggregate %d along with its view", entry->id)));
+	}
+	SPI_finish();
+	restore_settings(nestlevel);
+	PG_RETURN_NULL();
+}

@@ -1,0 +1,843 @@
+/*-------------------------------------------------------------------------
+ * definition.c
+ *	  Parse, analyse and check the defining query of an aggregate.
+ *
+ * What is accepted (see DESIGN.md section 2):
+ *	 SELECT <group keys and aggregates> FROM <one table> [WHERE <immutable>]
+ *	 GROUP BY <one time bucket>, <other keys> [HAVING ...] [ORDER BY: ignored]
+ * where the time bucket is date_bin(interval, t, origin),
+ * date_trunc(unit, timestamp t) or date_trunc(unit, timestamptz t, zone) on a
+ * column t, and the aggregates are count(*), count, sum, avg, min and max.
+ *
+ * Everything else is refused here, before any object exists, with an
+ * errcode, a one-line message, a detail naming the offending part and a hint
+ * saying what to write instead.  Where the offending part has a position in
+ * the query, the error points at it.
+ *
+ * The query is analysed in the caller's session: its search_path resolves
+ * names and its TimeZone reads literals such as a date_bin origin.  From then
+ * on the definition is a tree of resolved objects and constants, and no
+ * session setting can change what it means.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/analyze.h"
+#include "parser/parse_coerce.h"
+#include "parser/parser.h"
+#include "parser/parsetree.h"
+#include "tcop/cmdtag.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "definition.h"
+
+#define HINT_SHAPE "Define the aggregate as SELECT <bucket>, <keys>, <aggregates> FROM <table> [WHERE ...] GROUP BY <bucket>, <keys>."
+
+/* ----------------------------------------------------------------
+ * Error positions: point into the defining query, not the CALL
+ * ----------------------------------------------------------------
+ */
+
+static void
+definition_error_callback(void *arg)
+{
+	const char *query_text = (const char *) arg;
+	int			position = geterrposition();
+
+	if (position > 0)
+	{
+		errposition(0);
+		internalerrposition(position);
+		internalerrquery(query_text);
+	}
+	errcontext("defining query of a hybridagg aggregate");
+}
+
+static int
+query_position(const Definition *def, int location)
+{
+	if (location < 0)
+		return 0;
+	internalerrquery(def->query_text);
+	return internalerrposition(location + 1);
+}
+
+/* ----------------------------------------------------------------
+ * Parsing
+ * ----------------------------------------------------------------
+ */
+
+static RawStmt *
+parse_one_statement(const char *query_text)
+{
+	List	   *statements = NIL;
+	MemoryContext context = CurrentMemoryContext;
+	RawStmt    *raw;
+
+	PG_TRY();
+	{
+		statements = raw_parser(query_text, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(edata->sqlerrcode),
+				 errmsg("the defining query is not valid SQL"),
+				 errdetail("%s", edata->message),
+				 errhint("Pass the query as text, for example $$SELECT date_bin('1 minute', ts, '2000-01-01') AS bucket, count(*) FROM events GROUP BY 1$$."),
+				 edata->cursorpos > 0 ? internalerrposition(edata->cursorpos) : 0,
+				 edata->cursorpos > 0 ? internalerrquery(query_text) : 0));
+	}
+	PG_END_TRY();
+
+	if (list_length(statements) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the defining query must be exactly one statement"),
+				 errdetail("The text holds %d statements.", list_length(statements)),
+				 errhint("Pass one SELECT ... GROUP BY query, without a trailing statement.")));
+
+	raw = linitial_node(RawStmt, statements);
+	if (!IsA(raw->stmt, SelectStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("the defining query must be a SELECT"),
+				 errdetail("The text is a %s statement.",
+						   CreateCommandName(raw->stmt)),
+				 errhint(HINT_SHAPE)));
+	if (((SelectStmt *) raw->stmt)->intoClause != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("SELECT INTO is not supported in the defining query"),
+				 errdetail("The query creates a table."),
+				 errhint("Remove the INTO clause: the aggregate is kept in its own tables.")));
+	return raw;
+}
+
+static Query *
+analyze_statement(RawStmt *raw, const char *query_text)
+{
+	ErrorContextCallback callback;
+	Query	   *query;
+
+	callback.callback = definition_error_callback;
+	callback.arg = (void *) query_text;
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
+
+	query = parse_analyze_fixedparams(raw, query_text, NULL, 0, NULL);
+
+	error_context_stack = callback.previous;
+	return query;
+}
+
+/* ----------------------------------------------------------------
+ * Shape of the query
+ * ----------------------------------------------------------------
+ */
+
+static void
+refuse_construct(const char *construct, const char *detail, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s are not supported in the defining query", construct),
+			 errdetail("%s", detail),
+			 errhint("%s", hint)));
+}
+
+static void
+check_query_shape(Definition *def)
+{
+	Query	   *q = def->query;
+
+	if (q->commandType != CMD_SELECT || q->utilityStmt != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("the defining query must be a SELECT"),
+				 errdetail("The text is not a plain SELECT."),
+				 errhint(HINT_SHAPE)));
+	if (q->setOperations != NULL)
+		refuse_construct("UNION, INTERSECT and EXCEPT",
+						 "The query combines several SELECTs.",
+						 "Create one aggregate per SELECT, and combine their views in a query of your own.");
+	if (q->cteList != NIL)
+		refuse_construct("WITH queries",
+						 "The query has a WITH clause.",
+						 "Aggregate the table directly; move the WITH query into a view over the aggregate.");
+	if (q->hasSubLinks)
+		refuse_construct("subqueries",
+						 "The query contains a subquery (a sub-SELECT, EXISTS, IN or ANY over a SELECT).",
+						 "Filter the table with plain expressions over its own columns.");
+	if (q->hasWindowFuncs)
+		refuse_construct("window functions",
+						 "The query calls a window function (OVER ...).",
+						 "Apply the window function in a query over the aggregate's view.");
+	if (q->hasTargetSRFs)
+		refuse_construct("set-returning functions",
+						 "The select list calls a function that returns a set.",
+						 "Call it in a query over the aggregate's view.");
+	if (q->rowMarks != NIL || q->hasForUpdate)
+		refuse_construct("FOR UPDATE and FOR SHARE clauses",
+						 "The query locks rows.",
+						 "Remove the locking clause.");
+	if (q->distinctClause != NIL)
+		refuse_construct("SELECT DISTINCT and DISTINCT ON",
+						 "The query removes duplicate rows.",
+						 "Remove DISTINCT: GROUP BY already returns one row per group.");
+	if (q->groupingSets != NIL)
+		refuse_construct("GROUPING SETS, ROLLUP and CUBE",
+						 "The query groups by several sets of keys.",
+						 "Create one aggregate at the finest grouping and roll it up in queries over its view.");
+	if (q->limitCount != NULL || q->limitOffset != NULL)
+		refuse_construct("LIMIT and OFFSET",
+						 "The query keeps only some of its groups.",
+						 "Remove LIMIT and OFFSET; use them in queries over the aggregate's view.");
+	if (q->sortClause != NIL)
+		ereport(NOTICE,
+				(errmsg("ORDER BY of the defining query is ignored"),
+				 errhint("Add ORDER BY to the queries that read the aggregate's view.")));
+}
+
+static void
+check_from_clause(Definition *def)
+{
+	Query	   *q = def->query;
+	RangeTblEntry *rte;
+	RangeTblRef *ref;
+	Relation	rel;
+	char		relkind;
+
+	if (q->jointree == NULL || q->jointree->fromlist == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the defining query must read a table"),
+				 errdetail("The query has no FROM clause."),
+				 errhint(HINT_SHAPE)));
+	if (list_length(q->jointree->fromlist) > 1 ||
+		!IsA(linitial(q->jointree->fromlist), RangeTblRef))
+		refuse_construct("joins",
+						 "The FROM clause reads more than one table.",
+						 "Aggregate one table; join the aggregate's view with the other tables at query time, or copy the needed column into the table.");
+
+	ref = linitial_node(RangeTblRef, q->jointree->fromlist);
+	rte = rt_fetch(ref->rtindex, q->rtable);
+	if (rte->rtekind != RTE_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the defining query must read a table"),
+				 errdetail("The FROM clause reads a %s.",
+						   rte->rtekind == RTE_SUBQUERY ? "subquery" :
+						   rte->rtekind == RTE_FUNCTION ? "function" :
+						   rte->rtekind == RTE_VALUES ? "VALUES list" : "non-table source"),
+				 errhint(HINT_SHAPE)));
+
+	rel = relation_open(rte->relid, AccessShareLock);
+	relkind = rel->rd_rel->relkind;
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel)),
+				 errdetail("hybridagg captures changes of plain and partitioned tables; \"%s\" is a %s.",
+						   RelationGetRelationName(rel),
+						   relkind == RELKIND_VIEW ? "view" :
+						   relkind == RELKIND_MATVIEW ? "materialized view" :
+						   relkind == RELKIND_FOREIGN_TABLE ? "foreign table" : "relation of another kind"),
+				 errhint("Aggregate the table that the %s reads.",
+						 relkind == RELKIND_FOREIGN_TABLE ? "foreign server" : "view")));
+	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("\"%s\" is a temporary table", RelationGetRelationName(rel)),
+				 errdetail("An aggregate outlives the session, a temporary table does not."),
+				 errhint("Aggregate a permanent table.")));
+	if (rel->rd_rel->relrowsecurity)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("\"%s\" has row-level security enabled", RelationGetRelationName(rel)),
+				 errdetail("An aggregate would sum rows across policies, and show every reader totals of rows they may not see."),
+				 errhint("Aggregate a table without row-level security, or a table that holds only rows all readers may see.")));
+	relation_close(rel, NoLock);
+
+	def->base_relid = rte->relid;
+	def->base_inh = rte->inh;
+	def->where = q->jointree->quals;
+}
+
+/* ----------------------------------------------------------------
+ * The time bucket
+ * ----------------------------------------------------------------
+ */
+
+static bool
+is_bucket_function(Oid funcid)
+{
+	switch (funcid)
+	{
+		case F_DATE_BIN_INTERVAL_TIMESTAMPTZ_TIMESTAMPTZ:
+		case F_DATE_BIN_INTERVAL_TIMESTAMP_TIMESTAMP:
+		case F_DATE_TRUNC_TEXT_TIMESTAMP:
+		case F_DATE_TRUNC_TEXT_TIMESTAMPTZ:
+		case F_DATE_TRUNC_TEXT_TIMESTAMPTZ_TEXT:
+			return true;
+		default:
+			return false;
+	}
+}
+
+static Const *
+constant_argument(Definition *def, FuncExpr *call, int n, const char *what)
+{
+	Node	   *arg = eval_const_expressions(NULL, list_nth(call->args, n));
+
+	if (!IsA(arg, Const) || ((Const *) arg)->constisnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the %s of the time bucket must be a constant", what),
+				 errdetail("Argument %d of %s() is %s.", n + 1, get_func_name(call->funcid),
+						   IsA(arg, Const) ? "NULL" : "an expression that changes from row to row"),
+				 errhint("Write it as a literal, for example date_bin('1 minute', ts, '2000-01-01 00:00+00')."),
+				 query_position(def, exprLocation((Node *) call))));
+	return (Const *) arg;
+}
+
+static void
+analyze_bucket(Definition *def, FuncExpr *call)
+{
+	BucketSpec *spec = &def->bucket;
+	bool		is_date_bin = (call->funcid == F_DATE_BIN_INTERVAL_TIMESTAMPTZ_TIMESTAMPTZ ||
+							   call->funcid == F_DATE_BIN_INTERVAL_TIMESTAMP_TIMESTAMP);
+	Node	   *time_arg = lsecond(call->args);
+	Var		   *var;
+
+	if (call->funcid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("date_trunc(text, timestamp with time zone) depends on the session's TimeZone"),
+				 errdetail("Its buckets start at midnight, or at the top of the hour, of whatever TimeZone each session sets, so two sessions would disagree on them."),
+				 errhint("Name the zone, as in date_trunc('day', ts, 'UTC'), or use date_bin('1 day', ts, '2000-01-01 00:00+00')."),
+				 query_position(def, call->location)));
+
+	if (!IsA(time_arg, Var) || ((Var *) time_arg)->varattno <= 0 ||
+		((Var *) time_arg)->varlevelsup != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the time bucket must be computed from a column of the table"),
+				 errdetail("The time argument of %s() is an expression, not a column.",
+						   get_func_name(call->funcid)),
+				 errhint("Pass the timestamp or timestamptz column itself; a cast such as ts::timestamp depends on the session's TimeZone."),
+				 query_position(def, exprLocation(time_arg))));
+	var = (Var *) time_arg;
+	if (var->vartype != TIMESTAMPTZOID && var->vartype != TIMESTAMPOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the time column of the bucket must be timestamp or timestamptz"),
+				 errdetail("Column \"%s\" is of type %s.",
+						   get_attname(def->base_relid, var->varattno, false),
+						   format_type_be(var->vartype)),
+				 errhint("Bucket a timestamp or timestamptz column.")));
+
+	def->time_attno = var->varattno;
+	spec->time_type = var->vartype;
+	spec->is_date_bin = is_date_bin;
+
+	if (is_date_bin)
+	{
+		Interval   *stride = DatumGetIntervalP(constant_argument(def, call, 0, "width")->constvalue);
+
+		if (stride->month != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("date_bin() cannot bin into months or years"),
+					 errdetail("The bucket width has a month part."),
+					 errhint("Use date_trunc('month', ts, 'UTC') for calendar months."),
+					 query_position(def, call->location)));
+		spec->stride = stride->day * USECS_PER_DAY + stride->time;
+		if (spec->stride <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the bucket width must be greater than zero"),
+					 errhint("Pass a positive interval, such as '1 minute'."),
+					 query_position(def, call->location)));
+		spec->origin = DatumGetTimestamp(constant_argument(def, call, 2, "origin")->constvalue);
+	}
+	else
+	{
+		char	   *unit = TextDatumGetCString(constant_argument(def, call, 0, "unit")->constvalue);
+
+		if (!bucket_set_unit(spec, unit))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("date_trunc unit \"%s\" is not a unit of time", unit),
+					 errhint("Use one of microseconds, milliseconds, second, minute, hour, day, week, month, quarter, year, decade, century, millennium."),
+					 query_position(def, call->location)));
+		if (list_length(call->args) == 3)
+		{
+			spec->zone = TextDatumGetCString(constant_argument(def, call, 2, "time zone")->constvalue);
+			/* an unknown zone fails here, with PostgreSQL's own message */
+			(void) bucket_floor(spec, 0);
+		}
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Group keys
+ * ----------------------------------------------------------------
+ */
+
+/* Provably never NULL: a NOT NULL column, a constant, a bucket of those. */
+static bool
+expr_never_null(Node *expr, TupleDesc base_desc)
+{
+	switch (nodeTag(expr))
+	{
+		case T_Var:
+			{
+				Var		   *var = (Var *) expr;
+
+				return var->varattno > 0 &&
+					TupleDescAttr(base_desc, var->varattno - 1)->attnotnull;
+			}
+		case T_Const:
+			return !((Const *) expr)->constisnull;
+		case T_RelabelType:
+			return expr_never_null((Node *) ((RelabelType *) expr)->arg, base_desc);
+		case T_FuncExpr:
+			{
+				FuncExpr   *call = (FuncExpr *) expr;
+				ListCell   *lc;
+
+				if (!is_bucket_function(call->funcid))
+					return false;
+				foreach(lc, call->args)
+					if (!expr_never_null(lfirst(lc), base_desc))
+						return false;
+				return true;
+			}
+		default:
+			return false;
+	}
+}
+
+static void
+analyze_group_keys(Definition *def)
+{
+	Query	   *q = def->query;
+	FuncExpr   *bucket = NULL;
+	List	   *others = NIL;
+	ListCell   *lc;
+
+	if (q->groupClause == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the defining query has no GROUP BY"),
+				 errdetail("hybridagg keeps one row per time bucket and key; the query returns a single row."),
+				 errhint("Group by a time bucket, for example GROUP BY date_bin('1 minute', ts, '2000-01-01 00:00+00').")));
+
+	foreach(lc, q->groupClause)
+	{
+		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+		Expr	   *expr = get_sortgroupclause_tle(sgc, q->targetList)->expr;
+
+		if (IsA(expr, FuncExpr) && is_bucket_function(((FuncExpr *) expr)->funcid))
+		{
+			if (bucket != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("GROUP BY has more than one time bucket"),
+						 errdetail("Both %s() and %s() bucket time.",
+								   get_func_name(bucket->funcid),
+								   get_func_name(((FuncExpr *) expr)->funcid)),
+						 errhint("Group by one bucket; derive coarser buckets in queries over the view."),
+						 query_position(def, exprLocation((Node *) expr))));
+			bucket = (FuncExpr *) expr;
+		}
+		else
+			others = lappend(others, expr);
+	}
+	if (bucket == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("GROUP BY has no time bucket"),
+				 errdetail("None of the GROUP BY expressions is date_bin() or date_trunc() over a time column."),
+				 errhint("Group by date_bin('1 minute', ts, '2000-01-01 00:00+00'), date_trunc('hour', ts) on a timestamp column, or date_trunc('hour', ts, 'UTC') on a timestamptz column.")));
+
+	analyze_bucket(def, bucket);
+	def->key_exprs = lcons(bucket, others);
+}
+
+/* ----------------------------------------------------------------
+ * Aggregates
+ * ----------------------------------------------------------------
+ */
+
+typedef struct AggregateWalk
+{
+	Definition *def;
+	List	   *found;			/* distinct Aggrefs */
+} AggregateWalk;
+
+static bool
+collect_aggregates(Node *node, AggregateWalk *walk)
+{
+	if (node == NULL)
+		return false;
+	check_stack_depth();
+	if (IsA(node, Aggref))
+	{
+		if (!list_member(walk->found, node))
+			walk->found = lappend(walk->found, node);
+		return false;			/* arguments were checked with the aggregate */
+	}
+	return expression_tree_walker(node, collect_aggregates, (void *) walk);
+}
+
+static AggFunc
+classify_aggregate(Definition *def, Aggref *agg)
+{
+	Oid			fn = agg->aggfnoid;
+	char	   *name = format_procedure(fn);
+
+	if (agg->aggkind != AGGKIND_NORMAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ordered-set aggregate %s is not supported", name),
+				 errdetail("Percentiles and other WITHIN GROUP aggregates cannot be combined from partial results."),
+				 errhint("Keep count, sum, avg, min and max here and compute percentiles from the base table."),
+				 query_position(def, agg->location)));
+	if (agg->aggdistinct != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s with DISTINCT is not supported", get_func_name(fn)),
+				 errdetail("Distinct counts cannot be combined from partial counts."),
+				 errhint("Add the column to GROUP BY and count the groups in a query over the view."),
+				 query_position(def, agg->location)));
+	if (agg->aggorder != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ORDER BY inside %s() is not supported", get_func_name(fn)),
+				 errdetail("The aggregates hybridagg keeps do not depend on input order."),
+				 errhint("Remove the ORDER BY from the aggregate call."),
+				 query_position(def, agg->location)));
+	if (agg->aggfilter != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("FILTER on %s() is not supported", get_func_name(fn)),
+				 errdetail("Each aggregate reads every row of its group."),
+				 errhint("Move the condition into the argument, as in sum(CASE WHEN ok THEN value END), or into the WHERE clause."),
+				 query_position(def, agg->location)));
+
+	switch (fn)
+	{
+		case F_COUNT_:
+			return AGG_COUNT_STAR;
+		case F_COUNT_ANY:
+			return AGG_COUNT;
+		case F_SUM_INT2:
+		case F_SUM_INT4:
+		case F_SUM_INT8:
+		case F_SUM_FLOAT4:
+		case F_SUM_FLOAT8:
+		case F_SUM_NUMERIC:
+		case F_SUM_INTERVAL:
+		case F_SUM_MONEY:
+			return AGG_SUM;
+		case F_AVG_INT2:
+		case F_AVG_INT4:
+		case F_AVG_INT8:
+		case F_AVG_FLOAT4:
+		case F_AVG_FLOAT8:
+		case F_AVG_NUMERIC:
+		case F_AVG_INTERVAL:
+			return AGG_AVG;
+		default:
+			break;
+	}
+	if (get_func_namespace(fn) == PG_CATALOG_NAMESPACE && list_length(agg->args) == 1)
+	{
+		char	   *proname = get_func_name(fn);
+
+		if (strcmp(proname, "min") == 0)
+			return AGG_MIN;
+		if (strcmp(proname, "max") == 0)
+			return AGG_MAX;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("aggregate %s is not supported", name),
+			 errdetail("hybridagg keeps count(*), count, sum, avg, min and max, which it can combine from partial results exactly."),
+			 errhint("Use those aggregates; stddev and variance can be derived from sum(x), sum(x * x) and count(x)."),
+			 query_position(def, agg->location)));
+	return AGG_COUNT_STAR;		/* keep compiler quiet */
+}
+
+/* the type sum(x) returns for an argument of type argtype */
+static Oid
+sum_state_type(Oid argtype)
+{
+	switch (argtype)
+	{
+		case INT2OID:
+		case INT4OID:
+			return INT8OID;
+		case INT8OID:
+		case NUMERICOID:
+			return NUMERICOID;
+		default:
+			return argtype;		/* float4, float8, interval, money */
+	}
+}
+
+static int
+add_argument(Definition *def, Expr *expr)
+{
+	int			position = 1;
+	ListCell   *lc;
+
+	foreach(lc, def->arg_exprs)
+	{
+		if (equal(lfirst(lc), expr))
+			return position;
+		position++;
+	}
+	def->arg_exprs = lappend(def->arg_exprs, expr);
+	return position;
+}
+
+static void
+add_state(List **states, StateKind kind, int arg, Oid type, Oid collation)
+{
+	LayoutColumn *col;
+	ListCell   *lc;
+
+	foreach(lc, *states)
+	{
+		col = lfirst(lc);
+		if (col->kind == kind && col->arg == arg)
+			return;
+	}
+	col = palloc0(sizeof(LayoutColumn));
+	col->name = state_column_name(kind, arg);
+	col->kind = kind;
+	col->arg = arg;
+	col->type = type;
+	col->typmod = -1;
+	col->collation = collation;
+	col->notnull = (kind == STATE_ROWS || kind == STATE_COUNT);
+	*states = lappend(*states, col);
+}
+
+static void
+analyze_aggregates(Definition *def, List **states)
+{
+	AggregateWalk walk = {def, NIL};
+	ListCell   *lc;
+
+	(void) collect_aggregates((Node *) def->query->targetList, &walk);
+	(void) collect_aggregates(def->query->havingQual, &walk);
+
+	add_state(states, STATE_ROWS, 0, INT8OID, InvalidOid);
+	foreach(lc, walk.found)
+	{
+		Aggref	   *agg = lfirst_node(Aggref, lc);
+		DefinedAggregate *defined = palloc0(sizeof(DefinedAggregate));
+		Expr	   *arg = NULL;
+
+		defined->aggref = agg;
+		defined->func = classify_aggregate(def, agg);
+		if (defined->func != AGG_COUNT_STAR)
+		{
+			arg = linitial_node(TargetEntry, agg->args)->expr;
+			/* avg(real) sums in double precision, as PostgreSQL does */
+			if (defined->func == AGG_AVG && exprType((Node *) arg) == FLOAT4OID)
+				arg = (Expr *) coerce_to_target_type(NULL, (Node *) arg, FLOAT4OID,
+													 FLOAT8OID, -1, COERCION_EXPLICIT,
+													 COERCE_EXPLICIT_CAST, -1);
+			defined->arg = add_argument(def, arg);
+		}
+
+		switch (defined->func)
+		{
+			case AGG_COUNT_STAR:
+				break;
+			case AGG_COUNT:
+				add_state(states, STATE_COUNT, defined->arg, INT8OID, InvalidOid);
+				break;
+			case AGG_SUM:
+			case AGG_AVG:
+				add_state(states, STATE_SUM, defined->arg,
+						  sum_state_type(exprType((Node *) arg)), InvalidOid);
+				add_state(states, STATE_COUNT, defined->arg, INT8OID, InvalidOid);
+				break;
+			case AGG_MIN:
+				add_state(states, STATE_MIN, defined->arg, agg->aggtype, agg->inputcollid);
+				break;
+			case AGG_MAX:
+				add_state(states, STATE_MAX, defined->arg, agg->aggtype, agg->inputcollid);
+				break;
+		}
+		def->aggregates = lappend(def->aggregates, defined);
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Immutability: the capture and every recompute must agree
+ * ----------------------------------------------------------------
+ */
+
+typedef struct MutableWalk
+{
+	Oid			funcid;
+	int			location;
+} MutableWalk;
+
+static bool
+mutable_function_checker(Oid funcid, void *context)
+{
+	if (func_volatile(funcid) != PROVOLATILE_IMMUTABLE)
+	{
+		((MutableWalk *) context)->funcid = funcid;
+		return true;
+	}
+	return false;
+}
+
+static bool
+find_mutable_function(Node *node, MutableWalk *walk)
+{
+	if (node == NULL)
+		return false;
+	check_stack_depth();
+	if (check_functions_in_node(node, mutable_function_checker, walk))
+	{
+		walk->location = exprLocation(node);
+		return true;
+	}
+	return expression_tree_walker(node, find_mutable_function, (void *) walk);
+}
+
+static void
+check_immutable(Definition *def, Node *node, const char *where)
+{
+	MutableWalk walk = {InvalidOid, -1};
+
+	if (!find_mutable_function(node, &walk))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("the defining query calls %s(), which is %s",
+					get_func_name(walk.funcid),
+					func_volatile(walk.funcid) == PROVOLATILE_VOLATILE ? "volatile" : "stable"),
+			 errdetail("%s calls %s. hybridagg evaluates the definition when rows change and again whenever it recomputes a bucket, so every function in it must be IMMUTABLE.",
+					   where, format_procedure(walk.funcid)),
+			 errhint("Remove %s() from the query, or store its value in a column of the table.",
+					 get_func_name(walk.funcid)),
+			 query_position(def, walk.location)));
+}
+
+/* ----------------------------------------------------------------
+ * The layout of the aggregate's tables
+ * ----------------------------------------------------------------
+ */
+
+static void
+build_layout(Definition *def, List *states)
+{
+	AggLayout  *layout = palloc0(sizeof(AggLayout));
+	Relation	base = relation_open(def->base_relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(base);
+	ListCell   *lc;
+	int			i;
+
+	layout->nkeys = list_length(def->key_exprs);
+	layout->keys = palloc0(sizeof(LayoutColumn) * layout->nkeys);
+	i = 0;
+	foreach(lc, def->key_exprs)
+	{
+		Node	   *expr = lfirst(lc);
+		LayoutColumn *col = &layout->keys[i++];
+
+		col->name = psprintf("g%d", i);
+		col->type = exprType(expr);
+		col->typmod = exprTypmod(expr);
+		col->collation = exprCollation(expr);
+		col->notnull = expr_never_null(expr, desc);
+	}
+
+	layout->nargs = list_length(def->arg_exprs);
+	layout->args = palloc0(sizeof(LayoutColumn) * Max(layout->nargs, 1));
+	i = 0;
+	foreach(lc, def->arg_exprs)
+	{
+		Node	   *expr = lfirst(lc);
+		LayoutColumn *col = &layout->args[i++];
+
+		col->name = psprintf("v%d", i);
+		col->type = exprType(expr);
+		col->typmod = exprTypmod(expr);
+		col->collation = exprCollation(expr);
+	}
+
+	layout->nstates = list_length(states);
+	layout->states = palloc0(sizeof(LayoutColumn) * layout->nstates);
+	i = 0;
+	foreach(lc, states)
+	{
+		LayoutColumn *col = lfirst(lc);
+
+		layout->states[i++] = *col;
+		if (col->kind == STATE_MIN || col->kind == STATE_MAX)
+			layout->has_extremes = true;
+	}
+	relation_close(base, NoLock);
+	def->layout = layout;
+}
+
+/* ----------------------------------------------------------------
+ * Entry point
+ * ----------------------------------------------------------------
+ */
+
+Definition *
+definition_analyze(const char *query_text)
+{
+	Definition *def = palloc0(sizeof(Definition));
+	List	   *states = NIL;
+
+	def->query_text = query_text;
+	def->query = analyze_statement(parse_one_statement(query_text), query_text);
+
+	check_query_shape(def);
+	check_from_clause(def);
+	analyze_group_keys(def);
+	analyze_aggregates(def, &states);
+
+	check_immutable(def, def->where, "The WHERE clause");
+	check_immutable(def, (Node *) def->key_exprs, "A GROUP BY expression");
+	check_immutable(def, (Node *) def->arg_exprs, "An aggregate argument");
+	check_immutable(def, (Node *) def->query->targetList, "The select list");
+	check_immutable(def, def->query->havingQual, "The HAVING clause");
+
+	build_layout(def, states);
+	return def;
+}

@@ -1,0 +1,58 @@
+/*-------------------------------------------------------------------------
+ * definition.h
+ *	  The defining query of an aggregate: parsed and analysed by
+ *	  PostgreSQL's parser, checked against what hybridagg can keep, and
+ *	  taken apart into bucket, group keys, aggregates and WHERE clause.
+ *-------------------------------------------------------------------------
+ */
+#ifndef HYBRIDAGG_DEFINITION_H
+#define HYBRIDAGG_DEFINITION_H
+
+#include "nodes/parsenodes.h"
+#include "nodes/primnodes.h"
+
+#include "bucket.h"
+#include "layout.h"
+
+typedef enum AggFunc
+{
+	AGG_COUNT_STAR,
+	AGG_COUNT,
+	AGG_SUM,
+	AGG_AVG,
+	AGG_MIN,
+	AGG_MAX
+} AggFunc;
+
+/* one distinct aggregate call of the query */
+typedef struct DefinedAggregate
+{
+	Aggref	   *aggref;
+	AggFunc		func;
+	int			arg;			/* source column v<arg>; 0 for count(*) */
+} DefinedAggregate;
+
+typedef struct Definition
+{
+	const char *query_text;
+	Query	   *query;			/* as analysed, in the creator's session */
+	Oid			base_relid;
+	bool		base_inh;		/* FROM t rather than FROM ONLY t */
+	AttrNumber	time_attno;
+	BucketSpec	bucket;
+	List	   *key_exprs;		/* one Expr per group key g<i>; first is the
+								 * bucket */
+	List	   *arg_exprs;		/* one Expr per source column v<i> */
+	List	   *aggregates;		/* DefinedAggregate, in order of appearance */
+	Node	   *where;			/* WHERE clause, or NULL */
+	AggLayout  *layout;
+} Definition;
+
+/*
+ * Parse and analyse query_text in the current session (its search_path and
+ * TimeZone resolve names and literals), and refuse with a clear error what
+ * hybridagg cannot keep exactly.
+ */
+extern Definition *definition_analyze(const char *query_text);
+
+#endif

@@ -1,0 +1,303 @@
+/*-------------------------------------------------------------------------
+ * fold.c
+ *	  Fold pending deltas into recent and history; replay base rows (Kappa).
+ *
+ * A fold is one statement: it deletes every delta its snapshot sees, groups
+ * them, adds the non-dirty groups to the stored states (INSERT ... ON
+ * CONFLICT DO UPDATE), and replaces the dirty groups by a recompute from the
+ * base table through the same snapshot.  Reading and consuming in one
+ * snapshot is what makes it exact (DESIGN.md invariant 2): a delta of a
+ * transaction the snapshot does not see is neither deleted nor reflected in
+ * a recompute; it waits for the next fold.  Groups left with no rows are
+ * deleted by a second statement in the same snapshot.
+ *
+ * Buckets below the watermark (late rows of the hybrid and lambda modes) go
+ * to history, the others to recent.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "fold.h"
+#include "partitions.h"
+#include "util.h"
+
+PG_FUNCTION_INFO_V1(hybridagg_reprocess);
+
+/* INSERT ... ON CONFLICT of rows of cte into kind, adding or replacing */
+static void
+append_upsert(StringInfo sql, const AggLayout *layout, const AggregateEntry *entry,
+			  const char *name, const char *kind, const char *cte,
+			  const char *side, bool replace)
+{
+	appendStringInfo(sql, ", %s AS (INSERT INTO %s AS t (", name,
+					 internal_qualname(kind, entry->id));
+	append_keys(sql, layout, NULL);
+	appendStringInfoString(sql, ", ");
+	append_states(sql, layout, NULL);
+	appendStringInfoString(sql, ") SELECT ");
+	append_keys(sql, layout, "g");
+	appendStringInfoString(sql, ", ");
+	append_states(sql, layout, "g");
+	appendStringInfo(sql, " FROM %s g WHERE %s%s ON CONFLICT (", cte, side,
+					 replace ? "" : " AND NOT g.__dirty");
+	append_keys(sql, layout, NULL);
+	appendStringInfoString(sql, ") DO UPDATE SET ");
+	if (replace)
+		append_states_replaced(sql, layout);
+	else
+		append_states_added(sql, layout, "t");
+	appendStringInfoString(sql, " RETURNING t.g1, t.__rows)");
+}
+
+static void
+delete_empty_groups(const AggregateEntry *entry, const char *kind, HeapTuple row,
+					TupleDesc desc, int first_column, Snapshot snap)
+{
+	bool		lo_null;
+	bool		hi_null;
+	bool		null_null;
+	Datum		values[3];
+	Oid			types[3] = {entry->bucket.time_type, entry->bucket.time_type, BOOLOID};
+	char		nulls[3] = {' ', ' ', ' '};
+
+	values[0] = SPI_getbinval(row, desc, first_column, &lo_null);
+	values[1] = SPI_getbinval(row, desc, first_column + 1, &hi_null);
+	values[2] = SPI_getbinval(row, desc, first_column + 2, &null_null);
+	if (lo_null && (null_null || !DatumGetBool(values[2])))
+		return;					/* no group of this table lost its last row */
+	nulls[0] = lo_null ? 'n' : ' ';
+	nulls[1] = hi_null ? 'n' : ' ';
+	if (null_null)
+		values[2] = BoolGetDatum(false);
+	spi_run_snapshot(psprintf("DELETE FROM %s WHERE __rows = 0 AND "
+							  "(g1 BETWEEN $1 AND $2 OR ($3 AND g1 IS NULL))",
+							  internal_qualname(kind, entry->id)),
+					 3, types, values, nulls, snap, SPI_OK_DELETE);
+}
+
+int64
+fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot snap)
+{
+	char	   *delta = internal_qualname(OBJ_DELTA, entry->id);
+	int64		split = MODE_HAS_HISTORY(entry->mode) ? entry->watermark : DT_NOBEGIN;
+	bool		has_history = !TIMESTAMP_IS_NOBEGIN(split);
+	Oid			type = entry->bucket.time_type;
+	Datum		value = Int64GetDatum(split);
+	const char *recent_side = "(g.g1 >= $1 OR g.g1 IS NULL)";
+	const char *history_side = "g.g1 < $1";
+	StringInfoData sql;
+	HeapTuple	result;
+	TupleDesc	desc;
+	bool		isnull;
+	int64		consumed;
+
+	if (has_history)
+		ensure_partitions_for(entry, psprintf("SELECT DISTINCT g1 FROM %s WHERE g1 < $1", delta),
+							  1, &type, &value, snap);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "WITH consumed AS (DELETE FROM %s d RETURNING d.*), "
+					 "grouped AS (SELECT ", delta);
+	append_keys(&sql, layout, "c");
+	appendStringInfoString(&sql, ", ");
+	append_states_combined(&sql, layout, "c");
+	appendStringInfoString(&sql, ", bool_or(c.__dirty) AS __dirty FROM consumed c GROUP BY ");
+	append_keys(&sql, layout, "c");
+	appendStringInfoChar(&sql, ')');
+	if (layout->has_extremes)
+	{
+		appendStringInfoString(&sql, ", recomputed AS (SELECT ");
+		append_keys(&sql, layout, "g");
+		appendStringInfoString(&sql, ", ");
+		append_states(&sql, layout, "r");
+		appendStringInfoString(&sql, " FROM grouped g CROSS JOIN LATERAL (SELECT ");
+		append_states_from_source(&sql, layout, "s");
+		appendStringInfoString(&sql, " FROM ");
+		append_group_source(&sql, layout, &entry->bucket, entry->id, "g");
+		appendStringInfoString(&sql, ") r WHERE g.__dirty)");
+	}
+	append_upsert(&sql, layout, entry, "recent_added", OBJ_RECENT, "grouped", recent_side, false);
+	if (layout->has_extremes)
+		append_upsert(&sql, layout, entry, "recent_replaced", OBJ_RECENT, "recomputed", recent_side, true);
+	if (has_history)
+	{
+		append_upsert(&sql, layout, entry, "history_added", OBJ_HISTORY, "grouped", history_side, false);
+		if (layout->has_extremes)
+			append_upsert(&sql, layout, entry, "history_replaced", OBJ_HISTORY, "recomputed", history_side, true);
+	}
+
+	/* consumed deltas, and the range of buckets of groups left empty */
+	appendStringInfoString(&sql, ", touched AS (SELECT 'r' AS tab, g1, __rows FROM recent_added");
+	if (layout->has_extremes)
+		appendStringInfoString(&sql, " UNION ALL SELECT 'r', g1, __rows FROM recent_replaced");
+	if (has_history)
+	{
+		appendStringInfoString(&sql, " UNION ALL SELECT 'h', g1, __rows FROM history_added");
+		if (layout->has_extremes)
+			appendStringInfoString(&sql, " UNION ALL SELECT 'h', g1, __rows FROM history_replaced");
+	}
+	appendStringInfoString(&sql, ") SELECT (SELECT count(*) FROM consumed)");
+	for (int i = 0; i < 2; i++)
+	{
+		const char *tab = i == 0 ? "'r'" : "'h'";
+
+		appendStringInfo(&sql, ", min(g1) FILTER (WHERE tab = %s AND __rows = 0)"
+						 ", max(g1) FILTER (WHERE tab = %s AND __rows = 0)"
+						 ", bool_or(g1 IS NULL) FILTER (WHERE tab = %s AND __rows = 0)",
+						 tab, tab, tab);
+	}
+	appendStringInfoString(&sql, " FROM touched");
+
+	spi_run_snapshot(sql.data, 1, &type, &value, NULL, snap, SPI_OK_SELECT);
+	result = SPI_copytuple(SPI_tuptable->vals[0]);
+	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+	consumed = DatumGetInt64(SPI_getbinval(result, desc, 1, &isnull));
+
+	delete_empty_groups(entry, OBJ_RECENT, result, desc, 2, snap);
+	if (has_history)
+		delete_empty_groups(entry, OBJ_HISTORY, result, desc, 5, snap);
+	return consumed;
+}
+
+int64
+fold_aggregate_by_id(int32 id)
+{
+	AggregateEntry *entry = catalog_get(id, true);
+	AggLayout  *layout;
+	Snapshot	snap;
+	int64		consumed;
+	instr_time	start;
+	instr_time	duration;
+
+	if (entry == NULL || !MODE_IS_STREAMING(entry->mode))
+		return 0;				/* dropped, or switched to batch */
+	INSTR_TIME_SET_CURRENT(start);
+	lock_aggregate(entry);
+	entry = catalog_get(id, true);
+	if (entry == NULL)
+		return 0;
+	layout = layout_read(id);
+	snap = mover_snapshot();
+	consumed = fold_aggregate(entry, layout, snap);
+	UnregisterSnapshot(snap);
+	INSTR_TIME_SET_CURRENT(duration);
+	INSTR_TIME_SUBTRACT(duration, start);
+	if (consumed > 0)
+		stats_record_fold(id, consumed, INSTR_TIME_GET_DOUBLE(duration));
+	return consumed;
+}
+
+/* ----------------------------------------------------------------
+ * hybridagg.reprocess(): Kappa's batch is a replay through the stream
+ * ----------------------------------------------------------------
+ */
+
+Datum
+hybridagg_reprocess(PG_FUNCTION_ARGS)
+{
+	AggregateEntry *entry;
+	AggLayout  *layout;
+	Snapshot	snap;
+	TimestampTz range_start;
+	TimestampTz range_end;
+	int64		lo;
+	int64		hi;
+	Oid			types[2];
+	Datum		values[2];
+	StringInfoData sql;
+	int			nestlevel;
+	ActingAs	saved;
+	int64		replayed = 0;
+	char	   *range = "g1 >= $1 AND g1 < $2";
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("hybridagg.reprocess() needs a name, a range_start and a range_end"),
+				 errhint("SELECT hybridagg.reprocess('events_1m', now() - interval '1 day', now());")));
+	require_read_committed("hybridagg.reprocess()");
+	entry = catalog_resolve(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	check_aggregate_owner(entry);
+	if (!MODE_IS_STREAMING(entry->mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aggregate %s is kept in batch mode and has no stream to replay through",
+						get_rel_name(entry->view_relid)),
+				 errhint("Use CALL hybridagg.materialize(name, range_start, range_end) to recompute a range.")));
+
+	range_start = PG_GETARG_TIMESTAMPTZ(1);
+	range_end = PG_GETARG_TIMESTAMPTZ(2);
+	if (range_start >= range_end)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("range_start must be before range_end"),
+				 errhint("Ranges are half-open: [range_start, range_end).")));
+	if (entry->bucket.time_type == TIMESTAMPOID)
+	{
+		range_start = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
+															TimestampTzGetDatum(range_start)));
+		range_end = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
+														  TimestampTzGetDatum(range_end)));
+	}
+	lo = bucket_floor(&entry->bucket, range_start);
+	hi = bucket_ceil(&entry->bucket, range_end);
+
+	nestlevel = fix_settings(false);
+	act_as(entry->owner, &saved);
+	SPI_connect();
+	lock_aggregate(entry);
+	entry = catalog_get(entry->id, false);
+	layout = layout_read(entry->id);
+	snap = mover_snapshot();
+
+	types[0] = types[1] = entry->bucket.time_type;
+	values[0] = Int64GetDatum(lo);
+	values[1] = Int64GetDatum(hi);
+
+	/* forget the range, then send its base rows down the stream again */
+	spi_run_snapshot(psprintf("DELETE FROM %s WHERE %s", internal_qualname(OBJ_DELTA, entry->id), range),
+					 2, types, values, NULL, snap, SPI_OK_DELETE);
+	spi_run_snapshot(psprintf("DELETE FROM %s WHERE %s", internal_qualname(OBJ_RECENT, entry->id), range),
+					 2, types, values, NULL, snap, SPI_OK_DELETE);
+	spi_run_snapshot(psprintf("DELETE FROM %s WHERE %s", internal_qualname(OBJ_HISTORY, entry->id), range),
+					 2, types, values, NULL, snap, SPI_OK_DELETE);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "WITH replay AS (INSERT INTO %s (", internal_qualname(OBJ_DELTA, entry->id));
+	append_keys(&sql, layout, NULL);
+	appendStringInfoString(&sql, ", ");
+	append_states(&sql, layout, NULL);
+	appendStringInfoString(&sql, ", __dirty) SELECT ");
+	append_keys(&sql, layout, "s");
+	appendStringInfoString(&sql, ", ");
+	append_states_from_source(&sql, layout, "s");
+	appendStringInfo(&sql, ", false FROM %s s WHERE s.__time >= $1 AND s.__time < $2 GROUP BY ",
+					 internal_qualname(OBJ_SOURCE, entry->id));
+	append_keys(&sql, layout, "s");
+	appendStringInfoString(&sql, " RETURNING __rows) SELECT COALESCE(sum(__rows), 0)::int8 FROM replay");
+	spi_run_snapshot(sql.data, 2, types, values, NULL, snap, SPI_OK_SELECT);
+	{
+		bool		isnull;
+
+		replayed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+
+	(void) fold_aggregate(entry, layout, snap);
+	UnregisterSnapshot(snap);
+	SPI_finish();
+	act_as_restore(&saved);
+	restore_settings(nestlevel);
+
+	PG_RETURN_INT64(replayed);
+}

@@ -1,0 +1,30 @@
+/*-------------------------------------------------------------------------
+ * fold.h
+ *	  Streaming: fold the pending deltas of an aggregate into its tables.
+ *-------------------------------------------------------------------------
+ */
+#ifndef HYBRIDAGG_FOLD_H
+#define HYBRIDAGG_FOLD_H
+
+#include "utils/snapshot.h"
+
+#include "catalog.h"
+#include "layout.h"
+
+/*
+ * Consume every delta visible in snap and fold it into recent (buckets at or
+ * above the watermark) or history (below it), recomputing dirty groups from
+ * the base table, in snapshot snap.  The caller holds the aggregate's lock,
+ * took snap after taking it, and acts as the aggregate's owner under
+ * fix_settings().  Returns the number of delta rows consumed.
+ */
+extern int64 fold_aggregate(const AggregateEntry *entry, const AggLayout *layout,
+							Snapshot snap);
+
+/*
+ * One fold of aggregate id in its own transaction, as the worker and the
+ * tests run it: lock, snapshot, fold, counters.  Returns the deltas consumed.
+ */
+extern int64 fold_aggregate_by_id(int32 id);
+
+#endif

@@ -1,0 +1,80 @@
+/*-------------------------------------------------------------------------
+ * guc.c
+ *	  Every hybridagg.* setting: name, default, limits and context.
+ *
+ * The settings that shape the launcher (hybridagg.worker) are only defined
+ * when the library is preloaded; the others may be changed per session or by
+ * reloading the configuration, and the worker rereads them on SIGHUP.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "guc.h"
+
+#define DEFAULT_FOLD_INTERVAL_MS	1000
+#define DEFAULT_LAUNCHER_INTERVAL_S	10
+#define DEFAULT_WAKE_THRESHOLD		10000
+#define DEFAULT_MATERIALIZE_CHUNK_MIN	(24 * 60)
+
+int			hybridagg_fold_interval = DEFAULT_FOLD_INTERVAL_MS;
+int			hybridagg_launcher_interval = DEFAULT_LAUNCHER_INTERVAL_S;
+int			hybridagg_wake_threshold = DEFAULT_WAKE_THRESHOLD;
+int			hybridagg_materialize_chunk = DEFAULT_MATERIALIZE_CHUNK_MIN;
+bool		hybridagg_worker_enabled = true;
+
+void
+hybridagg_define_gucs(void)
+{
+	DefineCustomIntVariable("hybridagg.fold_interval",
+							"Time the worker waits between two folds of the pending deltas.",
+							NULL,
+							&hybridagg_fold_interval,
+							DEFAULT_FOLD_INTERVAL_MS, 10, 3600 * 1000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("hybridagg.launcher_interval",
+							"Time the launcher waits between two scans for databases that need a worker.",
+							NULL,
+							&hybridagg_launcher_interval,
+							DEFAULT_LAUNCHER_INTERVAL_S, 1, 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("hybridagg.wake_threshold",
+							"Delta rows written since the last fold after which a writer wakes the worker early.",
+							NULL,
+							&hybridagg_wake_threshold,
+							DEFAULT_WAKE_THRESHOLD, 1, INT_MAX,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("hybridagg.materialize_chunk",
+							"Span of buckets hybridagg.materialize() recomputes in one transaction.",
+							NULL,
+							&hybridagg_materialize_chunk,
+							DEFAULT_MATERIALIZE_CHUNK_MIN, 1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MIN,
+							NULL, NULL, NULL);
+
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomBoolVariable("hybridagg.worker",
+								 "Starts the hybridagg launcher and its per-database workers.",
+								 NULL,
+								 &hybridagg_worker_enabled,
+								 true,
+								 PGC_POSTMASTER,
+								 0,
+								 NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("hybridagg");
+}

@@ -1,0 +1,36 @@
+/*-------------------------------------------------------------------------
+ * hybridagg.c
+ *	  Entry point of the hybridagg library: settings, and, when the server
+ *	  preloads it (shared_preload_libraries), the shared memory and the
+ *	  launcher of the background workers.
+ *
+ * Without preloading, only batch aggregates can be created: create() of a
+ * streaming mode refuses with a hint (see create.c).
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+
+#include "guc.h"
+#include "hybridagg.h"
+#include "worker.h"
+
+PG_MODULE_MAGIC;
+
+bool		hybridagg_preloaded = false;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	hybridagg_define_gucs();
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	hybridagg_preloaded = true;
+	workers_shmem_init();
+	if (hybridagg_worker_enabled)
+		launcher_register();
+}

@@ -1,0 +1,193 @@
+/*-------------------------------------------------------------------------
+ * util.c
+ *	  Helpers shared by every part of hybridagg.
+ *
+ * Generated SQL never depends on the session that runs it: it is built and
+ * executed under fixed settings (fix_settings), names every relation with
+ * its schema, quotes every identifier with quote_identifier, and passes
+ * values as SPI parameters rather than as text.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "util.h"
+
+char *
+internal_relname(const char *kind, int32 id)
+{
+	return psprintf("%s_%d", kind, id);
+}
+
+char *
+internal_qualname(const char *kind, int32 id)
+{
+	return quote_qualified_identifier(INTERNAL_SCHEMA,
+									  internal_relname(kind, id));
+}
+
+Oid
+internal_schema_oid(void)
+{
+	return get_namespace_oid(INTERNAL_SCHEMA, false);
+}
+
+Oid
+internal_relid(const char *kind, int32 id, bool missing_ok)
+{
+	Oid			relid = get_relname_relid(internal_relname(kind, id),
+										  internal_schema_oid());
+
+	if (!OidIsValid(relid) && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("internal table %s of hybridagg aggregate %d is missing",
+						internal_qualname(kind, id), id),
+				 errhint("Drop the aggregate with hybridagg.drop() and create it again.")));
+	return relid;
+}
+
+/* The owner of the extension's internal schema, who installed hybridagg. */
+Oid
+extension_owner(void)
+{
+	HeapTuple	tuple;
+	Oid			owner;
+
+	tuple = SearchSysCache1(NAMESPACEOID,
+							ObjectIdGetDatum(internal_schema_oid()));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for schema %s", INTERNAL_SCHEMA);
+	owner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+static void
+set_fixed(const char *name, const char *value)
+{
+	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+int
+fix_settings(bool deparsing)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	set_fixed("search_path", "pg_catalog, pg_temp");
+	set_fixed("datestyle", "ISO, YMD");
+	set_fixed("intervalstyle", "postgres");
+	set_fixed("extra_float_digits", "3");
+	if (deparsing)
+		set_fixed("timezone", "UTC");
+	return nestlevel;
+}
+
+void
+restore_settings(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
+}
+
+void
+act_as(Oid role, ActingAs *saved)
+{
+	GetUserIdAndSecContext(&saved->saved_userid, &saved->saved_sec_context);
+	SetUserIdAndSecContext(role,
+						   saved->saved_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+void
+act_as_restore(ActingAs *saved)
+{
+	SetUserIdAndSecContext(saved->saved_userid, saved->saved_sec_context);
+}
+
+uint64
+spi_run(const char *sql, int expected)
+{
+	return spi_run_args(sql, 0, NULL, NULL, NULL, expected);
+}
+
+uint64
+spi_run_args(const char *sql, int nargs, Oid *types, Datum *values,
+			 const char *nulls, int expected)
+{
+	int			rc;
+
+	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	if (rc != expected)
+		elog(ERROR, "hybridagg: SPI_execute returned %s for: %s",
+			 SPI_result_code_string(rc), sql);
+	return SPI_processed;
+}
+
+Snapshot
+mover_snapshot(void)
+{
+	/* taken after the caller locked the aggregate */
+	return RegisterSnapshot(GetLatestSnapshot());
+}
+
+uint64
+spi_run_snapshot(const char *sql, int nargs, Oid *types, Datum *values,
+				 const char *nulls, Snapshot snapshot, int expected)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+	int			rc;
+
+	if (plan == NULL)
+		elog(ERROR, "hybridagg: SPI_prepare failed (%s) for: %s",
+			 SPI_result_code_string(SPI_result), sql);
+	rc = SPI_execute_snapshot(plan, values, nulls, snapshot, InvalidSnapshot,
+							  false, false, 0);
+	if (rc != expected)
+		elog(ERROR, "hybridagg: SPI_execute_snapshot returned %s for: %s",
+			 SPI_result_code_string(rc), sql);
+	SPI_freeplan(plan);
+	return SPI_processed;
+}
+
+Interval *
+interval_from_usecs(int64 usecs)
+{
+	Interval   *result = palloc0(sizeof(Interval));
+
+	result->time = usecs;
+	return result;
+}
+
+char *
+time_literal(Oid time_type, int64 value)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	char		buf[MAXDATELEN + 1];
+
+	if (TIMESTAMP_NOT_FINITE(value))
+		return pstrdup(TIMESTAMP_IS_NOBEGIN(value) ? "-infinity" : "infinity");
+
+	/* both types are read as UTC here: no session TimeZone is involved */
+	if (timestamp2tm(value, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	tm.tm_isdst = 0;			/* else EncodeDateTime leaves the offset out */
+	EncodeDateTime(&tm, fsec, time_type == TIMESTAMPTZOID, 0, NULL, USE_ISO_DATES, buf);
+	return pstrdup(buf);
+}

@@ -1,0 +1,76 @@
+/*-------------------------------------------------------------------------
+ * util.h
+ *	  Small helpers shared by every part of hybridagg: fixed session
+ *	  settings for generated SQL, acting as another role, the names of an
+ *	  aggregate's internal objects, and running SQL through SPI.
+ *-------------------------------------------------------------------------
+ */
+#ifndef HYBRIDAGG_UTIL_H
+#define HYBRIDAGG_UTIL_H
+
+#include "lib/stringinfo.h"
+#include "utils/snapshot.h"
+
+#define INTERNAL_SCHEMA "hybridagg_internal"
+
+/*
+ * Internal objects of aggregate <id>, all in INTERNAL_SCHEMA:
+ *	 source_<id>   view: the base rows, mapped to __time, g1..gN and v1..vM
+ *	 history_<id>  partitioned table: sealed groups, buckets below the watermark
+ *	 recent_<id>   table: streamed groups, buckets at or above the watermark
+ *	 delta_<id>    table: append-only changes captured from writers, not yet folded
+ *	 groups_<id>   view: the final value of every group
+ */
+#define OBJ_SOURCE	"source"
+#define OBJ_HISTORY "history"
+#define OBJ_RECENT	"recent"
+#define OBJ_DELTA	"delta"
+#define OBJ_GROUPS	"groups"
+
+extern char *internal_relname(const char *kind, int32 id);
+extern char *internal_qualname(const char *kind, int32 id);
+extern Oid	internal_relid(const char *kind, int32 id, bool missing_ok);
+extern Oid	internal_schema_oid(void);
+extern Oid	extension_owner(void);
+
+/*
+ * Settings under which generated SQL is built and run, whatever the session
+ * has: search_path = pg_catalog, pg_temp; DateStyle ISO; IntervalStyle
+ * postgres; extra_float_digits 3; and, when deparsing, TimeZone UTC.
+ * Returns the GUC nest level to pass to restore_settings().
+ */
+extern int	fix_settings(bool deparsing);
+extern void restore_settings(int nestlevel);
+
+/* Acting as another role (the aggregate's owner, or the extension's owner) */
+typedef struct ActingAs
+{
+	Oid			saved_userid;
+	int			saved_sec_context;
+} ActingAs;
+
+extern void act_as(Oid role, ActingAs *saved);
+extern void act_as_restore(ActingAs *saved);
+
+/* SPI: run a statement and insist on the expected result code */
+extern uint64 spi_run(const char *sql, int expected);
+extern uint64 spi_run_args(const char *sql, int nargs, Oid *types,
+						   Datum *values, const char *nulls, int expected);
+
+/*
+ * SPI in one snapshot: every statement a mover runs between reading and
+ * consuming uses the same snapshot, with the command counter advanced so
+ * that each statement sees the previous ones (DESIGN.md invariant 2).
+ */
+extern Snapshot mover_snapshot(void);
+extern uint64 spi_run_snapshot(const char *sql, int nargs, Oid *types,
+							   Datum *values, const char *nulls,
+							   Snapshot snapshot, int expected);
+
+/* an interval of this many microseconds, with no days or months */
+extern Interval *interval_from_usecs(int64 usecs);
+
+/* text for a timestamp or timestamptz value, independent of session settings */
+extern char *time_literal(Oid time_type, int64 value);
+
+#endif

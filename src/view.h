@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ * view.h
+ *	  The views of an aggregate: source_<id> (base rows mapped to the
+ *	  layout), groups_<id> (the final value of every group, combined from the
+ *	  tables of the aggregate's mode) and the user's view on top.
+ *-------------------------------------------------------------------------
+ */
+#ifndef HYBRIDAGG_VIEW_H
+#define HYBRIDAGG_VIEW_H
+
+#include "catalog.h"
+#include "definition.h"
+
+extern void create_source_view(const Definition *def, int32 id);
+extern void create_groups_view(const Definition *def, const AggregateEntry *entry);
+extern void create_user_view(const Definition *def, int32 id, Oid namespace_oid,
+							 const char *relname);
+
+#endif

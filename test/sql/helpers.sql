@@ -1,0 +1,26 @@
+-- test_diff(view, query, keys): how many groups differ between a view and a
+-- query, compared in one statement with a FULL JOIN on the key columns
+-- (NULL keys match NULL keys); floats match within 1e-9 relative.
+CREATE OR REPLACE FUNCTION test_diff(view_name regclass, query text, keys text[])
+RETURNS bigint LANGUAGE plpgsql AS $fn$
+DECLARE
+    join_on text;
+    differs text;
+    mismatches bigint;
+BEGIN
+    SELECT string_agg(format('coalesce(v.%1$I::text, %2$L) = coalesce(r.%1$I::text, %2$L)', k, E'\\N'), ' AND ')
+      INTO join_on FROM unnest(keys) k;
+    SELECT string_agg(CASE WHEN a.atttypid IN ('float4'::regtype, 'float8'::regtype)
+                           THEN format('NOT (v.%1$I IS NOT DISTINCT FROM r.%1$I OR abs(v.%1$I - r.%1$I) <= 1e-9 * greatest(abs(v.%1$I), abs(r.%1$I)))', a.attname)
+                           ELSE format('v.%1$I IS DISTINCT FROM r.%1$I', a.attname) END, ' OR ' ORDER BY a.attnum)
+      INTO differs
+      FROM pg_attribute a
+     WHERE a.attrelid = view_name AND a.attnum > 0 AND NOT a.attisdropped;
+    EXECUTE format('SELECT count(*) FROM (SELECT *, true AS in_view__ FROM %s) v '
+                   'FULL JOIN (SELECT *, true AS in_query__ FROM (%s) q) r ON %s '
+                   'WHERE v.in_view__ IS NULL OR r.in_query__ IS NULL OR %s',
+                   view_name, query, join_on, differs)
+      INTO mismatches;
+    RETURN mismatches;
+END
+$fn$;
