@@ -764,6 +764,7 @@ write_deltas(GroupTable *table)
 	CaptureTarget *target = table->target;
 	Relation	delta;
 	TupleTableSlot **slots;
+	TupleDesc	slot_desc;
 	BulkInsertState bistate;
 	HASH_SEQ_STATUS status;
 	GroupBucket *bucket;
@@ -774,9 +775,11 @@ write_deltas(GroupTable *table)
 	if (table->count == 0)
 		return 0;
 	delta = table_open(target->delta_relid, RowExclusiveLock);
+	/* an unpinned copy of the descriptor: slots that need no resource owner */
+	slot_desc = CreateTupleDescCopy(RelationGetDescr(delta));
 	slots = palloc(sizeof(TupleTableSlot *) * Min(table->count, DELTA_BATCH));
 	for (int i = 0; i < Min(table->count, DELTA_BATCH); i++)
-		slots[i] = MakeSingleTupleTableSlot(RelationGetDescr(delta), &TTSOpsVirtual);
+		slots[i] = MakeSingleTupleTableSlot(slot_desc, &TTSOpsVirtual);
 	bistate = table->count > 1 ? GetBulkInsertState() : NULL;
 
 	hash_seq_init(&status, table->groups);

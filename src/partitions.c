@@ -3,8 +3,9 @@
  *	  Create the partitions of history_<id> that a write is about to need.
  *
  * history_<id> is range-partitioned on g1, the bucket, in spans of fixed
- * width counted from 2000-01-01 00:00 UTC: a day for buckets under an hour,
- * a week for buckets under a day, 52 weeks otherwise.  Only spans that will
+ * width counted from 2000-01-01 00:00 UTC: a week for buckets under an hour,
+ * four weeks for buckets under a day, 52 weeks otherwise.  Every partition
+ * a query does not prune costs planning time, so they are few and large.  Only spans that will
  * hold a bucket are created, so a stray row dated 1970 costs one partition,
  * not twenty thousand.
  *
@@ -38,9 +39,9 @@ partition_span(const BucketSpec *spec)
 		width->day * USECS_PER_DAY + width->time;
 
 	if (usecs < USECS_PER_HOUR)
-		return USECS_PER_DAY;
-	if (usecs < USECS_PER_DAY)
 		return 7 * USECS_PER_DAY;
+	if (usecs < USECS_PER_DAY)
+		return 28 * USECS_PER_DAY;
 	return 52 * 7 * USECS_PER_DAY;
 }
 

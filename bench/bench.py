@@ -1,0 +1,977 @@
+#!/usr/bin/env python3
+"""bench/bench.py: the figures W1-W8 of ../shared/BENCHMARKS.md, each beside its
+baseline, in one run on one private cluster.
+
+Started by bench/run, which builds and installs hybridagg, starts the cluster
+and exports PGHOST, PGPORT, PGUSER, PGDATABASE, PG_BIN and BENCH_SERVER_LOG.
+Python 3 standard library only: every statement goes through psql (timed by
+psql's own \\timing, so connection set-up is never counted) or pgbench.
+
+A figure is the median, min and max of its repetitions, its baseline's median
+measured in the same run (alternating A B A B where it matters), and the ratio
+of the two medians.  A figure that cannot be measured is printed as "not
+available" with the reason; nothing is invented.
+
+Exit status: 1 if any figure failed with an error or W5 found a stale group
+(the view differed from the raw query), 0 otherwise.  Timings never fail a run.
+"""
+
+import argparse
+import csv
+import datetime
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+PSQL = [os.path.join(PG_BIN, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
+PGBENCH = os.path.join(PG_BIN, "pgbench")
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# The aggregate of BENCHMARKS.md: per 1-minute bucket and device.
+BUCKET = "date_bin('1 minute', ts, '2000-01-01 00:00+00')"
+AGG_COLS = "count(*) AS n, sum(value) AS total, avg(value) AS mean, min(value) AS lo, max(value) AS hi"
+
+
+def definition(table):
+    return (f"SELECT {BUCKET} AS bucket, device_id, {AGG_COLS} "
+            f"FROM {table} GROUP BY 1, 2")
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------
+# psql
+# ----------------------------------------------------------------------
+
+def sql(text, timeout=7200):
+    """Run a script in one psql session; return its unaligned, tuples-only output."""
+    try:
+        p = subprocess.run(PSQL + ["-f", "-"], input=text, capture_output=True,
+                           text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"psql timed out after {timeout} s: {text.strip()[:200]}")
+    if p.returncode != 0:
+        raise BenchError(f"psql failed: {p.stderr.strip()[-1500:]}\n  in: {text.strip()[:300]}")
+    return p.stdout
+
+
+def val(query):
+    out = sql(query).strip()
+    return out.splitlines()[-1] if out else ""
+
+
+def timed(stmts, prelude="", timeout=7200):
+    """Run statements in one psql session, each on its own (autocommit), and
+    return the time of each in ms as psql measures it (round trip, commit
+    included; printing of results excluded: they go to /dev/null)."""
+    parts = [prelude, "\\o /dev/null"]
+    for s in stmts:
+        parts += ["\\timing on", s.strip().rstrip(";") + ";", "\\timing off"]
+    out = sql("\n".join(parts) + "\n", timeout=timeout)
+    times = [float(t) for t in re.findall(r"^Time: ([0-9.]+) ms", out, re.M)]
+    if len(times) != len(stmts):
+        raise BenchError(f"expected {len(stmts)} timings, got {len(times)}")
+    return times
+
+
+def agg_id(view):
+    return int(val(f"SELECT id FROM hybridagg_internal.aggregate WHERE view = '{view}'::regclass"))
+
+
+def pending(aid):
+    """Pending delta rows of aggregate aid: the number hybridagg.aggregates
+    shows as pending_deltas, counted on the delta table alone (the status view
+    also counts history and recent, which costs more than we want to spend
+    while sampling)."""
+    return int(val(f"SELECT count(*) FROM hybridagg_internal.delta_{aid}"))
+
+
+def wait_drained(aid, timeout=900, poll=0.2):
+    """Seconds until the worker has folded every pending delta of aid."""
+    start = time.monotonic()
+    while True:
+        n = pending(aid)
+        if n == 0:
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise BenchError(f"aggregate {aid} still has {n} pending deltas after {timeout} s")
+        time.sleep(poll)
+
+
+def worker_pid():
+    out = val("SELECT pid FROM pg_stat_activity WHERE backend_type = 'hybridagg worker' "
+              "AND datname = current_database()")
+    return int(out) if out else None
+
+
+def hold_worker():
+    """Keep the worker from folding: a long fold interval, no early wake-up."""
+    sql("ALTER SYSTEM SET hybridagg.fold_interval = '1h';\n"
+        "ALTER SYSTEM SET hybridagg.wake_threshold = 2147483647;\n"
+        "SELECT pg_reload_conf();\n")
+    time.sleep(1.5)   # the worker rereads its settings when the SIGHUP wakes it
+
+
+def release_worker():
+    sql("ALTER SYSTEM RESET hybridagg.fold_interval;\n"
+        "ALTER SYSTEM RESET hybridagg.wake_threshold;\n"
+        "SELECT pg_reload_conf();\n")
+
+
+def feed_select(t0, first, n):
+    """n rows of the live feed from row number first: 1,000 rows a minute over
+    100 devices (10 rows per device-minute), as time-ordered as a live feed."""
+    return (f"SELECT '{t0}'::timestamptz + i * interval '60 ms', (i % 100)::int, "
+            f"((i::bigint * 7919) % 10007)::float8 / 100 "
+            f"FROM generate_series({first}::bigint, {first + n - 1}::bigint) i")
+
+
+def create_streaming(table, view, with_data=True):
+    sql(f"SELECT hybridagg.create('{view}', $q${definition(table)}$q$, "
+        f"mode => 'hybrid', seal_after => '1 hour', with_data => {str(with_data).lower()});")
+    return agg_id(view)
+
+
+def create_table(name, index=True):
+    sql(f"DROP TABLE IF EXISTS {name} CASCADE;\n"
+        f"CREATE TABLE {name} (ts timestamptz NOT NULL, device_id int NOT NULL, value float8);\n"
+        + (f"CREATE INDEX ON {name} (ts);\n" if index else ""))
+
+
+# ----------------------------------------------------------------------
+# Figures
+# ----------------------------------------------------------------------
+
+class Figure:
+    """One row of the results table."""
+
+    def __init__(self, fid, name, unit, values=None, baseline=None, baseline_name="",
+                 ratio="x", target=None, note="", decimals=None):
+        self.fid = fid
+        self.name = name
+        self.unit = unit
+        self.values = list(values or [])
+        self.baseline = list(baseline or [])
+        self.baseline_name = baseline_name
+        self.ratio_kind = ratio      # "x": value / baseline; "speedup": baseline / value
+        self.target = target         # (applies to "ratio" | "value", op, number, text)
+        self.note = note
+        self.na = None               # reason it is not available
+        self.error = None
+
+    @property
+    def median(self):
+        return statistics.median(self.values) if self.values else None
+
+    @property
+    def base_median(self):
+        return statistics.median(self.baseline) if self.baseline else None
+
+    @property
+    def ratio(self):
+        m, b = self.median, self.base_median
+        if m is None or b is None or self.ratio_kind is None:
+            return None
+        if self.ratio_kind == "x":
+            return m / b if b else None
+        return b / m if m else None
+
+    @property
+    def met(self):
+        if self.target is None or self.na or self.error or not self.values:
+            return None
+        what, op, bound, _ = self.target
+        x = self.ratio if what == "ratio" else self.median
+        if what == "value" and op == "==":
+            x = max(self.values)         # exact: every repetition must meet it
+        if x is None:
+            return None
+        return {"<=": x <= bound, "<": x < bound, ">=": x >= bound, "==": x == bound}[op]
+
+
+def fmt(v, unit):
+    if v is None:
+        return "-"
+    if unit in ("tps", "rows/s", "groups", "rows"):
+        return f"{v:,.0f}"
+    if unit == "MB":
+        return f"{v:,.1f}"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    if abs(v) >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+
+def fmt_ratio(r, kind):
+    if r is None:
+        return "-"
+    s = f"{r:.0f}" if r >= 100 else f"{r:.1f}" if r >= 10 else f"{r:.2f}"
+    return s + "x" + (" faster" if kind == "speedup" else "")
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.quick = args.quick
+        self.reps = 1 if args.quick and args.reps is None else (args.reps or 3)
+        scale = args.scale if args.scale is not None else (0.02 if args.quick else 1.0)
+        self.scale = scale
+        self.rows = max(10000, int(round(10_000_000 * scale)))
+        # the span shrinks and grows with the rows, so that the density of the
+        # workload stays at ~10 rows per device-minute, unless --days says otherwise
+        self.span_s = int(args.days * 86400) if args.days else int(round(7 * 86400 * self.rows / 10_000_000))
+        self.figures = []
+        self.failed = False
+        self.only = set(args.only.upper().split(",")) if args.only else None
+        self.info = {}
+        self.end = None          # end of the generated events, a timestamptz literal
+        self.events_agg = None   # id of events_1m
+
+    def wanted(self, fid):
+        return self.only is None or fid in self.only
+
+    def add(self, fig):
+        self.figures.append(fig)
+        return fig
+
+    def na(self, fid, name, unit, reason, target=None):
+        f = self.add(Figure(fid, name, unit, target=target))
+        f.na = reason
+        return f
+
+    # ------------------------------------------------------------------
+    def machine(self):
+        cpu = "unknown CPU"
+        try:
+            for line in open("/proc/cpuinfo"):
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        except OSError:
+            pass
+        mem_gb = None
+        try:
+            for line in open("/proc/meminfo"):
+                if line.startswith("MemTotal"):
+                    mem_gb = int(line.split()[1]) / 1024 / 1024
+        except OSError:
+            pass
+        ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        commit = "unknown"
+        try:
+            commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                    capture_output=True, text=True).stdout.strip() or "unknown"
+            dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "src", "sql",
+                                    "hybridagg--0.1.0.sql", "Makefile"],
+                                   capture_output=True, text=True).stdout.strip()
+            if dirty:
+                commit += " + uncommitted changes"
+        except OSError:
+            pass
+        pg = val("SHOW server_version")
+        self.info = {
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": f"{ncpu} cores ({cpu}), {mem_gb:.0f} GB RAM, {platform.system()} {platform.release()}",
+            "nproc": str(ncpu), "cpu": cpu, "memory": f"{mem_gb:.1f} GB",
+            "postgres": f"PostgreSQL {pg}",
+            "hybridagg": commit,
+            "settings": "shared_buffers 1GB, max_wal_size 4GB, fsync on, synchronous_commit on, jit default (on)",
+            "workload": (f"{self.rows:,} rows, 100 devices, {self.span_s / 86400:.3g} days "
+                         f"(~{self.rows / (self.span_s / 60) / 100:.1f} rows per device-minute), "
+                         f"{self.reps} repetition(s){', quick mode' if self.quick else ''}"),
+            "command": "bench/run " + " ".join(sys.argv[1:]),
+        }
+        for k, v in self.info.items():
+            log(f"{k}: {v}")
+
+    # ------------------------------------------------------------------
+    def setup(self):
+        sql("CREATE EXTENSION IF NOT EXISTS hybridagg;")
+        need_events = any(self.wanted(f) for f in ("W3", "W4", "W5", "W7"))
+        if not need_events:
+            return
+        log(f"generating events: {self.rows:,} rows over {self.span_s / 86400:.3g} days")
+        self.end = val("SELECT date_trunc('minute', now())")
+        start = val(f"SELECT '{self.end}'::timestamptz - interval '{self.span_s} seconds'")
+        span_us = self.span_s * 1_000_000
+        t = time.monotonic()
+        create_table("events", index=False)
+        sql(f"INSERT INTO events SELECT '{start}'::timestamptz + (i * {span_us}::bigint / {self.rows}) "
+            f"* interval '1 microsecond', (i % 100)::int, ((i::bigint * 7919) % 10007)::float8 / 100 "
+            f"FROM generate_series(0::bigint, {self.rows - 1}::bigint) i;\n"
+            "CREATE INDEX ON events (ts);\n")
+        # the same rows in a table without any aggregate, for W5's DML baseline
+        sql("DROP TABLE IF EXISTS events_bare;\n"
+            "CREATE TABLE events_bare AS SELECT * FROM events;\n"
+            "CREATE INDEX ON events_bare (ts);\n"
+            "VACUUM ANALYZE events; VACUUM ANALYZE events_bare;\n")
+        log(f"  loaded in {time.monotonic() - t:.0f} s; creating events_1m (hybrid, with_data)")
+        ms = timed([f"SELECT hybridagg.create('events_1m', $q${definition('events')}$q$, "
+                    "mode => 'hybrid', seal_after => '1 hour', with_data => true)"])[0]
+        self.events_agg = agg_id("events_1m")
+        self.info["backfill"] = f"hybridagg.create(..., with_data => true) on {self.rows:,} rows: {ms / 1000:.1f} s"
+        log("  " + self.info["backfill"])
+        wait_drained(self.events_agg)
+
+    # ------------------------------------------------------------------
+    def w1(self):
+        """W1: 100 INSERT ... SELECT of 10,000 rows, hybrid aggregate vs bare table."""
+        batches = 20 if self.quick else 100
+        create_table("w1_agg")
+        create_table("w1_bare")
+        aid = create_streaming("w1_agg", "w1_1m")
+        t0 = val("SELECT date_trunc('minute', now())")
+        stmts = {side: [f"INSERT INTO {side} (ts, device_id, value) {feed_select(t0, k * 10000, 10000)}"
+                        for k in range(batches)] for side in ("w1_agg", "w1_bare")}
+        agg, bare, lags = [], [], []
+        for rep in range(self.reps):
+            for side in ("w1_agg", "w1_bare"):           # A B A B ...
+                sql(f"TRUNCATE {side};")
+                if side == "w1_agg":
+                    wait_drained(aid)
+                sql("CHECKPOINT;")
+                total = sum(timed(stmts[side])) / 1000
+                if side == "w1_agg":
+                    agg.append(total)
+                    lags.append(wait_drained(aid))      # not timed: the fold is W6's business
+                else:
+                    bare.append(total)
+                log(f"  W1 rep {rep + 1} {side}: {total:.2f} s")
+        self.add(Figure("W1", f"bulk ingest {batches}x10k rows, capture on", "s", agg, bare,
+                        "bare table", target=("ratio", "<=", 1.10, "<= 1.10x"),
+                        note=f"both tables with a ts index; worker folded the last batch "
+                             f"{statistics.median(lags):.2f} s after the last INSERT (median)"))
+
+    # ------------------------------------------------------------------
+    def w2(self):
+        """W2: single-row INSERT tps, pgbench -c 2 -j 2, capture on vs bare."""
+        secs = 3 if self.quick else self.args.w2_seconds
+        create_table("w2_agg")
+        create_table("w2_bare")
+        aid = create_streaming("w2_agg", "w2_1m")
+        tmp = os.path.join(self.args.out, "tmp")
+        os.makedirs(tmp, exist_ok=True)
+        cases = {
+            "spread": ("\\set dev random(0, 99)\n"
+                       "INSERT INTO {t} (ts, device_id, value) VALUES (now(), :dev, random() * 100);\n"),
+            "same": "INSERT INTO {t} (ts, device_id, value) VALUES (now(), 7, random() * 100);\n",
+        }
+        for case, script in cases.items():
+            tps = {"w2_agg": [], "w2_bare": []}
+            for rep in range(self.reps):
+                for side in ("w2_agg", "w2_bare"):         # A B A B ...
+                    path = os.path.join(tmp, f"w2_{case}_{side}.sql")
+                    with open(path, "w") as f:
+                        f.write(script.format(t=side))
+                    if side == "w2_agg":
+                        wait_drained(aid)
+                    sql("CHECKPOINT;")
+                    p = subprocess.run([PGBENCH, "-n", "-c", "2", "-j", "2", "-T", str(secs), "-f", path],
+                                       capture_output=True, text=True, timeout=secs * 10 + 120)
+                    m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", p.stdout)
+                    if p.returncode != 0 or not m:
+                        raise BenchError(f"pgbench failed: {p.stderr.strip()[-800:]}")
+                    failed = re.search(r"number of failed transactions: ([0-9]+)", p.stdout)
+                    if failed and int(failed.group(1)) > 0:
+                        raise BenchError(f"pgbench: {failed.group(1)} failed transactions")
+                    tps[side].append(float(m.group(1)))
+                    log(f"  W2 {case} rep {rep + 1} {side}: {float(m.group(1)):.0f} tps")
+            name = ("single-row INSERT, 2 clients, random devices" if case == "spread"
+                    else "single-row INSERT, 2 clients, same device+bucket")
+            self.add(Figure("W2a" if case == "spread" else "W2b", name, "tps", tps["w2_agg"],
+                            tps["w2_bare"], "bare table", target=("ratio", ">=", 0.85, ">= 0.85x"),
+                            note=f"pgbench -n -c 2 -j 2 -T {secs}, one INSERT per transaction, "
+                                 f"synchronous_commit on"))
+
+    # ------------------------------------------------------------------
+    def w3(self):
+        """W3: CALL hybridagg.materialize() of a batch aggregate vs CREATE TABLE AS."""
+        mat, ctas, ctas_ix = [], [], []
+        pre = "SET client_min_messages = warning;"
+        for rep in range(self.reps):
+            sql("SET client_min_messages = warning;\n"
+                "SELECT hybridagg.drop(name) FROM hybridagg.aggregates WHERE name = 'w3_batch';\n"
+                f"SELECT hybridagg.create('w3_batch', $q${definition('events')}$q$, mode => 'batch', "
+                "seal_after => '1 hour', with_data => false);\nCHECKPOINT;\n")
+            ms = timed(["CALL hybridagg.materialize('w3_batch')"], pre)[0]
+            mat.append(ms / 1000)
+            groups = val("SELECT history_rows FROM hybridagg.aggregates WHERE name = 'w3_batch'")
+            sql("DROP TABLE IF EXISTS w3_ctas;\nCHECKPOINT;\n")
+            t = timed([f"CREATE TABLE w3_ctas AS {definition('events')}",
+                       "CREATE UNIQUE INDEX ON w3_ctas (bucket, device_id)"], pre)
+            ctas.append(t[0] / 1000)
+            ctas_ix.append((t[0] + t[1]) / 1000)
+            log(f"  W3 rep {rep + 1}: materialize {ms / 1000:.2f} s ({groups} groups), "
+                f"CTAS {t[0] / 1000:.2f} s, + index {t[1] / 1000:.2f} s")
+        sql("SELECT hybridagg.drop('w3_batch'); DROP TABLE w3_ctas;")
+        self.add(Figure("W3", f"batch materialize, {self.rows / 1e6:g}M rows", "s", mat, ctas,
+                        "CREATE TABLE AS", target=("ratio", "<=", 1.2, "<= 1.2x"),
+                        note="batch aggregate created with with_data => false, then "
+                             "CALL hybridagg.materialize(name); CTAS of the defining query"))
+        self.add(Figure("W3'", "  same, vs CTAS + unique index", "s", mat, ctas_ix,
+                        "CTAS + index", note="informational: the CTAS baseline plus "
+                        "CREATE UNIQUE INDEX (bucket, device_id), which hybridagg's history has"))
+
+    # ------------------------------------------------------------------
+    def settle(self):
+        """The state W4 and W7 measure: nothing pending, everything vacuumed."""
+        wait_drained(self.events_agg)
+        sql("SET client_min_messages = warning;\nCALL hybridagg.materialize('events_1m');\n")
+        wait_drained(self.events_agg)
+        sql("VACUUM ANALYZE;")
+        sql("DROP TABLE IF EXISTS w4_final;\n"
+            "CREATE TABLE w4_final AS SELECT * FROM events_1m;\n"
+            "CREATE UNIQUE INDEX ON w4_final (bucket, device_id);\n"
+            "VACUUM ANALYZE w4_final;\n")
+
+    def queries(self, rel):
+        raw = f"({definition('events')}) r"
+        src = raw if rel == "raw" else rel
+        since = f"'{self.end}'::timestamptz - interval '1 day'"
+        if rel == "raw":
+            qa = (f"SELECT {BUCKET} AS bucket, device_id, {AGG_COLS} FROM events "
+                  f"WHERE device_id = 42 AND ts >= {since} GROUP BY 1, 2 ORDER BY 1")
+        else:
+            qa = f"SELECT * FROM {rel} WHERE device_id = 42 AND bucket >= {since} ORDER BY bucket"
+        qb = (f"SELECT date_trunc('hour', bucket) AS hour, sum(n) AS n, sum(total) / sum(n) AS mean, "
+              f"min(lo) AS lo, max(hi) AS hi FROM {src} GROUP BY 1 ORDER BY 1")
+        qc = f"SELECT count(*) AS groups, sum(n) AS events FROM {src}"
+        return {"a": qa, "b": qb, "c": qc}
+
+    def w4(self):
+        """W4: view queries vs the final-rows table and vs the raw GROUP BY."""
+        qs = {rel: self.queries(rel) for rel in ("events_1m", "w4_final", "raw")}
+        check = sql("SELECT (SELECT count(*) FROM events_1m), (SELECT count(*) FROM w4_final);").strip()
+        a, b = check.split("|")
+        if a != b:
+            raise BenchError(f"view has {a} groups, final-rows table {b}")
+        # warm up: plan caches, buffers
+        timed([qs[rel][q] for q in "abc" for rel in qs])
+        res = {(q, rel): [] for q in "abc" for rel in qs}
+        for rep in range(self.reps):
+            order = [(q, rel) for q in "abc" for rel in ("events_1m", "w4_final", "raw")]
+            times = timed([qs[rel][q] for q, rel in order])
+            for key, ms in zip(order, times):
+                res[key].append(ms)
+            log(f"  W4 rep {rep + 1}: " + ", ".join(f"{q}/{rel} {ms:.1f} ms" for (q, rel), ms in zip(order, times)))
+        labels = {"a": "(a) one device, last day, per minute",
+                  "b": "(b) all devices, whole range, per hour",
+                  "c": "(c) total count (groups and events)"}
+        for q in "abc":
+            self.add(Figure(f"W4{q}", f"view {labels[q]}", "ms", res[(q, "events_1m")],
+                            res[(q, "w4_final")], "final-rows table",
+                            target=("ratio", "<=", 1.5, "<= 1.5x")))
+        for q in "abc":
+            tgt = None if q == "a" else ("ratio", ">=", 50, ">= 50x faster")
+            self.add(Figure(f"W4{q}-raw", f"  view {q} vs the raw GROUP BY", "ms", res[(q, "events_1m")],
+                            res[(q, "raw")], "raw GROUP BY", ratio="speedup", target=tgt,
+                            note="raw = the same query over the defining query run on events"))
+
+    # ------------------------------------------------------------------
+    def w7(self):
+        """W7: storage of all of events_1m's tables and indexes vs the final-rows table."""
+        aid = self.events_agg
+        rows = sql(f"SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+                   f"WHERE c.relnamespace = 'hybridagg_internal'::regnamespace AND c.relkind = 'r' "
+                   f"AND c.relname ~ '^[a-z]+_{aid}($|_)' ORDER BY 1;").split()
+        parts = {}
+        for line in rows:
+            name, size = line.split("|")
+            kind = name.split("_")[0]
+            parts[kind] = parts.get(kind, 0) + int(size)
+        total = sum(parts.values()) / 2**20
+        final = int(val("SELECT pg_total_relation_size('w4_final')")) / 2**20
+        raw = int(val("SELECT pg_total_relation_size('events')")) / 2**20
+        nparts = sum(1 for line in rows if line.startswith(f"history_{aid}_"))
+        self.add(Figure("W7", "storage of the aggregate (tables + indexes)", "MB", [total], [final],
+                        "final-rows table + index", target=("ratio", "<=", 1.3, "<= 1.3x"),
+                        note="one measurement after VACUUM (sizes do not vary); "
+                             + ", ".join(f"{k} {v / 2**20:.1f} MB" for k, v in sorted(parts.items()))
+                             + f" ({nparts} history partitions); raw events table + ts index {raw:.0f} MB"))
+
+    # ------------------------------------------------------------------
+    def diff_query(self):
+        """Groups that differ between events_1m and its defining query, in one
+        statement (one snapshot): test_diff of test/sql/helpers.sql, joined on
+        the key columns themselves (they are NOT NULL here), floats within 1e-9."""
+        fl = " OR ".join(
+            f"NOT (v.{c} IS NOT DISTINCT FROM r.{c} OR abs(v.{c} - r.{c}) <= 1e-9 * greatest(abs(v.{c}), abs(r.{c})))"
+            for c in ("total", "mean", "lo", "hi"))
+        return (f"SELECT count(*) FROM events_1m v FULL JOIN ({definition('events')}) r "
+                f"USING (bucket, device_id) WHERE v.n IS NULL OR r.n IS NULL OR v.n IS DISTINCT FROM r.n OR {fl}")
+
+    def w5_dml(self, table, rep):
+        end = f"'{self.end}'::timestamptz"
+        span = self.span_s
+        late = f"{end} - interval '20 days' + interval '{rep} hours'"
+        x1 = f"{end} - interval '{int(span * 0.4) + rep * 780} seconds'"
+        x2 = f"{end} - interval '{int(span * 0.6) + rep * 780} seconds'"
+        x3 = f"{end} - interval '{int(span * 0.5) + rep * 780} seconds'"
+        return [
+            # late rows: 10 minutes of 100 devices, 20 days back
+            f"INSERT INTO {table} (ts, device_id, value) SELECT {late} + i * interval '60 ms', (i % 100)::int, "
+            f"(i % 1000)::float8 / 7 FROM generate_series(0, 9999) i",
+            # an UPDATE of values (sums change, extremes must be recomputed)
+            f"UPDATE {table} SET value = value + 1 WHERE ts >= {x1} AND ts < {x1} + interval '10 minutes'",
+            # an UPDATE that moves rows to another bucket and another device
+            f"UPDATE {table} SET ts = ts + interval '90 seconds', device_id = (device_id + 1) % 100 "
+            f"WHERE ts >= {x2} AND ts < {x2} + interval '10 minutes' AND device_id < 10",
+            # an UPDATE in the recent, not yet sealed part
+            f"UPDATE {table} SET value = value * 2 WHERE ts >= {end} - interval '20 minutes' AND device_id = 7",
+            # a DELETE of 10 minutes of every device
+            f"DELETE FROM {table} WHERE ts >= {x3} AND ts < {x3} + interval '10 minutes'",
+        ]
+
+    def w5(self):
+        """W5: late rows, UPDATEs, DELETEs, then an immediate query on the view."""
+        aid = self.events_agg
+        qb_view = self.queries("events_1m")["b"]
+        qb_raw = self.queries("raw")["b"]
+        diff = self.diff_query()
+        stale, stale_after, nxt, raw, dml_a, dml_b, drains, piles = [], [], [], [], [], [], [], []
+        use_helper = self.rows <= 2_000_000
+        if use_helper:
+            sql(open(os.path.join(ROOT, "test", "sql", "helpers.sql")).read())
+        try:
+            for rep in range(self.reps):
+                wait_drained(aid)
+                hold_worker()
+                try:
+                    dml_b.append(sum(timed(self.w5_dml("events_bare", rep))))
+                    dml_a.append(sum(timed(self.w5_dml("events", rep))))
+                    # the next query, at once: deltas pending, dirty groups not recomputed yet
+                    nxt.append(timed([qb_view])[0])
+                    pend = sql(f"SELECT count(*), count(*) FILTER (WHERE __dirty) "
+                               f"FROM hybridagg_internal.delta_{aid};").strip()
+                    piles.append(pend.replace("|", " deltas, ") + " dirty")
+                    n = int(val(diff))
+                    if use_helper:
+                        h = int(val(f"SELECT test_diff('events_1m', $q${definition('events')}$q$, "
+                                    "'{bucket,device_id}')"))
+                        if h != n:
+                            raise BenchError(f"test_diff found {h} stale groups, the harness's diff {n}")
+                    stale.append(n)
+                    raw.append(timed([qb_raw])[0])
+                finally:
+                    release_worker()
+                drains.append(wait_drained(aid))
+                stale_after.append(int(val(diff)))
+                log(f"  W5 rep {rep + 1}: pending {piles[-1]}; stale groups {stale[-1]} at once, "
+                    f"{stale_after[-1]} after the fold; next query {nxt[-1]:.0f} ms, raw {raw[-1]:.0f} ms; "
+                    f"DML {dml_a[-1]:.0f} ms vs {dml_b[-1]:.0f} ms bare")
+        finally:
+            release_worker()
+        self.add(Figure("W5", "stale groups right after late rows/UPDATE/DELETE", "groups", stale,
+                        target=("value", "==", 0, "0"), ratio=None,
+                        note=f"worker held off (fold_interval 1h), view compared with the raw query "
+                             f"in one statement; pending at the query: {'; '.join(piles)}"))
+        self.add(Figure("W5'", "  stale groups after the worker folded them", "groups", stale_after,
+                        target=("value", "==", 0, "0"), ratio=None,
+                        note=f"fold took {statistics.median(drains):.2f} s (median)"))
+        self.add(Figure("W5q", "  next query (W4b on the view) with deltas pending", "ms", nxt, raw,
+                        "raw GROUP BY", ratio="speedup",
+                        note="first query after the DML, dirty groups recomputed from events"))
+        self.add(Figure("W5dml", "  the DML itself (5 statements), capture on", "ms", dml_a, dml_b,
+                        "bare table", note="10k late rows, 3 UPDATEs (~11k rows), DELETE of ~10k rows"))
+        if any(s != 0 for s in stale + stale_after):
+            self.failed = True
+            log("W5: THE VIEW DIFFERS FROM THE RAW QUERY")
+
+    # ------------------------------------------------------------------
+    def w6(self):
+        """W6: highest sustained ingest rate at which pending deltas stay bounded."""
+        step_s = 4 if self.quick else self.args.w6_step_seconds
+        rates = [25_000, 100_000] if self.quick else [25_000, 50_000, 100_000, 150_000, 200_000,
+                                                      300_000, 400_000, 600_000]
+        per_s = 2                      # INSERT ... SELECT batches per second
+        create_table("w6")
+        create_table("w6_bare")
+        aid = create_streaming("w6", "w6_1m")
+        best, bare_rates, drain_s, notes = [], [], [], []
+        for rep in range(self.reps):
+            # baseline: the bare table's ingest rate, batches back to back
+            sql("TRUNCATE w6_bare; CHECKPOINT;")
+            t0 = val("SELECT date_trunc('minute', now())")
+            n, batch = 0, 50_000
+            t = time.monotonic()
+            while time.monotonic() - t < step_s:
+                sql(f"INSERT INTO w6_bare (ts, device_id, value) {feed_select(t0, n, batch)};")
+                n += batch
+            bare_rates.append(n / (time.monotonic() - t))
+            log(f"  W6 rep {rep + 1}: bare table takes {bare_rates[-1]:,.0f} rows/s back to back")
+
+            sql("TRUNCATE w6;")
+            wait_drained(aid)
+            sql("CHECKPOINT;")
+            n = 0
+            ok_rate = 0.0
+            steps = []
+            for rate in rates:
+                samples = []
+                stop = threading.Event()
+
+                def sampler():
+                    while not stop.is_set():
+                        try:
+                            samples.append((time.monotonic(), pending(aid)))
+                        except BenchError:
+                            pass
+                        stop.wait(0.5)
+
+                th = threading.Thread(target=sampler)
+                batch = rate // per_s
+                start = time.monotonic()
+                th.start()
+                k, inserted = 0, 0
+                while time.monotonic() - start < step_s:
+                    sql(f"INSERT INTO w6 (ts, device_id, value) {feed_select(t0, n, batch)};")
+                    n += batch
+                    inserted += batch
+                    k += 1
+                    delay = start + k / per_s - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                elapsed = time.monotonic() - start
+                stop.set()
+                th.join()
+                achieved = inserted / elapsed
+                tail = [p for (ts, p) in samples if ts >= start + 0.75 * elapsed] or [samples[-1][1]]
+                bound = 2 * rate / 10 + 10_000       # 2 s of input deltas + the wake threshold
+                bounded = max(tail) <= bound
+                kept_pace = achieved >= 0.9 * rate
+                steps.append(f"{rate // 1000}k: {achieved / 1000:.0f}k rows/s, pending max "
+                             f"{max(p for _, p in samples):,} end {tail[-1]:,}"
+                             f"{'' if bounded else ' (growing)'}{'' if kept_pace else ' (writer behind)'}")
+                log(f"  W6 rep {rep + 1} step {steps[-1]}")
+                if bounded and kept_pace:
+                    ok_rate = achieved
+                else:
+                    break
+            backlog = pending(aid)
+            drain_s.append(wait_drained(aid, timeout=1800))
+            log(f"  W6 rep {rep + 1}: sustained {ok_rate:,.0f} rows/s; backlog {backlog:,} deltas "
+                f"drained in {drain_s[-1]:.1f} s")
+            best.append(ok_rate)
+            notes.append(f"rep {rep + 1}: " + "; ".join(steps) + f"; backlog {backlog:,} drained in {drain_s[-1]:.1f} s")
+        capped = all(b >= 0.9 * rates[-1] for b in best)
+        self.add(Figure("W6", "fold keeps up: sustained ingest" + (" (ladder top)" if capped else ""),
+                        "rows/s", best, bare_rates, "bare table, back to back",
+                        target=("value", ">=", 100_000, ">= 100,000 rows/s"),
+                        note=f"{per_s} INSERT ... SELECT batches a second, {step_s} s per step, "
+                             f"bounded = backlog in the last quarter of a step <= 2 s of input + 10,000; "
+                             + " | ".join(notes)))
+        self.add(Figure("W6d", "  backlog drain after the last step", "s", drain_s,
+                        note="time from the end of ingest until pending_deltas = 0"))
+
+    # ------------------------------------------------------------------
+    def w8(self):
+        """W8: the worker's peak memory while it drains a 10x backlog."""
+        pile_rows = 200_000 if self.quick else max(1_000_000, int(1_000_000 * self.scale))
+        create_table("w8")
+        aid = create_streaming("w8", "w8_1m")
+        t0 = val("SELECT date_trunc('minute', now())")
+        anon, hwm, rss, drains, deltas, notes = [], [], [], [], [], []
+        reset_ok = True
+        for rep in range(self.reps):
+            sql("TRUNCATE w8;")
+            wait_drained(aid)
+            pid = worker_pid()
+            if pid is None:
+                raise BenchError("no hybridagg worker in pg_stat_activity")
+            hold_worker()
+            try:
+                for k in range(0, pile_rows, 100_000):
+                    sql(f"INSERT INTO w8 (ts, device_id, value) "
+                        f"{feed_select(t0, k, min(100_000, pile_rows - k))};")
+                deltas.append(pending(aid))
+                status_path = f"/proc/{pid}/status"
+                try:
+                    with open(f"/proc/{pid}/clear_refs", "w") as f:
+                        f.write("5")                    # reset VmHWM to the current RSS
+                except OSError as e:
+                    reset_ok = False
+                    log(f"  W8: cannot reset VmHWM ({e}); it is then the worker's lifetime peak")
+
+                def read_status():
+                    d = {}
+                    with open(status_path) as f:
+                        for line in f:
+                            k, _, v = line.partition(":")
+                            if k in ("VmHWM", "VmRSS", "RssAnon", "RssShmem", "RssFile"):
+                                d[k] = int(v.split()[0]) / 1024
+                    return d
+
+                before = read_status()
+                peak = dict(before)
+                stop = threading.Event()
+
+                def sampler():
+                    while not stop.is_set():
+                        try:
+                            d = read_status()
+                        except OSError:
+                            return
+                        for k, v in d.items():
+                            peak[k] = max(peak.get(k, 0), v)
+                        time.sleep(0.005)
+
+                th = threading.Thread(target=sampler)
+                th.start()
+            except BaseException:
+                release_worker()
+                raise
+            release_worker()
+            try:
+                drains.append(wait_drained(aid, timeout=1800, poll=0.1))
+            finally:
+                stop.set()
+                th.join()
+            try:
+                last = read_status()
+                peak["VmHWM"] = max(peak.get("VmHWM", 0), last["VmHWM"])
+            except OSError:
+                pass
+            if worker_pid() != pid:
+                raise BenchError(f"the worker changed while draining (pid {pid} -> {worker_pid()})")
+            anon.append(peak["RssAnon"])
+            hwm.append(peak["VmHWM"])
+            rss.append(peak["VmRSS"])
+            notes.append(f"rep {rep + 1}: {deltas[-1]:,} deltas in {drains[-1]:.1f} s, RssAnon "
+                         f"{before['RssAnon']:.1f} -> peak {peak['RssAnon']:.1f} MB, VmHWM {peak['VmHWM']:.0f} MB "
+                         f"(shared {peak['RssShmem']:.0f} MB)")
+            log(f"  W8 {notes[-1]}")
+        self.add(Figure("W8", "worker private memory (RssAnon) draining 10x backlog", "MB", anon,
+                        target=("value", "<", 64, "< 64 MB"), ratio=None,
+                        note=f"{pile_rows:,} rows piled up with the worker held off (~{statistics.median(deltas):,.0f} "
+                             f"delta rows, 10x the wake threshold), /proc/<pid>/status sampled every 5 ms; "
+                             f"the target applies to private memory (RssAnon); " + " | ".join(notes)))
+        self.add(Figure("W8'", "  worker VmHWM (RSS incl. shared buffers touched)", "MB", hwm, ratio=None,
+                        note="informational: RSS counts every shared_buffers page the worker touched "
+                             "(RssShmem), which is not its own memory"
+                             + ("" if reset_ok else "; VmHWM could not be reset, lifetime peak")))
+        self.add(Figure("W8d", "  backlog fold rate", "rows/s", [pile_rows / d for d in drains],
+                        note="base rows per second of drain time (W8's pile / time to pending_deltas = 0)"))
+
+    # ------------------------------------------------------------------
+    def run(self):
+        self.machine()
+        steps = [("W3", self.w3), ("W4", self.w4), ("W7", self.w7), ("W5", self.w5),
+                 ("W1", self.w1), ("W2", self.w2), ("W6", self.w6), ("W8", self.w8)]
+        try:
+            self.setup()
+        except BenchError as e:
+            log(f"setup failed: {e}")
+            for fid, _ in steps:
+                f = self.na(fid, "setup failed", "", str(e).splitlines()[0])
+                f.error = str(e)
+            self.failed = True
+            return
+        settled = False
+        for fid, fn in steps:
+            if not self.wanted(fid):
+                continue
+            if fid in ("W4", "W7") and not settled:
+                log("settling events_1m for W4 and W7")
+                self.settle()
+                settled = True
+            log(f"{fid}: {fn.__doc__.splitlines()[0]}")
+            t = time.monotonic()
+            try:
+                fn()
+            except Exception as e:          # a figure that errors is a failure, not a number
+                log(f"{fid} FAILED: {e}")
+                f = self.na(fid, "FAILED", "", str(e).splitlines()[0][:200])
+                f.error = str(e)
+                self.failed = True
+                release_worker_quietly()
+            log(f"{fid} done in {time.monotonic() - t:.0f} s")
+
+    # ------------------------------------------------------------------
+    def table(self):
+        head = ["figure", "median", "min", "max", "baseline (median)", "ratio", "target", "met?"]
+        rows = []
+        for f in self.figures:
+            label = f"{f.fid} {f.name.strip()}" if not f.name.startswith("  ") else f"{f.fid}   {f.name.strip()}"
+            if f.na or f.error:
+                rows.append([label, ("ERROR: " if f.error else "not available: ") + (f.na or ""),
+                             "", "", "", "", f.target[3] if f.target else "", "ERROR" if f.error else "-"])
+                continue
+            unit = f" {f.unit}"
+            base = f"{fmt(f.base_median, f.unit)}{unit} {f.baseline_name}" if f.baseline else "-"
+            met = {True: "yes", False: "NO", None: "-"}[f.met]
+            rows.append([label, fmt(f.median, f.unit) + unit, fmt(min(f.values), f.unit),
+                         fmt(max(f.values), f.unit), base, fmt_ratio(f.ratio, f.ratio_kind),
+                         f.target[3] if f.target else "-", met])
+        normal = [r for r in rows if not r[1].startswith(("ERROR", "not available"))]
+        widths = [max([len(h)] + [len(r[i]) for r in normal] + ([len(r[0]) for r in rows] if i == 0 else []))
+                  for i, h in enumerate(head)]
+        lines = [" | ".join(h.ljust(w) for h, w in zip(head, widths)),
+                 "-+-".join("-" * w for w in widths)]
+        for r in rows:
+            if r[1].startswith(("ERROR", "not available")):
+                lines.append(r[0].ljust(widths[0]) + " | " + r[1] + (f"  [target {r[6]}]" if r[6] else ""))
+            else:
+                lines.append(" | ".join(c.ljust(w) for c, w in zip(r, widths)))
+        return "\n".join(lines)
+
+    def header_lines(self):
+        return [f"{k}: {self.info[k]}" for k in
+                ("date", "machine", "postgres", "hybridagg", "settings", "workload", "command", "backfill")
+                if k in self.info]
+
+    def write_csv(self, path):
+        with open(path, "w", newline="") as fh:
+            for line in self.header_lines():
+                fh.write(f"# {line}\n")
+            w = csv.writer(fh)
+            w.writerow(["figure", "name", "unit", "median", "min", "max", "reps", "baseline", "baseline_median",
+                        "ratio", "ratio_kind", "target", "met", "status", "note"])
+            for f in self.figures:
+                status = "error" if f.error else "not available" if f.na else "ok"
+                r = f.ratio
+                w.writerow([f.fid, f.name.strip(), f.unit,
+                            "" if f.median is None else f"{f.median:.6g}",
+                            "" if not f.values else f"{min(f.values):.6g}",
+                            "" if not f.values else f"{max(f.values):.6g}",
+                            ";".join(f"{v:.6g}" for v in f.values), f.baseline_name,
+                            "" if f.base_median is None else f"{f.base_median:.6g}",
+                            "" if r is None else f"{r:.4g}",
+                            {"x": "value/baseline", "speedup": "baseline/value"}.get(f.ratio_kind, ""),
+                            f.target[3] if f.target else "",
+                            {True: "yes", False: "no", None: ""}[f.met], status,
+                            (f.error or f.na or f.note or "")])
+
+    def write_chart(self, out_dir, png):
+        """Bars: each figure's ratio (log scale) beside its target."""
+        items = []
+        for f in self.figures:
+            if f.na or f.error or f.target is None:
+                continue
+            what, op, bound, _ = f.target
+            if what == "ratio" and f.ratio is not None:
+                items.append((f.fid, f.ratio, bound, op, f.met))
+            elif what == "value" and f.unit == "rows/s":
+                items.append((f.fid + " /100k", f.median / bound, 1.0, op, f.met))
+            elif what == "value" and f.unit == "MB":
+                items.append((f.fid + " /64MB", f.median / bound, 1.0, op, f.met))
+        if not items:
+            return False
+        dat = os.path.join(out_dir, "chart.dat")
+        with open(dat, "w") as fh:
+            for i, (label, r, t, op, met) in enumerate(items):
+                color = "0x2e8b57" if met else "0xcc3333"
+                fh.write(f'{i} "{label}" {max(r, 1e-3):.6g} {t:.6g} {color} "{r:.2f}x" "{op} {t:g}"\n')
+        stale = [f for f in self.figures if f.fid in ("W5", "W5'") and f.values]
+        w5 = ", ".join(f"{f.fid}: {max(f.values):.0f} stale groups" for f in stale) or "W5: not measured"
+        title = (f"hybridagg benchmarks, {self.info.get('date', '')}: ratio to baseline (bar) vs target (outline)\\n"
+                 f"{self.info.get('machine', '')}; {self.info.get('postgres', '')}\\n"
+                 f"{self.info.get('workload', '')}; {w5}")
+        ys = [x[1] for x in items] + [x[2] for x in items]
+        gp = os.path.join(out_dir, "chart.gp")
+        with open(gp, "w") as fh:
+            fh.write(f"""set terminal pngcairo size 1400,720 font 'DejaVu Sans,10'
+set output '{png}'
+set title "{title}"
+set logscale y
+set yrange [{min(ys) / 2:.4g}:{max(ys) * 3:.4g}]
+set ylabel "ratio (log scale); green = target met, red = missed"
+set xrange [-0.7:{len(items) - 0.3}]
+set xtics rotate by -35 nomirror
+set grid ytics
+set boxwidth 0.36
+set style fill solid 0.8 border -1
+set key top left
+plot '{dat}' using ($1-0.19):3:5:xtic(2) with boxes lc rgb variable title 'measured ratio', \\
+     '' using ($1+0.19):4 with boxes fill empty lc rgb 'black' lw 1.5 title 'target', \\
+     '' using ($1-0.19):3:6 with labels offset 0,0.8 font ',9' notitle, \\
+     '' using ($1+0.19):4:7 with labels offset 0,0.8 font ',8' notitle
+""")
+        p = subprocess.run(["gnuplot", gp], capture_output=True, text=True)
+        if p.returncode != 0:
+            log(f"gnuplot failed: {p.stderr.strip()}")
+            return False
+        return True
+
+
+def release_worker_quietly():
+    try:
+        release_worker()
+    except Exception:
+        pass
+
+
+def main():
+    ap = argparse.ArgumentParser(description="hybridagg benchmarks W1-W8 (run through bench/run)")
+    ap.add_argument("--quick", action="store_true", help="CI smoke test: small scale, one repetition")
+    ap.add_argument("--scale", type=float, help="multiplies the 10M rows (and the 7 days, to keep the density)")
+    ap.add_argument("--days", type=float, help="span of the generated events in days (default 7 x scale)")
+    ap.add_argument("--reps", type=int, help="repetitions of each figure (default 3; 1 with --quick)")
+    ap.add_argument("--only", help="comma-separated figures to run, e.g. W1,W4 (default: all)")
+    ap.add_argument("--out", default=os.path.join(HERE, "out"), help="output folder (default bench/out)")
+    ap.add_argument("--publish", action="store_true",
+                    help="also copy the CSV and chart to bench/results/latest.{csv,png}")
+    ap.add_argument("--w2-seconds", type=int, default=20, help="pgbench -T of each W2 run (default 20)")
+    ap.add_argument("--w6-step-seconds", type=int, default=20, help="length of each W6 rate step (default 20)")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    b = Bench(args)
+    if not args.quick and b.reps < 3:
+        log(f"warning: {b.reps} repetition(s); real runs use --reps 3 or more")
+    b.run()
+
+    server_log = os.environ.get("BENCH_SERVER_LOG")
+    if server_log and os.path.exists(server_log):
+        crashes = [l for l in open(server_log, errors="replace")
+                   if "terminated by signal" in l or "was terminated by exception" in l]
+        if crashes:
+            b.failed = True
+            log("the server log shows crashed backends:\n" + "".join(crashes[:5]))
+
+    table = b.table()
+    text = "\n".join(b.header_lines()) + "\n\n" + table + "\n"
+    print()
+    print(text)
+    with open(os.path.join(args.out, "results.txt"), "w") as fh:
+        fh.write(text)
+        for f in b.figures:
+            if f.note or f.error:
+                fh.write(f"\n{f.fid}: {f.error or f.note}")
+        fh.write("\n")
+    csv_path = os.path.join(args.out, "results.csv")
+    png_path = os.path.join(args.out, "results.png")
+    b.write_csv(csv_path)
+    charted = b.write_chart(args.out, png_path)
+    print(f"CSV: {csv_path}" + (f"\nchart: {png_path}" if charted else "\nchart: not written"))
+    print(f"notes of each figure: {os.path.join(args.out, 'results.txt')}")
+    if args.publish:
+        dest = os.path.join(HERE, "results")
+        os.makedirs(dest, exist_ok=True)
+        shutil.copy(csv_path, os.path.join(dest, "latest.csv"))
+        if charted:
+            shutil.copy(png_path, os.path.join(dest, "latest.png"))
+        shutil.copy(os.path.join(args.out, "results.txt"), os.path.join(dest, "latest.txt"))
+        print(f"published to {dest}/latest.{{csv,png,txt}}")
+    if b.failed:
+        print("BENCHMARK FAILED: a figure errored or W5 found stale groups (see above)")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

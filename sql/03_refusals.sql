@@ -1,0 +1,214 @@
+-- Definitions and arguments that hybridagg.create() refuses, each with its
+-- message: an errcode (echoed after each error), a one-line message, a
+-- detail naming the offending part and a hint saying what to write instead.
+-- Then the proof that no refused or failed create left anything behind.
+\set VERBOSITY default
+
+CREATE TABLE events (id serial PRIMARY KEY, ts timestamptz NOT NULL, device_id int, value float8);
+INSERT INTO events (ts, device_id, value)
+SELECT now() - i * interval '1 minute', i % 3, i FROM generate_series(1, 100) i;
+CREATE TABLE devices (device_id int, name text);
+CREATE VIEW events_view AS SELECT * FROM events;
+CREATE TABLE secured (ts timestamptz NOT NULL, v int);
+ALTER TABLE secured ENABLE ROW LEVEL SECURITY;
+CREATE TEMP TABLE scratch (ts timestamptz NOT NULL, v int);
+CREATE TABLE parent_events (ts timestamptz NOT NULL, v int);
+
+-- what exists before
+CREATE TEMP TABLE before AS
+SELECT (SELECT count(*) FROM hybridagg_internal.aggregate) AS aggregates,
+       (SELECT count(*) FROM pg_class WHERE relnamespace = 'hybridagg_internal'::regnamespace) AS internal_relations,
+       (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace) AS public_relations,
+       (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass) AS triggers;
+
+-- the Bar's five: 2-argument date_trunc on timestamptz (its buckets depend
+-- on the session's TimeZone), a join, a volatile WHERE, no time bucket, and
+-- text that is not SQL
+SELECT hybridagg.create('refused', $$SELECT date_trunc('hour', ts) AS hour, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events JOIN devices USING (device_id) GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events, devices GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events WHERE random() < 0.5 GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT device_id, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT count(*) FROM events$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$this is not sql$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+
+-- stable functions: now() alone, and now() inside an expression (the error
+-- names the function the user wrote, not an operator's implementation)
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events WHERE ts < now() GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events WHERE ts > now() - interval '1 day' GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, now() AS t, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, to_char(device_id, '999') AS d, count(*) FROM events GROUP BY 1, 2$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1 HAVING sum(value) > random()$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+
+-- two statements, one of them harmful: nothing runs
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1; DROP TABLE events$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS events_still_there FROM events;
+SELECT hybridagg.create('refused', $$DELETE FROM events$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+
+-- shapes of query
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events WHERE device_id IN (SELECT device_id FROM devices) GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM (SELECT * FROM events) e GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$WITH e AS (SELECT * FROM events) SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM e GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1 UNION ALL SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00'), count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*), rank() OVER (ORDER BY count(*)) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT DISTINCT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1 LIMIT 10$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, device_id, count(*) FROM events GROUP BY GROUPING SETS ((1), (1, 2))$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*), generate_series(1, 2) AS g FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) INTO new_table FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+
+-- aggregates
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, stddev(value) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(DISTINCT device_id) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FILTER (WHERE value > 1) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, max(value ORDER BY value) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, percentile_cont(0.5) WITHIN GROUP (ORDER BY value) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+
+-- the time bucket
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts::timestamp, '2000-01-01') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 month', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('0 minutes', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, NULL) AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin(make_interval(mins => device_id), ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, date_trunc('day', ts, 'UTC') AS d, count(*) FROM events GROUP BY 1, 2$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_trunc('fortnight', ts, 'UTC') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+
+-- duplicate column names fail after the internal objects were made: the
+-- whole create rolls back
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) AS n, sum(value) AS n FROM events GROUP BY 1$$, mode => 'hybrid');
+\echo :LAST_ERROR_SQLSTATE
+
+-- base tables that cannot be aggregated
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events_view GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM secured GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM scratch GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM no_such_table GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+
+-- arguments
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'fast');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, seal_after => NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, with_data => NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, seal_after => '-1 hour');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, seal_after => '1 day -25 hours');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('a.b.c', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('no_such_schema.refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('events', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
+
+-- NULL name or query: refused; they have no default, so the hint must not
+-- say to leave them out
+CREATE FUNCTION error_of(statement text, OUT code text, OUT message text, OUT hint text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE statement;
+    code := 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+END
+$$;
+SELECT code, message, hint NOT ILIKE '%default%' AS hint_fits
+  FROM error_of($q$SELECT hybridagg.create(NULL, $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$)$q$);
+SELECT code, message, hint NOT ILIKE '%default%' AS hint_fits
+  FROM error_of($q$SELECT hybridagg.create('refused', NULL)$q$);
+
+-- a streaming mode cannot start without the rows already in the table
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'streaming', with_data => false);
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'hybrid', with_data => false);
+\echo :LAST_ERROR_SQLSTATE
+
+-- a table with inheritance children: rows written into a child would not
+-- be captured, so the streaming modes refuse it; batch mode and FROM ONLY
+-- are fine.  Once the child is gone, the streaming modes accept the table.
+CREATE TABLE child_events () INHERITS (parent_events);
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM parent_events GROUP BY 1$$, mode => 'hybrid');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('parent_batch', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM parent_events GROUP BY 1$$, mode => 'batch');
+SELECT hybridagg.create('parent_only', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM ONLY parent_events GROUP BY 1$$, mode => 'hybrid');
+DROP TABLE child_events;
+SELECT hybridagg.create('parent_hybrid', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM parent_events GROUP BY 1$$, mode => 'hybrid');
+SET client_min_messages = warning;
+SELECT hybridagg.drop('parent_batch');
+SELECT hybridagg.drop('parent_only');
+SELECT hybridagg.drop('parent_hybrid');
+RESET client_min_messages;
+
+-- other entry points, bad input
+SELECT hybridagg.drop(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.drop('no_such_aggregate');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.drop('events');
+\echo :LAST_ERROR_SQLSTATE
+CALL hybridagg.materialize(NULL);
+\echo :LAST_ERROR_SQLSTATE
+CALL hybridagg.materialize('no_such_aggregate');
+\echo :LAST_ERROR_SQLSTATE
+CALL hybridagg.materialize('events_view');
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.reprocess(NULL, now() - interval '1 day', now());
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.reprocess('no_such_aggregate', now() - interval '1 day', now());
+\echo :LAST_ERROR_SQLSTATE
+
+-- nothing was left behind by any of the above
+SELECT (SELECT count(*) FROM hybridagg_internal.aggregate) - aggregates AS new_aggregates,
+       (SELECT count(*) FROM pg_class WHERE relnamespace = 'hybridagg_internal'::regnamespace) - internal_relations AS new_internal_relations,
+       (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace) - public_relations AS new_public_relations,
+       (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass) - triggers AS new_triggers
+  FROM before;
+SELECT to_regclass('refused') AS refused_view;
+
+DROP FUNCTION error_of(text);
+DROP TABLE parent_events, secured, devices, events CASCADE;
