@@ -222,8 +222,11 @@ def fmt(v, unit):
 def fmt_ratio(r, kind):
     if r is None:
         return "-"
-    s = f"{r:.0f}" if r >= 100 else f"{r:.1f}" if r >= 10 else f"{r:.2f}"
-    return s + "x" + (" faster" if kind == "speedup" else "")
+    def num(x):
+        return f"{x:.0f}" if x >= 100 else f"{x:.1f}" if x >= 10 else f"{x:.2f}"
+    if kind == "speedup":
+        return f"{num(r)}x faster" if r >= 1 else f"{num(1 / r)}x slower"
+    return num(r) + "x"
 
 
 class Bench:
@@ -243,6 +246,10 @@ class Bench:
         self.info = {}
         self.end = None          # end of the generated events, a timestamptz literal
         self.events_agg = None   # id of events_1m
+
+    def ordered(self):
+        """The figures in the order of BENCHMARKS.md (they run in another order)."""
+        return sorted(self.figures, key=lambda f: int(re.match(r"W(\d)", f.fid).group(1)))
 
     def wanted(self, fid):
         return self.only is None or fid in self.only
@@ -655,13 +662,13 @@ class Bench:
                 tail = [p for (ts, p) in samples if ts >= start + 0.75 * elapsed] or [samples[-1][1]]
                 bound = 2 * rate / 10 + 10_000       # 2 s of input deltas + the wake threshold
                 bounded = max(tail) <= bound
-                kept_pace = achieved >= 0.9 * rate
+                kept_pace = achieved >= 0.97 * rate
                 steps.append(f"{rate // 1000}k: {achieved / 1000:.0f}k rows/s, pending max "
                              f"{max(p for _, p in samples):,} end {tail[-1]:,}"
                              f"{'' if bounded else ' (growing)'}{'' if kept_pace else ' (writer behind)'}")
                 log(f"  W6 rep {rep + 1} step {steps[-1]}")
                 if bounded and kept_pace:
-                    ok_rate = achieved
+                    ok_rate = rate          # the step's rate, which the writer kept to within 3%
                 else:
                     break
             backlog = pending(aid)
@@ -670,7 +677,7 @@ class Bench:
                 f"drained in {drain_s[-1]:.1f} s")
             best.append(ok_rate)
             notes.append(f"rep {rep + 1}: " + "; ".join(steps) + f"; backlog {backlog:,} drained in {drain_s[-1]:.1f} s")
-        capped = all(b >= 0.9 * rates[-1] for b in best)
+        capped = all(b >= rates[-1] for b in best)
         self.add(Figure("W6", "fold keeps up: sustained ingest" + (" (ladder top)" if capped else ""),
                         "rows/s", best, bare_rates, "bare table, back to back",
                         target=("value", ">=", 100_000, ">= 100,000 rows/s"),
@@ -807,7 +814,7 @@ class Bench:
     def table(self):
         head = ["figure", "median", "min", "max", "baseline (median)", "ratio", "target", "met?"]
         rows = []
-        for f in self.figures:
+        for f in self.ordered():
             label = f"{f.fid} {f.name.strip()}" if not f.name.startswith("  ") else f"{f.fid}   {f.name.strip()}"
             if f.na or f.error:
                 rows.append([label, ("ERROR: " if f.error else "not available: ") + (f.na or ""),
@@ -843,7 +850,7 @@ class Bench:
             w = csv.writer(fh)
             w.writerow(["figure", "name", "unit", "median", "min", "max", "reps", "baseline", "baseline_median",
                         "ratio", "ratio_kind", "target", "met", "status", "note"])
-            for f in self.figures:
+            for f in self.ordered():
                 status = "error" if f.error else "not available" if f.na else "ok"
                 r = f.ratio
                 w.writerow([f.fid, f.name.strip(), f.unit,
@@ -861,7 +868,7 @@ class Bench:
     def write_chart(self, out_dir, png):
         """Bars: each figure's ratio (log scale) beside its target."""
         items = []
-        for f in self.figures:
+        for f in self.ordered():
             if f.na or f.error or f.target is None:
                 continue
             what, op, bound, _ = f.target
@@ -886,7 +893,7 @@ class Bench:
         ys = [x[1] for x in items] + [x[2] for x in items]
         gp = os.path.join(out_dir, "chart.gp")
         with open(gp, "w") as fh:
-            fh.write(f"""set terminal pngcairo size 1400,720 font 'DejaVu Sans,10'
+            fh.write(f"""set terminal pngcairo noenhanced size 1400,720 font 'DejaVu Sans,10'
 set output '{png}'
 set title "{title}"
 set logscale y

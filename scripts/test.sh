@@ -4,10 +4,14 @@
 #      hybridagg and whose default TimeZone is Asia/Kathmandu;
 #   2. the TAP tests (test/t/*.pl): concurrency, crashes, standby, pg_cron,
 #      JDBC, each on clusters of its own;
+#   3. the benchmark harness in quick mode (bench/run --quick): a smoke test
+#      that every figure runs end to end and that W5 finds the view exact;
+#      it never checks timings;
 #
 #   bash scripts/test.sh              everything
 #   bash scripts/test.sh regress      only pg_regress   (REGRESS=name for one file)
 #   bash scripts/test.sh tap          only TAP           (TAP=test/t/010_x.pl for one)
+#   bash scripts/test.sh bench        only the benchmark smoke test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -58,5 +62,9 @@ if [ "$what" = all ] || [ "$what" = tap ]; then
 	fi
 fi
 
+if [ "$what" = all ] || [ "$what" = bench ]; then
+	echo "== benchmark harness, quick mode"
+	bash bench/run --quick || failed=1
+fi
 
 [ $failed = 0 ] && echo "== all tests passed" || { echo "== TESTS FAILED"; exit 1; }

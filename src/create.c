@@ -435,10 +435,16 @@ hybridagg_drop(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * The event trigger on sql_drop.  An aggregate whose view was dropped (DROP
+ * VIEW, or DROP TABLE ... CASCADE of its base table) loses the rest of its
+ * objects; dropping a capture trigger of a live aggregate on its own is
+ * refused, since the aggregate would silently stop seeing changes.
+ */
 Datum
 hybridagg_forget_dropped_views(PG_FUNCTION_ARGS)
 {
-	List	   *dropped = NIL;
+	List	   *orphaned = NIL;
 	ListCell   *lc;
 	int			nestlevel;
 
@@ -449,19 +455,40 @@ hybridagg_forget_dropped_views(PG_FUNCTION_ARGS)
 
 	nestlevel = fix_settings(false);
 	SPI_connect();
-	spi_run("SELECT a.id FROM pg_event_trigger_dropped_objects() o "
-			"JOIN " INTERNAL_SCHEMA ".aggregate a ON a.view::oid = o.objid "
-			"WHERE o.classid = 'pg_class'::regclass AND o.objsubid = 0",
+	spi_run("WITH dropped AS (SELECT * FROM pg_event_trigger_dropped_objects()) "
+			"SELECT a.id, a.view::oid IN (SELECT objid FROM dropped WHERE classid = 'pg_class'::regclass), "
+			"       d.object_identity "
+			"  FROM " INTERNAL_SCHEMA ".aggregate a "
+			"  LEFT JOIN dropped d ON d.object_type = 'trigger' "
+			"   AND substring(d.address_names[array_length(d.address_names, 1)] "
+			"                 FROM '^hybridagg_capture_([0-9]+)_')::int = a.id "
+			" WHERE a.view::oid IN (SELECT objid FROM dropped WHERE classid = 'pg_class'::regclass) "
+			"    OR d.object_identity IS NOT NULL",
 			SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
+		int32		id = DatumGetInt32(SPI_getbinval(row, desc, 1, &isnull));
+		bool		view_dropped = DatumGetBool(SPI_getbinval(row, desc, 2, &isnull));
 
-		dropped = lappend_int(dropped,
-							  DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
-														  SPI_tuptable->tupdesc, 1, &isnull)));
+		if (view_dropped)
+			orphaned = list_append_unique_int(orphaned, id);
+		else
+		{
+			AggregateEntry *entry = catalog_get(id, false);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot drop trigger %s", SPI_getvalue(row, desc, 3)),
+					 errdetail("It captures the changes of hybridagg aggregate %s; without it the aggregate would stop seeing them.",
+							   get_rel_name(entry->view_relid)),
+					 errhint("Drop the aggregate with hybridagg.drop('%s'), which drops its triggers.",
+							 get_rel_name(entry->view_relid))));
+		}
 	}
-	foreach(lc, dropped)
+	foreach(lc, orphaned)
 	{
 		AggregateEntry *entry = catalog_get(lfirst_int(lc), true);
 
@@ -470,7 +497,8 @@ hybridagg_forget_dropped_views(PG_FUNCTION_ARGS)
 		lock_aggregate(entry);
 		drop_aggregate_objects(entry);
 		ereport(NOTICE,
-				(errmsg("dropped hybridagg aggregate %d along with its view", entry->id)));
+				(errmsg("dropped the internal objects of hybridagg aggregate %d, whose view was dropped",
+						entry->id)));
 	}
 	SPI_finish();
 	restore_settings(nestlevel);

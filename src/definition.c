@@ -219,6 +219,34 @@ check_query_shape(Definition *def)
 				 errhint("Add ORDER BY to the queries that read the aggregate's view.")));
 }
 
+/* "events and devices": the relations of a FROM clause, for messages */
+static char *
+from_items(Query *q)
+{
+	StringInfoData names;
+	List	   *relations = NIL;
+	ListCell   *lc;
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION)
+			relations = lappend(relations, get_rel_name(rte->relid));
+		else if (rte->rtekind != RTE_JOIN)
+			relations = lappend(relations, rte->eref->aliasname);
+	}
+	initStringInfo(&names);
+	foreach(lc, relations)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(&names, foreach_current_index(lc) == list_length(relations) - 1 ?
+								   " and " : ", ");
+		appendStringInfo(&names, "\"%s\"", (char *) lfirst(lc));
+	}
+	return names.data;
+}
+
 static void
 check_from_clause(Definition *def)
 {
@@ -237,7 +265,7 @@ check_from_clause(Definition *def)
 	if (list_length(q->jointree->fromlist) > 1 ||
 		!IsA(linitial(q->jointree->fromlist), RangeTblRef))
 		refuse_construct("joins",
-						 "The FROM clause reads more than one table.",
+						 psprintf("The FROM clause reads %s.", from_items(q)),
 						 "Aggregate one table; join the aggregate's view with the other tables at query time, or copy the needed column into the table.");
 
 	ref = linitial_node(RangeTblRef, q->jointree->fromlist);

@@ -164,7 +164,7 @@ ok($node->log_contains(qr/connection authenticated: identity="app" method=scram-
 my ($status, $stdout, $stderr) = view_client(view => 'events_1m',
 	query => $query =~ s/sum\(value\) AS total/sum(value) * (1 + 1e-6) AS total/r);
 is($status, 1, 'a total off by 1e-6 relative is a mismatch');
-like($stderr, qr/^FAIL: round 0 .*column total/m, '... reported with its round and column');
+like($stderr, qr/^FAIL: round 0: .*row 1, column total/m, '... reported with its round and column');
 
 ($status, $stdout, $stderr) = view_client(view => 'events_1m',
 	query => $query =~ s/avg\(value\) AS mean/avg(value)::numeric AS mean/r);
