@@ -6,6 +6,10 @@
 
 \echo Use "CREATE EXTENSION hybridagg" to load this file. \quit
 
+-- Everyone may call the functions and read the status; the functions check
+-- privileges on the tables involved themselves.
+GRANT USAGE ON SCHEMA hybridagg TO PUBLIC;
+
 CREATE SCHEMA hybridagg_internal;
 COMMENT ON SCHEMA hybridagg_internal IS
   'hybridagg: internal tables and views of each aggregate; do not change them by hand';
@@ -156,5 +160,6 @@ SELECT a.view::text AS name,
   FROM hybridagg_internal.aggregate a
   LEFT JOIN hybridagg_internal.aggregate_stats s USING (id)
   CROSS JOIN LATERAL hybridagg_internal.table_counts(a.id) c;
+GRANT SELECT ON hybridagg.aggregates TO PUBLIC;
 COMMENT ON VIEW hybridagg.aggregates IS
   'hybridagg: one row per aggregate with its mode, watermark, table sizes, pending work, counters and last error';

@@ -110,6 +110,8 @@ typedef struct CaptureTarget
 	Oid			source_relid;
 	Oid			delta_relid;
 	AggLayout  *layout;
+	TupleDesc	base_desc;		/* unpinned copies of the relations' */
+	TupleDesc	delta_desc;		/* descriptors, for slots */
 	ExprState  *where;			/* NULL when the definition has none */
 	ExprState **keys;
 	ExprState **args;
@@ -150,11 +152,34 @@ typedef struct RowValues
 	bool	   *arg_nulls;
 } RowValues;
 
+/* The statement's groups, in a simplehash keyed by their key values */
+typedef struct GroupEntry
+{
+	CaptureGroup *group;
+	uint32		hash;
+	char		status;
+} GroupEntry;
+
+static bool groups_equal(CaptureTarget *target, const CaptureGroup *a, const CaptureGroup *b);
+
+#define SH_PREFIX grouptab
+#define SH_ELEMENT_TYPE GroupEntry
+#define SH_KEY_TYPE CaptureGroup *
+#define SH_KEY group
+#define SH_HASH_KEY(tb, key) ((key)->hash)
+#define SH_EQUAL(tb, a, b) groups_equal((CaptureTarget *) (tb)->private_data, a, b)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
 typedef struct GroupTable
 {
 	CaptureTarget *target;
 	MemoryContext context;		/* the statement's groups live here */
-	HTAB	   *groups;
+	grouptab_hash *groups;
 	int			count;
 } GroupTable;
 
@@ -277,6 +302,16 @@ build_target(CaptureTarget *target)
 									 NULL);
 	relation_close(source, AccessShareLock);
 	act_as_restore(&saved);
+
+	{
+		Relation	base = relation_open(target->base_relid, AccessShareLock);
+		Relation	delta = relation_open(target->delta_relid, AccessShareLock);
+
+		target->base_desc = CreateTupleDescCopy(RelationGetDescr(base));
+		target->delta_desc = CreateTupleDescCopy(RelationGetDescr(delta));
+		relation_close(delta, AccessShareLock);
+		relation_close(base, AccessShareLock);
+	}
 
 	target->states = palloc0(sizeof(StateSpec) * layout->nstates);
 	for (int i = 0; i < layout->nstates; i++)
@@ -430,40 +465,34 @@ hash_keys(CaptureTarget *target, const RowValues *row)
 	return hash;
 }
 
-/* A bucket of the group table: groups with the same hash, in a list. */
-typedef struct GroupBucket
+static bool
+groups_equal(CaptureTarget *target, const CaptureGroup *a, const CaptureGroup *b)
 {
-	uint32		hash;			/* hash key */
-	List	   *groups;
-} GroupBucket;
+	return same_datums(target->layout->nkeys, a->keys, a->key_nulls, b->keys, b->key_nulls,
+					   target->key_typlen, target->key_typbyval);
+}
 
 static CaptureGroup *
 find_group(GroupTable *table, const RowValues *row)
 {
 	CaptureTarget *target = table->target;
 	const AggLayout *layout = target->layout;
-	uint32		hash = hash_keys(target, row);
-	GroupBucket *bucket;
+	CaptureGroup probe;
 	CaptureGroup *group;
-	ListCell   *lc;
+	GroupEntry *entry;
 	bool		found;
 	MemoryContext old;
 
-	bucket = hash_search(table->groups, &hash, HASH_ENTER, &found);
-	if (!found)
-		bucket->groups = NIL;
-	foreach(lc, bucket->groups)
-	{
-		group = lfirst(lc);
-		if (same_datums(layout->nkeys, group->keys, group->key_nulls,
-						row->keys, row->key_nulls,
-						target->key_typlen, target->key_typbyval))
-			return group;
-	}
+	probe.hash = hash_keys(target, row);
+	probe.keys = row->keys;
+	probe.key_nulls = row->key_nulls;
+	entry = grouptab_insert(table->groups, &probe, &found);
+	if (found)
+		return entry->group;
 
 	old = MemoryContextSwitchTo(table->context);
 	group = palloc0(sizeof(CaptureGroup));
-	group->hash = hash;
+	group->hash = probe.hash;
 	group->keys = palloc(sizeof(Datum) * layout->nkeys);
 	group->key_nulls = palloc(sizeof(bool) * layout->nkeys);
 	for (int i = 0; i < layout->nkeys; i++)
@@ -475,8 +504,8 @@ find_group(GroupTable *table, const RowValues *row)
 	group->values = palloc0(sizeof(StateValue) * layout->nstates);
 	for (int i = 0; i < layout->nstates; i++)
 		group->values[i].isnull = true;
-	bucket->groups = lappend(bucket->groups, group);
 	MemoryContextSwitchTo(old);
+	entry->group = group;
 	table->count++;
 	return group;
 }
@@ -764,10 +793,9 @@ write_deltas(GroupTable *table)
 	CaptureTarget *target = table->target;
 	Relation	delta;
 	TupleTableSlot **slots;
-	TupleDesc	slot_desc;
 	BulkInsertState bistate;
-	HASH_SEQ_STATUS status;
-	GroupBucket *bucket;
+	grouptab_iterator iterator;
+	GroupEntry *entry;
 	CommandId	cid = GetCurrentCommandId(true);
 	int			pending = 0;
 	int			written = 0;
@@ -775,31 +803,22 @@ write_deltas(GroupTable *table)
 	if (table->count == 0)
 		return 0;
 	delta = table_open(target->delta_relid, RowExclusiveLock);
-	/* an unpinned copy of the descriptor: slots that need no resource owner */
-	slot_desc = CreateTupleDescCopy(RelationGetDescr(delta));
 	slots = palloc(sizeof(TupleTableSlot *) * Min(table->count, DELTA_BATCH));
 	for (int i = 0; i < Min(table->count, DELTA_BATCH); i++)
-		slots[i] = MakeSingleTupleTableSlot(slot_desc, &TTSOpsVirtual);
+		slots[i] = MakeSingleTupleTableSlot(target->delta_desc, &TTSOpsVirtual);
 	bistate = table->count > 1 ? GetBulkInsertState() : NULL;
 
-	hash_seq_init(&status, table->groups);
-	while ((bucket = hash_seq_search(&status)) != NULL)
+	grouptab_start_iterate(table->groups, &iterator);
+	while ((entry = grouptab_iterate(table->groups, &iterator)) != NULL)
 	{
-		ListCell   *lc;
-
-		foreach(lc, bucket->groups)
+		if (group_is_neutral(target, entry->group))
+			continue;
+		fill_delta_slot(target, entry->group, slots[pending++]);
+		if (pending == DELTA_BATCH)
 		{
-			CaptureGroup *group = lfirst(lc);
-
-			if (group_is_neutral(target, group))
-				continue;
-			fill_delta_slot(target, group, slots[pending++]);
-			if (pending == DELTA_BATCH)
-			{
-				table_multi_insert(delta, slots, pending, cid, 0, bistate);
-				written += pending;
-				pending = 0;
-			}
+			table_multi_insert(delta, slots, pending, cid, 0, bistate);
+			written += pending;
+			pending = 0;
 		}
 	}
 	if (pending == 1)
@@ -853,16 +872,12 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 	int32		id;
 	CaptureTarget *target;
 	GroupTable	table;
-	HASHCTL		ctl;
 	MemoryContext statement_context;
 	MemoryContext old;
 	TupleDesc	base_desc;
 	TupleTableSlot *slot;
-	TupleTableSlot *other_slot;
 	ExprContext *econtext;
-	ExprContext *other_econtext;
 	RowValues	row;
-	RowValues	other_row;
 	ActingAs	saved;
 	int			written;
 
@@ -890,28 +905,32 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 											  ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(statement_context);
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(uint32);
-	ctl.entrysize = sizeof(GroupBucket);
-	ctl.hcxt = statement_context;
 	table.target = target;
 	table.context = statement_context;
-	table.groups = hash_create("hybridagg capture groups", 64, &ctl,
-							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	table.groups = grouptab_create(statement_context, 16, target);
 	table.count = 0;
 
-	base_desc = RelationGetDescr(trigdata->tg_relation);
+	if (RelationGetRelid(trigdata->tg_relation) != target->base_relid)
+		elog(ERROR, "hybridagg capture trigger \"%s\" fired for the wrong table",
+			 trigger->tgname);
+	base_desc = target->base_desc;
 	slot = MakeSingleTupleTableSlot(base_desc, &TTSOpsMinimalTuple);
-	other_slot = MakeSingleTupleTableSlot(base_desc, &TTSOpsMinimalTuple);
 	econtext = CreateStandaloneExprContext();
-	other_econtext = CreateStandaloneExprContext();
 	row_values_init(&row, target->layout);
-	row_values_init(&other_row, target->layout);
 
 	act_as(target->owner, &saved);
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		TupleTableSlot *other_slot = MakeSingleTupleTableSlot(base_desc, &TTSOpsMinimalTuple);
+		ExprContext *other_econtext = CreateStandaloneExprContext();
+		RowValues	other_row;
+
+		row_values_init(&other_row, target->layout);
 		accumulate_update(&table, trigdata->tg_oldtable, trigdata->tg_newtable,
 						  slot, other_slot, econtext, other_econtext, &row, &other_row);
+		FreeExprContext(other_econtext, true);
+		ExecDropSingleTupleTableSlot(other_slot);
+	}
 	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		accumulate_table(&table, trigdata->tg_oldtable, slot, econtext, &row, -1);
 	else
@@ -920,9 +939,7 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 	act_as_restore(&saved);
 
 	FreeExprContext(econtext, true);
-	FreeExprContext(other_econtext, true);
 	ExecDropSingleTupleTableSlot(slot);
-	ExecDropSingleTupleTableSlot(other_slot);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(statement_context);
 

@@ -72,19 +72,11 @@ $node->safe_psql('postgres', qq{
 load_helpers($node);
 
 # DESIGN.md section 8: owning the base table is enough to create an
-# aggregate.  CREATE EXTENSION leaves schema hybridagg without USAGE for
-# PUBLIC and hybridagg.aggregates without SELECT, so a table owner cannot
-# call hybridagg.create() nor see the status of its aggregate: grant both
-# here until the extension does.
-TODO:
-{
-	local $TODO = 'hybridagg is not usable by non-superusers';
-	is($node->safe_psql('postgres', "SELECT has_schema_privilege('app', 'hybridagg', 'USAGE')"),
-		't', 'a non-superuser may use schema hybridagg');
-	is($node->safe_psql('postgres', "SELECT has_table_privilege('app', 'hybridagg.aggregates', 'SELECT')"),
-		't', 'a non-superuser may read hybridagg.aggregates');
-}
-$node->safe_psql('postgres', 'GRANT USAGE ON SCHEMA hybridagg TO app; GRANT SELECT ON hybridagg.aggregates TO app');
+# aggregate and to see its status.
+is($node->safe_psql('postgres', "SELECT has_schema_privilege('app', 'hybridagg', 'USAGE')"),
+	't', 'a non-superuser may use schema hybridagg');
+is($node->safe_psql('postgres', "SELECT has_table_privilege('app', 'hybridagg.aggregates', 'SELECT')"),
+	't', 'a non-superuser may read hybridagg.aggregates');
 
 my $query = q{SELECT date_bin('1 minute', ts, '2000-01-01 00:00+00') AS bucket, device_id,
 	count(*) AS n, sum(value) AS total, avg(value) AS mean, min(value) AS lo, max(value) AS hi
