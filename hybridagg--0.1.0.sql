@@ -129,6 +129,15 @@ LANGUAGE C;
 CREATE EVENT TRIGGER hybridagg_forget_dropped_views ON sql_drop
   EXECUTE FUNCTION hybridagg_internal.forget_dropped_views();
 
+-- Ask the launcher for a worker in this database (a no-op when the library
+-- is not preloaded).  Run now, so that a database restored by pg_restore, or
+-- created with CREATE EXTENSION, gets its worker without waiting.
+CREATE FUNCTION hybridagg_internal.request_worker()
+RETURNS void
+AS 'MODULE_PATHNAME', 'hybridagg_request_worker'
+LANGUAGE C;
+SELECT hybridagg_internal.request_worker();
+
 ------------------------------------------------------------------------------
 -- Status
 ------------------------------------------------------------------------------

@@ -178,9 +178,11 @@ static bool groups_equal(CaptureTarget *target, const CaptureGroup *a, const Cap
 typedef struct GroupTable
 {
 	CaptureTarget *target;
-	MemoryContext context;		/* the statement's groups live here */
+	MemoryContext context;		/* the groups live here, until flushed */
 	grouptab_hash *groups;
 	int			count;
+	int			max_groups;		/* flush to delta beyond this many */
+	int			written;		/* delta rows written by the statement */
 } GroupTable;
 
 static HTAB *capture_targets = NULL;
@@ -510,6 +512,8 @@ find_group(GroupTable *table, const RowValues *row)
 	return group;
 }
 
+static void flush_groups(GroupTable *table);
+
 static Datum
 numeric_plus(Datum a, Datum b, int sign)
 {
@@ -527,6 +531,8 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 
 	if (!row->passes)
 		return;
+	if (table->count >= table->max_groups)
+		flush_groups(table);
 	group = find_group(table, row);
 	old = MemoryContextSwitchTo(table->context);
 	for (int i = 0; i < layout->nstates; i++)
@@ -787,8 +793,13 @@ fill_delta_slot(CaptureTarget *target, CaptureGroup *group, TupleTableSlot *slot
 	ExecStoreVirtualTuple(slot);
 }
 
-static int
-write_deltas(GroupTable *table)
+/*
+ * Append a delta row for each group and forget the groups.  Called when the
+ * statement ends, and whenever the groups outgrow work_mem: partial sums
+ * add up the same whether written at once or in parts.
+ */
+static void
+flush_groups(GroupTable *table)
 {
 	CaptureTarget *target = table->target;
 	Relation	delta;
@@ -801,7 +812,7 @@ write_deltas(GroupTable *table)
 	int			written = 0;
 
 	if (table->count == 0)
-		return 0;
+		return;
 	delta = table_open(target->delta_relid, RowExclusiveLock);
 	slots = palloc(sizeof(TupleTableSlot *) * Min(table->count, DELTA_BATCH));
 	for (int i = 0; i < Min(table->count, DELTA_BATCH); i++)
@@ -832,7 +843,20 @@ write_deltas(GroupTable *table)
 	for (int i = 0; i < Min(table->count, DELTA_BATCH); i++)
 		ExecDropSingleTupleTableSlot(slots[i]);
 	table_close(delta, NoLock);
-	return written;
+
+	table->written += written;
+	MemoryContextReset(table->context);
+	table->groups = grouptab_create(table->context, 16, target);
+	table->count = 0;
+}
+
+/* what one group costs in memory, roughly, to stay within work_mem */
+static Size
+group_size(const AggLayout *layout)
+{
+	return sizeof(CaptureGroup) + sizeof(GroupEntry) * 2 +
+		layout->nkeys * (sizeof(Datum) + sizeof(bool) + 16) +
+		layout->nstates * (sizeof(StateValue) + 16) + 64;
 }
 
 /* ----------------------------------------------------------------
@@ -879,7 +903,6 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 	ExprContext *econtext;
 	RowValues	row;
 	ActingAs	saved;
-	int			written;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
@@ -906,9 +929,13 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(statement_context);
 
 	table.target = target;
-	table.context = statement_context;
-	table.groups = grouptab_create(statement_context, 16, target);
+	table.context = AllocSetContextCreate(statement_context, "hybridagg capture groups",
+										  ALLOCSET_DEFAULT_SIZES);
+	table.groups = grouptab_create(table.context, 16, target);
 	table.count = 0;
+	table.written = 0;
+	table.max_groups = Max(64, (int) Min((Size) work_mem * 1024 / group_size(target->layout),
+										 (Size) INT_MAX));
 
 	if (RelationGetRelid(trigdata->tg_relation) != target->base_relid)
 		elog(ERROR, "hybridagg capture trigger \"%s\" fired for the wrong table",
@@ -935,7 +962,7 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 		accumulate_table(&table, trigdata->tg_oldtable, slot, econtext, &row, -1);
 	else
 		accumulate_table(&table, trigdata->tg_newtable, slot, econtext, &row, 1);
-	written = write_deltas(&table);
+	flush_groups(&table);
 	act_as_restore(&saved);
 
 	FreeExprContext(econtext, true);
@@ -943,7 +970,7 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(statement_context);
 
-	if (written > 0)
-		worker_note_deltas(written);
+	if (table.written > 0)
+		worker_note_deltas(table.written);
 	return PointerGetDatum(NULL);
 }

@@ -323,6 +323,9 @@ stats_update(const char *set, int32 id, int64 count, double seconds, const char 
 	sql = psprintf("UPDATE " INTERNAL_SCHEMA ".aggregate_stats SET %s WHERE id = $1", set);
 	act_as(extension_owner(), &saved);
 	SPI_connect();
+	/* a restored dump has the catalog (dumped) but not the counters */
+	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id) VALUES ($1) ON CONFLICT DO NOTHING",
+				 1, types, values, NULL, SPI_OK_INSERT);
 	spi_run_args(sql, 4, types, values, nulls, SPI_OK_UPDATE);
 	SPI_finish();
 	act_as_restore(&saved);

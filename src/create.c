@@ -60,13 +60,14 @@ capture_trigger_name(int32 id, int event)
  */
 
 static void
-require_argument(FunctionCallInfo fcinfo, int n, const char *name)
+require_argument(FunctionCallInfo fcinfo, int n, const char *name, const char *hint)
 {
 	if (PG_ARGISNULL(n))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("argument %s of hybridagg.create() must not be NULL", name),
-				 errhint("Leave it out to take its default.")));
+				 errdetail("hybridagg.create() was called with %s => NULL.", name),
+				 errhint("%s", hint)));
 }
 
 static AggregateMode
@@ -121,7 +122,7 @@ check_base_table(const Definition *def, AggregateMode mode, bool with_data)
 				 errhint("GRANT TRIGGER ON %s TO %s; or use mode => 'batch'.", table,
 						 GetUserNameFromId(GetUserId(), false))));
 	if (get_rel_relkind(def->base_relid) == RELKIND_RELATION && def->base_inh &&
-		has_subclass(def->base_relid))
+		find_inheritance_children(def->base_relid, NoLock) != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("table %s has inheritance children", table),
@@ -305,11 +306,11 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	AggregateEntry entry = {0};
 	int			nestlevel;
 
-	require_argument(fcinfo, 0, "name");
-	require_argument(fcinfo, 1, "query");
-	require_argument(fcinfo, 2, "mode");
-	require_argument(fcinfo, 3, "seal_after");
-	require_argument(fcinfo, 4, "with_data");
+	require_argument(fcinfo, 0, "name", "Pass the name of the view to create, such as 'events_1m'.");
+	require_argument(fcinfo, 1, "query", "Pass the defining query, SELECT ... GROUP BY <time bucket>, as text.");
+	require_argument(fcinfo, 2, "mode", "Leave mode out to take its default, 'hybrid'.");
+	require_argument(fcinfo, 3, "seal_after", "Leave seal_after out to take its default, '1 hour'.");
+	require_argument(fcinfo, 4, "with_data", "Leave with_data out to take its default, true.");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	query = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	mode = parse_mode(text_to_cstring(PG_GETARG_TEXT_PP(2)));
@@ -369,6 +370,14 @@ hybridagg_create(PG_FUNCTION_ARGS)
  * ----------------------------------------------------------------
  */
 
+/* drop an internal object of the aggregate, if it exists (no NOTICE) */
+static void
+drop_internal(const char *objtype, const char *kind, int32 id)
+{
+	if (OidIsValid(internal_relid(kind, id, true)))
+		spi_run(psprintf("DROP %s %s", objtype, internal_qualname(kind, id)), SPI_OK_UTILITY);
+}
+
 /*
  * Drop whatever is left of aggregate entry.  The catalog row goes first, so
  * that the event trigger does not take the drops below for its own.
@@ -388,8 +397,7 @@ drop_aggregate_objects(const AggregateEntry *entry)
 						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(entry->view_relid)),
 													view_name)),
 				SPI_OK_UTILITY);
-	spi_run(psprintf("DROP VIEW IF EXISTS %s", internal_qualname(OBJ_GROUPS, entry->id)),
-			SPI_OK_UTILITY);
+	drop_internal("VIEW", OBJ_GROUPS, entry->id);
 	if (base_name && MODE_IS_STREAMING(entry->mode))
 	{
 		char	   *table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(entry->base_relid)),
@@ -400,13 +408,10 @@ drop_aggregate_objects(const AggregateEntry *entry)
 							 quote_identifier(capture_trigger_name(entry->id, event)), table),
 					SPI_OK_UTILITY);
 	}
-	spi_run(psprintf("DROP TABLE IF EXISTS %s, %s, %s",
-					 internal_qualname(OBJ_DELTA, entry->id),
-					 internal_qualname(OBJ_RECENT, entry->id),
-					 internal_qualname(OBJ_HISTORY, entry->id)),
-			SPI_OK_UTILITY);
-	spi_run(psprintf("DROP VIEW IF EXISTS %s", internal_qualname(OBJ_SOURCE, entry->id)),
-			SPI_OK_UTILITY);
+	drop_internal("TABLE", OBJ_DELTA, entry->id);
+	drop_internal("TABLE", OBJ_RECENT, entry->id);
+	drop_internal("TABLE", OBJ_HISTORY, entry->id);
+	drop_internal("VIEW", OBJ_SOURCE, entry->id);
 	act_as_restore(&saved);
 }
 
@@ -436,10 +441,10 @@ hybridagg_drop(PG_FUNCTION_ARGS)
 }
 
 /*
- * The event trigger on sql_drop.  An aggregate whose view was dropped (DROP
- * VIEW, or DROP TABLE ... CASCADE of its base table) loses the rest of its
- * objects; dropping a capture trigger of a live aggregate on its own is
- * refused, since the aggregate would silently stop seeing changes.
+ * The event trigger on sql_drop.  An aggregate whose view, base table or
+ * source view was dropped (DROP VIEW, DROP TABLE ... CASCADE) loses the rest
+ * of its objects; dropping a capture trigger of a live aggregate on its own
+ * is refused, since the aggregate would silently stop seeing changes.
  */
 Datum
 hybridagg_forget_dropped_views(PG_FUNCTION_ARGS)
@@ -456,37 +461,38 @@ hybridagg_forget_dropped_views(PG_FUNCTION_ARGS)
 	nestlevel = fix_settings(false);
 	SPI_connect();
 	spi_run("WITH dropped AS (SELECT * FROM pg_event_trigger_dropped_objects()) "
-			"SELECT a.id, a.view::oid IN (SELECT objid FROM dropped WHERE classid = 'pg_class'::regclass), "
-			"       d.object_identity "
-			"  FROM " INTERNAL_SCHEMA ".aggregate a "
-			"  LEFT JOIN dropped d ON d.object_type = 'trigger' "
-			"   AND substring(d.address_names[array_length(d.address_names, 1)] "
-			"                 FROM '^hybridagg_capture_([0-9]+)_')::int = a.id "
-			" WHERE a.view::oid IN (SELECT objid FROM dropped WHERE classid = 'pg_class'::regclass) "
-			"    OR d.object_identity IS NOT NULL",
+			"SELECT DISTINCT a.id FROM " INTERNAL_SCHEMA ".aggregate a, dropped d "
+			" WHERE (d.classid = 'pg_class'::regclass AND d.objsubid = 0 "
+			"        AND d.objid IN (a.view::oid, a.base_table::oid)) "
+			"    OR (d.object_type = 'view' AND d.schema_name = '" INTERNAL_SCHEMA "' "
+			"        AND d.object_name = 'source_' || a.id) "
+			"    OR (d.object_type = 'trigger' "
+			"        AND d.address_names[array_length(d.address_names, 1)] LIKE 'hybridagg\\_capture\\_' || a.id || '\\_%')",
 			SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		HeapTuple	row = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		int32		id = DatumGetInt32(SPI_getbinval(row, desc, 1, &isnull));
-		bool		view_dropped = DatumGetBool(SPI_getbinval(row, desc, 2, &isnull));
+		int32		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
+													 SPI_tuptable->tupdesc, 1, &isnull));
+		AggregateEntry *entry = catalog_get(id, false);
+		bool		intact = get_rel_name(entry->view_relid) != NULL &&
+			get_rel_name(entry->base_relid) != NULL &&
+			OidIsValid(internal_relid(OBJ_SOURCE, id, true));
 
-		if (view_dropped)
-			orphaned = list_append_unique_int(orphaned, id);
-		else
+		if (!intact)
 		{
-			AggregateEntry *entry = catalog_get(id, false);
-
-			ereport(ERROR,
-					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					 errmsg("cannot drop trigger %s", SPI_getvalue(row, desc, 3)),
-					 errdetail("It captures the changes of hybridagg aggregate %s; without it the aggregate would stop seeing them.",
-							   get_rel_name(entry->view_relid)),
-					 errhint("Drop the aggregate with hybridagg.drop('%s'), which drops its triggers.",
-							 get_rel_name(entry->view_relid))));
+			orphaned = lappend_int(orphaned, id);
+			continue;
 		}
+		/* only a capture trigger went */
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop the capture triggers of hybridagg aggregate %s",
+						get_rel_name(entry->view_relid)),
+				 errdetail("Without them the aggregate would stop seeing the changes of %s.",
+						   get_rel_name(entry->base_relid)),
+				 errhint("Drop the aggregate with hybridagg.drop('%s'), which drops its triggers.",
+						 get_rel_name(entry->view_relid))));
 	}
 	foreach(lc, orphaned)
 	{
@@ -497,8 +503,8 @@ hybridagg_forget_dropped_views(PG_FUNCTION_ARGS)
 		lock_aggregate(entry);
 		drop_aggregate_objects(entry);
 		ereport(NOTICE,
-				(errmsg("dropped the internal objects of hybridagg aggregate %d, whose view was dropped",
-						entry->id)));
+				(errmsg("dropped hybridagg aggregate %d with its %s",
+						entry->id, get_rel_name(entry->view_relid) ? "base table" : "view")));
 	}
 	SPI_finish();
 	restore_settings(nestlevel);

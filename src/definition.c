@@ -735,8 +735,9 @@ analyze_aggregates(Definition *def, List **states)
 
 typedef struct MutableWalk
 {
+	Node	   *bucket;			/* checked apart: may be a STABLE function */
 	Oid			funcid;
-	int			location;
+	Node	   *node;			/* the expression that calls it */
 } MutableWalk;
 
 static bool
@@ -750,37 +751,52 @@ mutable_function_checker(Oid funcid, void *context)
 	return false;
 }
 
+/* the innermost non-immutable call, so that now() - x names now() */
 static bool
 find_mutable_function(Node *node, MutableWalk *walk)
 {
 	if (node == NULL)
 		return false;
 	check_stack_depth();
+	/* date_trunc(unit, timestamptz, zone) is STABLE, but its zone is fixed */
+	if (walk->bucket && equal(node, walk->bucket))
+		return false;
+	if (expression_tree_walker(node, find_mutable_function, (void *) walk))
+		return true;
 	if (check_functions_in_node(node, mutable_function_checker, walk))
 	{
-		walk->location = exprLocation(node);
+		walk->node = node;
 		return true;
 	}
-	return expression_tree_walker(node, find_mutable_function, (void *) walk);
+	return false;
 }
 
+/*
+ * What is evaluated per base row (WHERE, group keys, aggregate arguments)
+ * must give the same result whenever it is evaluated: at capture, at each
+ * fold and at each recompute.  The select list and HAVING over the final
+ * values are evaluated at query time, as in the raw query, and need not be.
+ */
 static void
 check_immutable(Definition *def, Node *node, const char *where)
 {
-	MutableWalk walk = {InvalidOid, -1};
+	MutableWalk walk = {linitial(def->key_exprs), InvalidOid, NULL};
+	char	   *what;
 
 	if (!find_mutable_function(node, &walk))
 		return;
+	if (IsA(walk.node, OpExpr))
+		what = psprintf("operator %s", format_operator(((OpExpr *) walk.node)->opno));
+	else
+		what = psprintf("%s()", get_func_name(walk.funcid));
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("the defining query calls %s(), which is %s",
-					get_func_name(walk.funcid),
+			 errmsg("the defining query calls %s, which is %s", what,
 					func_volatile(walk.funcid) == PROVOLATILE_VOLATILE ? "volatile" : "stable"),
-			 errdetail("%s calls %s. hybridagg evaluates the definition when rows change and again whenever it recomputes a bucket, so every function in it must be IMMUTABLE.",
+			 errdetail("%s calls %s. hybridagg evaluates the definition when rows change and again whenever it recomputes a bucket, so what it computes per row must be IMMUTABLE.",
 					   where, format_procedure(walk.funcid)),
-			 errhint("Remove %s() from the query, or store its value in a column of the table.",
-					 get_func_name(walk.funcid)),
-			 query_position(def, walk.location)));
+			 errhint("Remove %s from the query, or store its value in a column of the table.", what),
+			 query_position(def, exprLocation(walk.node))));
 }
 
 /* ----------------------------------------------------------------
@@ -863,8 +879,6 @@ definition_analyze(const char *query_text)
 	check_immutable(def, def->where, "The WHERE clause");
 	check_immutable(def, (Node *) def->key_exprs, "A GROUP BY expression");
 	check_immutable(def, (Node *) def->arg_exprs, "An aggregate argument");
-	check_immutable(def, (Node *) def->query->targetList, "The select list");
-	check_immutable(def, def->query->havingQual, "The HAVING clause");
 
 	build_layout(def, states);
 	return def;

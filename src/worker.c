@@ -48,12 +48,13 @@
 /* a request for a worker keeps it wanted this long even without extension */
 #define REQUEST_GRACE_MS	60000
 #define MAX_BACKOFF_MS		60000
+/* how often a database without a worker is looked at again */
+#define REPROBE_MS			300000
 
 typedef struct DatabaseSlot
 {
 	Oid			dboid;			/* InvalidOid when free */
-	bool		probed;			/* a worker looked at it since the launcher
-								 * started */
+	TimestampTz probed_at;		/* when a worker last looked at it; 0 never */
 	bool		wanted;			/* the database has (or may have) the
 								 * extension */
 	TimestampTz requested_at;	/* last worker_request() */
@@ -148,7 +149,7 @@ database_slot(Oid dboid, bool create)
 	if (!create || free_slot == NULL)
 		return NULL;
 	free_slot->dboid = dboid;
-	free_slot->probed = false;
+	free_slot->probed_at = 0;
 	free_slot->wanted = false;
 	free_slot->requested_at = 0;
 	free_slot->worker_pid = 0;
@@ -158,20 +159,23 @@ database_slot(Oid dboid, bool create)
 }
 
 /*
- * Should the launcher start a worker for this database now: one that no
- * worker has looked at yet, or that wants one and has none running?
+ * Should the launcher start a worker for this database now?  Yes if it has
+ * none running and wants one, or if no worker has looked at it for
+ * REPROBE_MS (the extension may have come with a restore or a template).
  */
 bool
 launcher_should_start(Oid dboid)
 {
 	DatabaseSlot *slot;
 	bool		start = false;
+	TimestampTz now = GetCurrentTimestamp();
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	slot = database_slot(dboid, true);
-	if (slot && slot->worker_pid == 0 && (!slot->probed || slot->wanted))
+	if (slot && slot->worker_pid == 0 &&
+		(slot->wanted || TimestampDifferenceExceeds(slot->probed_at, now, REPROBE_MS)))
 	{
-		slot->probed = true;
+		slot->probed_at = now;
 		start = true;
 	}
 	LWLockRelease(shared->lock);
@@ -207,6 +211,16 @@ worker_note_deltas(int n)
 		if (latch)
 			SetLatch(latch);
 	}
+}
+
+PG_FUNCTION_INFO_V1(hybridagg_request_worker);
+
+/* SQL: called by CREATE EXTENSION, so that a restored database gets its worker */
+Datum
+hybridagg_request_worker(PG_FUNCTION_ARGS)
+{
+	worker_request();
+	PG_RETURN_VOID();
 }
 
 void
@@ -285,6 +299,7 @@ streaming_aggregates(bool *has_extension)
 {
 	List	   *ids = NIL;
 
+	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	*has_extension = OidIsValid(get_extension_oid("hybridagg", true));
@@ -310,6 +325,8 @@ fold_in_transaction(int32 id)
 	AggregateEntry *entry;
 	ActingAs	saved;
 
+	/* now() of the transaction: when this fold happened */
+	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
@@ -356,6 +373,7 @@ record_failure(int32 id, ErrorData *edata)
 	{
 		int			nestlevel;
 
+		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		SPI_connect();

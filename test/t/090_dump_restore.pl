@@ -1,0 +1,80 @@
+# pg_dump and pg_restore carry aggregates: the catalog (a configuration
+# table of the extension), the internal tables with their pending deltas,
+# the views and the capture triggers.  After a restore into a new cluster the
+# views equal their raw queries, and writes there are captured and folded.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use HybridaggTest;
+
+my $query = q{SELECT date_bin('1 minute', ts, '2000-01-01 00:00+00') AS bucket, device_id,
+	count(*) AS n, sum(value) AS total, avg(value) AS mean, min(value) AS lo, max(value) AS hi
+	FROM events GROUP BY 1, 2};
+my @keys = ('bucket', 'device_id');
+
+my $source = hybridagg_node('source');
+$source->safe_psql('postgres', qq{
+	CREATE EXTENSION hybridagg;
+	CREATE TABLE events (ts timestamptz NOT NULL, device_id int NOT NULL, value float8);
+	CREATE INDEX ON events (ts);
+	INSERT INTO events SELECT now() - i * interval '7 seconds', i % 13, i % 101
+	  FROM generate_series(1, 20000) i;
+	SELECT hybridagg.create('events_hybrid', \$q\$$query\$q\$, mode => 'hybrid', seal_after => '30 minutes');
+	SELECT hybridagg.create('events_batch', \$q\$$query\$q\$, mode => 'batch');
+	SELECT hybridagg.create('"Odd; name"', \$q\$$query\$q\$, mode => 'kappa');
+});
+# stop the worker from folding, so that pending deltas travel in the dump
+$source->append_conf('postgresql.conf', "hybridagg.fold_interval = '1h'");
+$source->reload;
+$source->safe_psql('postgres', q{
+	INSERT INTO events SELECT now() - i * interval '3 seconds', i % 5, i FROM generate_series(1, 500) i;
+	DELETE FROM events WHERE device_id = 3 AND ts > now() - interval '10 minutes';
+});
+load_helpers($source);
+is(mismatches($source, 'events_hybrid', $query, \@keys), 0, 'source: hybrid view exact before the dump');
+
+my $dump = $source->basedir . '/dump.custom';
+$source->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $source->connstr('postgres') ],
+	'pg_dump');
+
+my $target = hybridagg_node('target');
+$target->command_ok([ 'pg_restore', '-d', $target->connstr('postgres'), $dump ], 'pg_restore');
+load_helpers($target);
+
+is($target->safe_psql('postgres', 'SELECT count(*) FROM hybridagg.aggregates'), '3',
+	'the three aggregates are in the restored catalog');
+is($target->safe_psql('postgres',
+	"SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND tgname LIKE 'hybridagg_capture_%'"),
+	'8', 'the capture triggers of the two streaming aggregates are restored');
+for my $view ('events_hybrid', 'events_batch', '"Odd; name"')
+{
+	is(mismatches($target, $view, $query, \@keys), 0, "restored $view equals its raw query");
+}
+
+# the restored aggregates keep working
+$target->safe_psql('postgres', q{
+	INSERT INTO events SELECT now() - i * interval '1 second', i % 7, i FROM generate_series(1, 300) i;
+	UPDATE events SET value = value + 1 WHERE device_id = 4;
+	CALL hybridagg.materialize('events_batch');
+});
+for my $view ('events_hybrid', '"Odd; name"')
+{
+	is(mismatches($target, $view, $query, \@keys), 0, "restored $view exact after new writes");
+}
+ok($target->poll_query_until('postgres',
+	"SELECT bool_and(pending_deltas = 0) FROM hybridagg.aggregates WHERE mode <> 'batch'"),
+	'the worker of the restored cluster folds');
+is($target->safe_psql('postgres',
+	"SELECT count(*) FROM hybridagg.aggregates WHERE last_error IS NOT NULL OR (mode <> 'batch' AND coalesce(folds, 0) = 0)"),
+	'0', 'folds counted, no errors');
+for my $view ('events_hybrid', '"Odd; name"')
+{
+	is(mismatches($target, $view, $query, \@keys), 0, "restored $view exact after the folds");
+}
+
+$source->stop;
+$target->stop;
+done_testing();
