@@ -129,6 +129,18 @@ LANGUAGE C;
 CREATE EVENT TRIGGER hybridagg_forget_dropped_views ON sql_drop
   EXECUTE FUNCTION hybridagg_internal.forget_dropped_views();
 
+-- Run at the end of CREATE TABLE and ALTER TABLE: partitions created,
+-- attached or detached under a streaming aggregate's base table get or lose
+-- the capture triggers, and their rows are added or subtracted.
+CREATE FUNCTION hybridagg_internal.capture_partitions()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'hybridagg_capture_partitions'
+LANGUAGE C;
+
+CREATE EVENT TRIGGER hybridagg_capture_partitions ON ddl_command_end
+  WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+  EXECUTE FUNCTION hybridagg_internal.capture_partitions();
+
 -- Ask the launcher for a worker in this database (a no-op when the library
 -- is not preloaded).  Run now, so that a database restored by pg_restore, or
 -- created with CREATE EXTENSION, gets its worker without waiting.

@@ -27,6 +27,17 @@ CALL hybridagg.materialize('x"; DROP TABLE events; --', now() - interval '1 day'
 SELECT hybridagg.drop('x"; DROP TABLE events; --');
 RESET client_min_messages;
 SELECT to_regclass('"x""; DROP TABLE events; --"') AS view_gone, count(*) AS events_rows FROM events;
+-- the same name for a streaming aggregate, whose triggers and worker use it too
+SELECT hybridagg.create('x"; DROP TABLE events; --', :'query', mode => 'hybrid');
+INSERT INTO events (ts, device_id, value) VALUES (now(), 1, 1);
+DELETE FROM events WHERE id = currval('events_id_seq');
+SELECT test_diff('"x""; DROP TABLE events; --"', :'query', '{bucket,device_id}') AS exact;
+SET client_min_messages = warning;
+CALL hybridagg.materialize('x"; DROP TABLE events; --');
+SELECT hybridagg.drop('x"; DROP TABLE events; --');
+RESET client_min_messages;
+SELECT to_regclass('"x""; DROP TABLE events; --"') AS view_gone, count(*) AS events_rows FROM events;
+SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgrelid = 'events'::regclass;
 
 -- a quoted identifier keeps its case and its space
 SELECT hybridagg.create('"My Agg"', :'query', mode => 'streaming');

@@ -81,12 +81,14 @@ SET client_min_messages = warning;
 DROP SCHEMA drop_test CASCADE;
 RESET client_min_messages;
 SELECT * FROM owned_by(:schema_id);
--- ... or from the base table
+-- ... or from the base table (its DETAIL names an internal view: terse)
 CREATE TABLE other_events (ts timestamptz NOT NULL, v int);
 INSERT INTO other_events SELECT now() - i * interval '1 hour', i FROM generate_series(1, 100) i;
 SELECT hybridagg.create('agg_other', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bucket, sum(v) AS total FROM other_events GROUP BY 1$$, mode => 'lambda');
 SELECT id AS other_id FROM hybridagg_internal.aggregate WHERE view = 'agg_other'::regclass \gset
+\set VERBOSITY terse
 DROP TABLE other_events;
+\set VERBOSITY default
 \echo :LAST_ERROR_SQLSTATE
 SET client_min_messages = warning;
 DROP TABLE other_events CASCADE;
@@ -117,6 +119,13 @@ SELECT to_regclass('plain_view') IS NOT NULL AS plain_view_kept, count(*) > 0 AS
 DROP VIEW plain_view;
 
 SELECT hybridagg.drop('agg_kept');
+-- (should the cascades above have left anything, drop it: later tests
+-- start clean)
+SET client_min_messages = warning;
+SELECT hybridagg.drop(name) FROM hybridagg.aggregates WHERE name IN ('agg_other', 'drop_test.agg_in_schema');
+DROP TABLE IF EXISTS other_events;
+DROP SCHEMA IF EXISTS drop_test CASCADE;
+RESET client_min_messages;
 SELECT count(*) AS aggregates_left FROM hybridagg.aggregates;
 SELECT count(*) AS internal_relations_left FROM pg_class
  WHERE relnamespace = 'hybridagg_internal'::regnamespace AND relname ~ '_[0-9]+';

@@ -34,6 +34,7 @@
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/tupconvert.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -46,6 +47,8 @@
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/snapmgr.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
@@ -63,6 +66,8 @@
 #include "utils/tuplestore.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
+
+#include "capture.h"
 
 #include "catalog.h"
 #include "layout.h"
@@ -120,7 +125,19 @@ typedef struct CaptureTarget
 	int16	   *arg_typlen;
 	bool	   *arg_typbyval;
 	StateSpec  *states;
+	List	   *partitions;		/* PartitionFormat of partitions seen */
+	/* the base table's own BEFORE TRUNCATE marks its statement here */
+	LocalTransactionId truncating_lxid;
+	CommandId	truncating_cid;
 } CaptureTarget;
+
+/* A partition whose rows are laid out unlike the base table's */
+typedef struct PartitionFormat
+{
+	Oid			relid;
+	TupleDesc	desc;			/* unpinned copy */
+	AttrMap    *map;			/* to the base table's columns; NULL if same */
+} PartitionFormat;
 
 typedef struct StateValue
 {
@@ -202,9 +219,17 @@ invalidate_targets(Oid relid)
 		return;
 	hash_seq_init(&status, capture_targets);
 	while ((target = hash_seq_search(&status)) != NULL)
+	{
+		ListCell   *lc;
+
 		if (!OidIsValid(relid) || relid == target->base_relid ||
 			relid == target->source_relid || relid == target->delta_relid)
 			target->valid = false;
+		if (target->valid)
+			foreach(lc, target->partitions)
+				if (((PartitionFormat *) lfirst(lc))->relid == relid)
+					target->valid = false;
+	}
 }
 
 static void
@@ -269,6 +294,8 @@ build_target(CaptureTarget *target)
 
 	target->owner = entry->owner;
 	target->base_relid = entry->base_relid;
+	target->partitions = NIL;
+	target->truncating_lxid = InvalidLocalTransactionId;
 	target->source_relid = internal_relid(OBJ_SOURCE, target->id, false);
 	target->delta_relid = internal_relid(OBJ_DELTA, target->id, false);
 	target->layout = layout = layout_read(target->id);
@@ -397,22 +424,86 @@ capture_target(int32 id)
  * ----------------------------------------------------------------
  */
 
-static void
-row_values_init(RowValues *row, const AggLayout *layout)
+/* How rows of relid are laid out, relative to the base table's */
+static PartitionFormat *
+partition_format(CaptureTarget *target, Oid relid)
 {
-	row->keys = palloc(sizeof(Datum) * layout->nkeys);
-	row->key_nulls = palloc(sizeof(bool) * layout->nkeys);
-	row->args = palloc(sizeof(Datum) * Max(layout->nargs, 1));
-	row->arg_nulls = palloc(sizeof(bool) * Max(layout->nargs, 1));
+	PartitionFormat *format;
+	MemoryContext old;
+	Relation	rel;
+	ListCell   *lc;
+
+	foreach(lc, target->partitions)
+	{
+		format = lfirst(lc);
+		if (format->relid == relid)
+			return format;
+	}
+	old = MemoryContextSwitchTo(target->context);
+	rel = relation_open(relid, AccessShareLock);
+	format = palloc(sizeof(PartitionFormat));
+	format->relid = relid;
+	format->desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	format->map = build_attrmap_by_name_if_req(format->desc, target->base_desc);
+	relation_close(rel, AccessShareLock);
+	target->partitions = lappend(target->partitions, format);
+	MemoryContextSwitchTo(old);
+	return format;
+}
+
+/* Reads rows of the base table or of one of its partitions */
+typedef struct RowReader
+{
+	CaptureTarget *target;
+	TupleTableSlot *slot;		/* a row as the relation stores it */
+	TupleTableSlot *base_slot;	/* the row in the base table's layout */
+	AttrMap    *map;			/* from the one to the other; NULL if same */
+	ExprContext *econtext;
+	RowValues	row;			/* the definition evaluated over the row */
+} RowReader;
+
+static void
+reader_init(RowReader *reader, CaptureTarget *target, Oid relid, TupleTableSlot *slot)
+{
+	const AggLayout *layout = target->layout;
+	PartitionFormat *format = relid == target->base_relid ? NULL :
+		partition_format(target, relid);
+
+	reader->target = target;
+	reader->map = format ? format->map : NULL;
+	reader->slot = slot ? slot :
+		MakeSingleTupleTableSlot(format ? format->desc : target->base_desc, &TTSOpsMinimalTuple);
+	reader->base_slot = reader->map ?
+		MakeSingleTupleTableSlot(target->base_desc, &TTSOpsVirtual) : reader->slot;
+	reader->econtext = CreateStandaloneExprContext();
+	reader->row.keys = palloc(sizeof(Datum) * layout->nkeys);
+	reader->row.key_nulls = palloc(sizeof(bool) * layout->nkeys);
+	reader->row.args = palloc(sizeof(Datum) * Max(layout->nargs, 1));
+	reader->row.arg_nulls = palloc(sizeof(bool) * Max(layout->nargs, 1));
 }
 
 static void
-evaluate_row(CaptureTarget *target, ExprContext *econtext, TupleTableSlot *slot,
-			 RowValues *row)
+reader_free(RowReader *reader)
 {
-	const AggLayout *layout = target->layout;
+	FreeExprContext(reader->econtext, true);
+	if (reader->base_slot != reader->slot)
+		ExecDropSingleTupleTableSlot(reader->base_slot);
+	ExecDropSingleTupleTableSlot(reader->slot);
+}
 
-	econtext->ecxt_scantuple = slot;
+/* the definition over the row in reader->slot, into reader->row */
+static void
+reader_evaluate(RowReader *reader)
+{
+	CaptureTarget *target = reader->target;
+	const AggLayout *layout = target->layout;
+	ExprContext *econtext = reader->econtext;
+	RowValues  *row = &reader->row;
+
+	ResetExprContext(econtext);
+	if (reader->map)
+		execute_attr_map_slot(reader->map, reader->slot, reader->base_slot);
+	econtext->ecxt_scantuple = reader->base_slot;
 	row->passes = target->where == NULL || ExecQual(target->where, econtext);
 	if (!row->passes)
 		return;
@@ -628,15 +719,13 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
  */
 
 static void
-accumulate_table(GroupTable *table, Tuplestorestate *rows, TupleTableSlot *slot,
-				 ExprContext *econtext, RowValues *row, int sign)
+accumulate_table(GroupTable *table, Tuplestorestate *rows, RowReader *reader, int sign)
 {
 	tuplestore_rescan(rows);
-	while (tuplestore_gettupleslot(rows, true, false, slot))
+	while (tuplestore_gettupleslot(rows, true, false, reader->slot))
 	{
-		evaluate_row(table->target, econtext, slot, row);
-		accumulate(table, row, sign);
-		ResetExprContext(econtext);
+		reader_evaluate(reader);
+		accumulate(table, &reader->row, sign);
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -644,9 +733,7 @@ accumulate_table(GroupTable *table, Tuplestorestate *rows, TupleTableSlot *slot,
 /* old and new rows of an UPDATE, in step; unchanged pairs are skipped */
 static void
 accumulate_update(GroupTable *table, Tuplestorestate *old_rows, Tuplestorestate *new_rows,
-				  TupleTableSlot *old_slot, TupleTableSlot *new_slot,
-				  ExprContext *old_econtext, ExprContext *new_econtext,
-				  RowValues *old_row, RowValues *new_row)
+				  RowReader *old_reader, RowReader *new_reader)
 {
 	bool		have_old;
 	bool		have_new;
@@ -655,23 +742,22 @@ accumulate_update(GroupTable *table, Tuplestorestate *old_rows, Tuplestorestate 
 	tuplestore_rescan(new_rows);
 	for (;;)
 	{
-		have_old = tuplestore_gettupleslot(old_rows, true, false, old_slot);
-		have_new = tuplestore_gettupleslot(new_rows, true, false, new_slot);
+		have_old = tuplestore_gettupleslot(old_rows, true, false, old_reader->slot);
+		have_new = tuplestore_gettupleslot(new_rows, true, false, new_reader->slot);
 		if (!have_old && !have_new)
 			break;
 		if (have_old)
-			evaluate_row(table->target, old_econtext, old_slot, old_row);
+			reader_evaluate(old_reader);
 		if (have_new)
-			evaluate_row(table->target, new_econtext, new_slot, new_row);
-		if (!(have_old && have_new && same_row(table->target, old_row, new_row)))
+			reader_evaluate(new_reader);
+		if (!(have_old && have_new &&
+			  same_row(table->target, &old_reader->row, &new_reader->row)))
 		{
 			if (have_old)
-				accumulate(table, old_row, -1);
+				accumulate(table, &old_reader->row, -1);
 			if (have_new)
-				accumulate(table, new_row, 1);
+				accumulate(table, &new_reader->row, 1);
 		}
-		ResetExprContext(old_econtext);
-		ResetExprContext(new_econtext);
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -860,10 +946,89 @@ group_size(const AggLayout *layout)
 }
 
 /* ----------------------------------------------------------------
+ * One statement's or one relation's rows into delta rows
+ * ----------------------------------------------------------------
+ */
+
+typedef struct Capture
+{
+	MemoryContext context;		/* everything below lives here */
+	MemoryContext caller;
+	GroupTable	table;
+	ActingAs	saved;
+} Capture;
+
+static void
+capture_begin(Capture *capture, CaptureTarget *target)
+{
+	capture->context = AllocSetContextCreate(CurrentMemoryContext, "hybridagg capture",
+											 ALLOCSET_DEFAULT_SIZES);
+	capture->caller = MemoryContextSwitchTo(capture->context);
+	capture->table.target = target;
+	capture->table.context = AllocSetContextCreate(capture->context, "hybridagg capture groups",
+												   ALLOCSET_DEFAULT_SIZES);
+	capture->table.groups = grouptab_create(capture->table.context, 16, target);
+	capture->table.count = 0;
+	capture->table.written = 0;
+	capture->table.max_groups = Max(64, (int) Min((Size) work_mem * 1024 / group_size(target->layout),
+												  (Size) INT_MAX));
+	/* the definition runs as the aggregate's owner */
+	act_as(target->owner, &capture->saved);
+}
+
+static void
+capture_end(Capture *capture)
+{
+	flush_groups(&capture->table);
+	act_as_restore(&capture->saved);
+	MemoryContextSwitchTo(capture->caller);
+	MemoryContextDelete(capture->context);
+	if (capture->table.written > 0)
+		worker_note_deltas(capture->table.written);
+}
+
+/*
+ * Every row of relation relid (the base table or a partition), added to the
+ * aggregate (sign 1) or taken out of it (sign -1): a partition attached,
+ * detached or about to be truncated.
+ */
+void
+capture_replay_relation(int32 id, Oid relid, int sign)
+{
+	CaptureTarget *target;
+	Capture		capture;
+	RowReader	reader;
+	Relation	rel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+
+	if (!RELKIND_HAS_STORAGE(get_rel_relkind(relid)))
+		return;					/* its partitions are replayed one by one */
+	target = capture_target(id);
+	capture_begin(&capture, target);
+	rel = table_open(relid, AccessShareLock);
+	reader_init(&reader, target, relid, table_slot_create(rel, NULL));
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, reader.slot))
+	{
+		reader_evaluate(&reader);
+		accumulate(&capture.table, &reader.row, sign);
+		CHECK_FOR_INTERRUPTS();
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	reader_free(&reader);
+	table_close(rel, NoLock);
+	capture_end(&capture);
+}
+
+/* ----------------------------------------------------------------
  * TRUNCATE
  * ----------------------------------------------------------------
  */
 
+/* AFTER TRUNCATE of the base table: the aggregate is empty */
 static void
 capture_truncate(int32 id)
 {
@@ -883,6 +1048,28 @@ capture_truncate(int32 id)
 	restore_settings(nestlevel);
 }
 
+/*
+ * BEFORE TRUNCATE.  A TRUNCATE of the partitioned base table fires this on
+ * the base table first, then on each partition, then capture_truncate():
+ * the partitions have nothing to do.  A TRUNCATE of a partition alone fires
+ * it on that partition only, which subtracts the partition's rows while
+ * they are still there.
+ */
+static void
+capture_before_truncate(int32 id, Oid relid)
+{
+	CaptureTarget *target = capture_target(id);
+	CommandId	cid = GetCurrentCommandId(false);
+
+	if (relid == target->base_relid)
+	{
+		target->truncating_lxid = MyProc->lxid;
+		target->truncating_cid = cid;
+	}
+	else if (target->truncating_lxid != MyProc->lxid || target->truncating_cid != cid)
+		capture_replay_relation(id, relid, -1);
+}
+
 /* ----------------------------------------------------------------
  * The trigger
  * ----------------------------------------------------------------
@@ -892,85 +1079,50 @@ Datum
 hybridagg_capture(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Trigger    *trigger;
+	Oid			relid;
 	int32		id;
 	CaptureTarget *target;
-	GroupTable	table;
-	MemoryContext statement_context;
-	MemoryContext old;
-	TupleDesc	base_desc;
-	TupleTableSlot *slot;
-	ExprContext *econtext;
-	RowValues	row;
-	ActingAs	saved;
+	Capture		capture;
+	RowReader	reader;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("hybridagg_internal.capture() must be called as an AFTER ... FOR EACH STATEMENT trigger")));
-	trigger = trigdata->tg_trigger;
-	if (trigger->tgnargs != 1)
-		elog(ERROR, "hybridagg capture trigger \"%s\" needs the aggregate's id", trigger->tgname);
-	id = pg_strtoint32(trigger->tgargs[0]);
+				 errmsg("hybridagg_internal.capture() must be called as a FOR EACH STATEMENT trigger")));
+	if (trigdata->tg_trigger->tgnargs != 1)
+		elog(ERROR, "hybridagg capture trigger \"%s\" needs the aggregate's id",
+			 trigdata->tg_trigger->tgname);
+	id = pg_strtoint32(trigdata->tg_trigger->tgargs[0]);
+	relid = RelationGetRelid(trigdata->tg_relation);
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 	{
-		capture_truncate(id);
+		if (TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+			capture_before_truncate(id, relid);
+		else
+			capture_truncate(id);
 		return PointerGetDatum(NULL);
 	}
 	if (trigdata->tg_newtable == NULL && trigdata->tg_oldtable == NULL)
 		return PointerGetDatum(NULL);
 
 	target = capture_target(id);
-	statement_context = AllocSetContextCreate(CurrentMemoryContext, "hybridagg capture statement",
-											  ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(statement_context);
-
-	table.target = target;
-	table.context = AllocSetContextCreate(statement_context, "hybridagg capture groups",
-										  ALLOCSET_DEFAULT_SIZES);
-	table.groups = grouptab_create(table.context, 16, target);
-	table.count = 0;
-	table.written = 0;
-	table.max_groups = Max(64, (int) Min((Size) work_mem * 1024 / group_size(target->layout),
-										 (Size) INT_MAX));
-
-	if (RelationGetRelid(trigdata->tg_relation) != target->base_relid)
-		elog(ERROR, "hybridagg capture trigger \"%s\" fired for the wrong table",
-			 trigger->tgname);
-	base_desc = target->base_desc;
-	slot = MakeSingleTupleTableSlot(base_desc, &TTSOpsMinimalTuple);
-	econtext = CreateStandaloneExprContext();
-	row_values_init(&row, target->layout);
-
-	act_as(target->owner, &saved);
+	capture_begin(&capture, target);
+	reader_init(&reader, target, relid, NULL);
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{
-		TupleTableSlot *other_slot = MakeSingleTupleTableSlot(base_desc, &TTSOpsMinimalTuple);
-		ExprContext *other_econtext = CreateStandaloneExprContext();
-		RowValues	other_row;
+		RowReader	new_reader;
 
-		row_values_init(&other_row, target->layout);
-		accumulate_update(&table, trigdata->tg_oldtable, trigdata->tg_newtable,
-						  slot, other_slot, econtext, other_econtext, &row, &other_row);
-		FreeExprContext(other_econtext, true);
-		ExecDropSingleTupleTableSlot(other_slot);
+		reader_init(&new_reader, target, relid, NULL);
+		accumulate_update(&capture.table, trigdata->tg_oldtable, trigdata->tg_newtable,
+						  &reader, &new_reader);
+		reader_free(&new_reader);
 	}
 	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		accumulate_table(&table, trigdata->tg_oldtable, slot, econtext, &row, -1);
+		accumulate_table(&capture.table, trigdata->tg_oldtable, &reader, -1);
 	else
-		accumulate_table(&table, trigdata->tg_newtable, slot, econtext, &row, 1);
-	flush_groups(&table);
-	act_as_restore(&saved);
-
-	FreeExprContext(econtext, true);
-	ExecDropSingleTupleTableSlot(slot);
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(statement_context);
-
-	if (table.written > 0)
-		worker_note_deltas(table.written);
+		accumulate_table(&capture.table, trigdata->tg_newtable, &reader, 1);
+	reader_free(&reader);
+	capture_end(&capture);
 	return PointerGetDatum(NULL);
 }

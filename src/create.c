@@ -38,6 +38,7 @@
 #include "definition.h"
 #include "hybridagg.h"
 #include "materialize.h"
+#include "partitioned.h"
 #include "util.h"
 #include "view.h"
 #include "worker.h"
@@ -45,14 +46,6 @@
 PG_FUNCTION_INFO_V1(hybridagg_create);
 PG_FUNCTION_INFO_V1(hybridagg_drop);
 PG_FUNCTION_INFO_V1(hybridagg_forget_dropped_views);
-
-static const char *const capture_events[] = {"insert", "update", "delete", "truncate"};
-
-static char *
-capture_trigger_name(int32 id, int event)
-{
-	return psprintf("hybridagg_capture_%d_%s", id, capture_events[event]);
-}
 
 /* ----------------------------------------------------------------
  * Arguments
@@ -240,27 +233,6 @@ create_internal_objects(const Definition *def, const AggregateEntry *entry)
 }
 
 static void
-create_capture_triggers(const AggregateEntry *entry)
-{
-	char	   *table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(entry->base_relid)),
-												   get_rel_name(entry->base_relid));
-	static const char *const referencing[] = {
-		"REFERENCING NEW TABLE AS hybridagg_new",
-		"REFERENCING OLD TABLE AS hybridagg_old NEW TABLE AS hybridagg_new",
-		"REFERENCING OLD TABLE AS hybridagg_old",
-		""
-	};
-
-	for (int event = 0; event < lengthof(capture_events); event++)
-		spi_run(psprintf("CREATE TRIGGER %s AFTER %s ON %s %s FOR EACH STATEMENT "
-						 "EXECUTE FUNCTION %s.capture('%d')",
-						 quote_identifier(capture_trigger_name(entry->id, event)),
-						 capture_events[event], table, referencing[event],
-						 INTERNAL_SCHEMA, entry->id),
-				SPI_OK_UTILITY);
-}
-
-static void
 backfill(AggregateEntry *entry, bool with_data)
 {
 	AggLayout  *layout = layout_read(entry->id);
@@ -354,7 +326,7 @@ hybridagg_create(PG_FUNCTION_ARGS)
 												 mode_name(mode), query))),
 			SPI_OK_UTILITY);
 	if (MODE_IS_STREAMING(mode))
-		create_capture_triggers(&entry);
+		install_capture_triggers(&entry);
 	catalog_insert(&entry);
 	backfill(&entry, with_data);
 	if (MODE_IS_STREAMING(mode))
@@ -387,7 +359,6 @@ drop_aggregate_objects(const AggregateEntry *entry)
 {
 	ActingAs	saved;
 	char	   *view_name = get_rel_name(entry->view_relid);
-	char	   *base_name = get_rel_name(entry->base_relid);
 
 	catalog_delete(entry->id);
 
@@ -398,16 +369,8 @@ drop_aggregate_objects(const AggregateEntry *entry)
 													view_name)),
 				SPI_OK_UTILITY);
 	drop_internal("VIEW", OBJ_GROUPS, entry->id);
-	if (base_name && MODE_IS_STREAMING(entry->mode))
-	{
-		char	   *table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(entry->base_relid)),
-													   base_name);
-
-		for (int event = 0; event < lengthof(capture_events); event++)
-			spi_run(psprintf("DROP TRIGGER IF EXISTS %s ON %s",
-							 quote_identifier(capture_trigger_name(entry->id, event)), table),
-					SPI_OK_UTILITY);
-	}
+	if (MODE_IS_STREAMING(entry->mode))
+		drop_capture_triggers(entry);
 	drop_internal("TABLE", OBJ_DELTA, entry->id);
 	drop_internal("TABLE", OBJ_RECENT, entry->id);
 	drop_internal("TABLE", OBJ_HISTORY, entry->id);
@@ -466,7 +429,7 @@ hybridagg_forget_dropped_views(PG_FUNCTION_ARGS)
 			"        AND d.objid IN (a.view::oid, a.base_table::oid)) "
 			"    OR (d.object_type = 'view' AND d.schema_name = '" INTERNAL_SCHEMA "' "
 			"        AND d.object_name = 'source_' || a.id) "
-			"    OR (d.object_type = 'trigger' "
+			"    OR (d.object_type = 'trigger' AND d.original "
 			"        AND d.address_names[array_length(d.address_names, 1)] LIKE 'hybridagg\\_capture\\_' || a.id || '\\_%')",
 			SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -484,6 +447,8 @@ hybridagg_forget_dropped_views(PG_FUNCTION_ARGS)
 			orphaned = lappend_int(orphaned, id);
 			continue;
 		}
+		if (dropping_capture_triggers)
+			continue;			/* hybridagg's own drop, of a detached table's */
 		/* only a capture trigger went */
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),

@@ -203,22 +203,35 @@ chunk_end(const AggregateEntry *entry, int64 start, int64 limit)
 	return Min(end, limit);
 }
 
-/* where the first chunk of an aggregate with no watermark starts */
+/*
+ * The first bucket at or after from that holds anything, in the base table
+ * or in the aggregate's tables, or +infinity: chunks skip empty stretches.
+ */
 static int64
-first_bucket(const AggregateEntry *entry, Snapshot snap)
+next_bucket_with_data(const AggregateEntry *entry, int64 from, Snapshot snap)
 {
-	char	   *sql;
+	Oid			type = entry->bucket.time_type;
+	Datum		value = Int64GetDatum(from);
+	StringInfoData sql;
 	bool		isnull;
 	Datum		first;
 
-	sql = psprintf("SELECT LEAST((SELECT min(s.__time) FROM %s s), (SELECT min(h.g1) FROM %s h))",
-				   internal_qualname(OBJ_SOURCE, entry->id),
-				   internal_qualname(OBJ_HISTORY, entry->id));
-	spi_run_snapshot(sql, 0, NULL, NULL, NULL, snap, SPI_OK_SELECT);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT LEAST((SELECT min(s.__time) FROM %s s WHERE s.__time >= $1), "
+					 "(SELECT min(h.g1) FROM %s h WHERE h.g1 >= $1)",
+					 internal_qualname(OBJ_SOURCE, entry->id),
+					 internal_qualname(OBJ_HISTORY, entry->id));
+	if (MODE_IS_STREAMING(entry->mode))
+		appendStringInfo(&sql, ", (SELECT min(r.g1) FROM %s r WHERE r.g1 >= $1)"
+						 ", (SELECT min(d.g1) FROM %s d WHERE d.g1 >= $1)",
+						 internal_qualname(OBJ_RECENT, entry->id),
+						 internal_qualname(OBJ_DELTA, entry->id));
+	appendStringInfoChar(&sql, ')');
+	spi_run_snapshot(sql.data, 1, &type, &value, NULL, snap, SPI_OK_SELECT);
 	first = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
 		return DT_NOEND;
-	return bucket_floor(&entry->bucket, DatumGetTimestamp(first));
+	return Max(from, bucket_floor(&entry->bucket, DatumGetTimestamp(first)));
 }
 
 static void
@@ -261,12 +274,18 @@ materialize_step(MaterializeRun *run)
 
 	if (run->has_range)
 	{
-		lo = run->next;
+		lo = next_bucket_with_data(entry, run->next, snap);
 		hi = run->range_hi;
 		if (entry->mode == MODE_BATCH)
 			hi = Min(hi, limit);
 		if (lo >= hi)
+		{
+			/* nothing left in the range; a batch watermark may cross it */
+			if (entry->mode == MODE_BATCH && run->next <= entry->watermark &&
+				entry->watermark < hi)
+				catalog_set_watermark(entry->id, hi);
 			done = true;
+		}
 		else
 		{
 			hi = chunk_end(entry, lo, hi);
@@ -280,9 +299,7 @@ materialize_step(MaterializeRun *run)
 	}
 	else if (entry->mode == MODE_BATCH || entry->mode == MODE_LAMBDA)
 	{
-		lo = entry->watermark;
-		if (TIMESTAMP_IS_NOBEGIN(lo))
-			lo = first_bucket(entry, snap);
+		lo = next_bucket_with_data(entry, entry->watermark, snap);
 		if (lo >= limit)
 		{
 			if (entry->watermark < limit)
