@@ -109,6 +109,14 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'hybridagg_capture'
 LANGUAGE C;
 
+-- Branch C of a streaming aggregate's view: its dirty groups, recomputed
+-- from the base table in the caller's snapshot.  A fixed row estimate keeps
+-- the view's plan from hanging on the statistics of the delta table.
+CREATE FUNCTION hybridagg_internal.dirty_groups(id integer)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'hybridagg_dirty_groups'
+LANGUAGE C STRICT STABLE PARALLEL SAFE ROWS 10;
+
 -- Exact row counts of an aggregate's tables, read as the aggregate's owner.
 CREATE FUNCTION hybridagg_internal.table_counts(
     id integer,

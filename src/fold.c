@@ -117,15 +117,24 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot sn
 	appendStringInfoChar(&sql, ')');
 	if (layout->has_extremes)
 	{
+		/* the dirty groups' exact states; a group left with no rows gets zeros */
 		appendStringInfoString(&sql, ", recomputed AS (SELECT ");
 		append_keys(&sql, layout, "g");
-		appendStringInfoString(&sql, ", ");
-		append_states(&sql, layout, "r");
-		appendStringInfoString(&sql, " FROM grouped g CROSS JOIN LATERAL (SELECT ");
-		append_states_from_source(&sql, layout, "s");
-		appendStringInfoString(&sql, " FROM ");
-		append_group_source(&sql, layout, &entry->bucket, entry->id, "g");
-		appendStringInfoString(&sql, ") r WHERE g.__dirty)");
+		for (int i = 0; i < layout->nstates; i++)
+		{
+			const LayoutColumn *col = &layout->states[i];
+			const char *n = quote_identifier(col->name);
+
+			if (col->kind == STATE_ROWS || col->kind == STATE_COUNT)
+				appendStringInfo(&sql, ", COALESCE(r.%s, 0) AS %s", n, n);
+			else
+				appendStringInfo(&sql, ", r.%s", n);
+		}
+		appendStringInfoString(&sql, ", true AS __dirty FROM grouped g LEFT JOIN (");
+		append_dirty_recompute(&sql, layout, &entry->bucket, entry->id, "grouped d WHERE d.__dirty");
+		appendStringInfoString(&sql, ") r ON ");
+		append_key_match(&sql, layout, "r", "g");
+		appendStringInfoString(&sql, " WHERE g.__dirty)");
 	}
 	append_upsert(&sql, layout, entry, "recent_added", OBJ_RECENT, "grouped", recent_side, false);
 	if (layout->has_extremes)

@@ -315,24 +315,26 @@ append_coarse_key(StringInfo buf, const AggLayout *layout, const char *alias)
 }
 
 void
-append_group_source(StringInfo buf, const AggLayout *layout,
-					const BucketSpec *spec, int32 id, const char *g)
+append_dirty_recompute(StringInfo buf, const AggLayout *layout,
+						const BucketSpec *spec, int32 id, const char *dirty_from)
 {
 	char	   *source = internal_qualname(OBJ_SOURCE, id);
-	StringInfoData start;
-	StringInfoData keys;
 
-	initStringInfo(&start);
-	appendStringInfo(&start, "%s.g1", g);
-	initStringInfo(&keys);
-	append_key_match(&keys, layout, "s", g);
-
-	appendStringInfo(buf, "(SELECT s.* FROM %s s WHERE s.__time >= %s AND s.__time < ",
-					 source, start.data);
-	append_bucket_end_sql(buf, spec, start.data);
-	appendStringInfo(buf, " AND %s", keys.data);
+	appendStringInfoString(buf, "SELECT ");
+	append_keys(buf, layout, "s");
+	appendStringInfoString(buf, ", ");
+	append_states_from_source(buf, layout, "s");
+	/* the rows of the dirty buckets: a join, not LATERAL, so it can run in parallel */
+	appendStringInfo(buf, " FROM (SELECT s.* FROM (SELECT DISTINCT d.g1 FROM %s AND d.g1 IS NOT NULL) b"
+					 " JOIN %s s ON s.__time >= b.g1 AND s.__time < ",
+					 dirty_from, source);
+	append_bucket_end_sql(buf, spec, "b.g1");
 	if (!layout->keys[0].notnull)
-		appendStringInfo(buf, " UNION ALL SELECT s.* FROM %s s WHERE %s IS NULL AND s.__time IS NULL AND %s",
-						 source, start.data, keys.data);
-	appendStringInfoString(buf, ") s");
+		appendStringInfo(buf, " UNION ALL SELECT s.* FROM %s s WHERE s.__time IS NULL"
+						 " AND EXISTS (SELECT FROM %s AND d.g1 IS NULL)",
+						 source, dirty_from);
+	appendStringInfo(buf, ") s WHERE EXISTS (SELECT FROM %s AND ", dirty_from);
+	append_key_match(buf, layout, "d", "s");
+	appendStringInfoString(buf, ") GROUP BY ");
+	append_keys(buf, layout, "s");
 }

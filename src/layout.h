@@ -87,11 +87,16 @@ extern void append_key_match(StringInfo buf, const AggLayout *layout,
 extern void append_coarse_key(StringInfo buf, const AggLayout *layout, const char *alias);
 
 /*
- * A FROM item, aliased s, of the source rows of the group in alias g: read
- * through the time index as the bucket's time range.
+ * The exact states of the dirty groups, recomputed from the base table: a
+ * SELECT of g1..gN and the states, over the rows of every bucket that has a
+ * dirty group, kept to the groups dirty in "dirty_from" (a FROM item aliased
+ * d with a __dirty column: the delta table, or the fold's consumed deltas).
+ * The rows are read a whole bucket at a time, through the time index, and
+ * only groups with rows come out.
  */
-extern void append_group_source(StringInfo buf, const AggLayout *layout,
-								const BucketSpec *spec, int32 id, const char *g);
+extern void append_dirty_recompute(StringInfo buf, const AggLayout *layout,
+								   const BucketSpec *spec, int32 id,
+								   const char *dirty_from);
 
 /* schema-qualified SQL type name with typmod */
 extern char *type_sql(Oid type, int32 typmod);

@@ -15,7 +15,8 @@
  * above W aggregated at query time.  In the streaming modes it combines, in
  * one snapshot:
  *	 C  groups with a dirty delta (a deleted min or max), recomputed from the
- *		base table, through the time index, one group at a time;
+ *		base table, through the time index, one bucket at a time, by
+ *		hybridagg_internal.dirty_groups(id) in the query's snapshot;
  *	 A  stored groups (history and recent) with no pending delta, as stored:
  *		A1 those whose bucket lies outside the range of pending buckets, and
  *		A2 those inside it, by an anti-join;
@@ -26,7 +27,9 @@
  * pending or folded, so the view is exact in every snapshot (DESIGN.md
  * invariant 1).
  *
- * Speed: A1 reads almost every row a query reads.  Its branches have no
+ * Speed: A1 reads almost every row a query reads.  Every branch is a plain
+ * join or scan (no LATERAL, no InitPlan inside a branch), so that the whole
+ * view can run in parallel, like a plain table.  Its branches have no
  * WHERE clause of their own, so the planner flattens them into plain scans
  * of history and recent (a UNION ALL leaf with a WHERE clause would stay a
  * subquery, a layer that costs more than the scan).  Their filter is the
@@ -49,6 +52,10 @@
 #include "executor/spi.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
@@ -97,9 +104,11 @@ create_source_view(const Definition *def, int32 id)
  */
 
 static void
-append_finalized(StringInfo buf, const DefinedAggregate *agg, const AggLayout *layout)
+append_finalized(StringInfo buf, const DefinedAggregate *agg, const AggLayout *layout,
+				 const char *alias)
 {
 	int			a = agg->arg;
+	const char *x = alias;
 	Oid			sum_type = InvalidOid;
 
 	for (int i = 0; i < layout->nstates; i++)
@@ -109,39 +118,53 @@ append_finalized(StringInfo buf, const DefinedAggregate *agg, const AggLayout *l
 	switch (agg->func)
 	{
 		case AGG_COUNT_STAR:
-			appendStringInfoString(buf, "st.__rows");
+			appendStringInfo(buf, "%s.__rows", x);
 			break;
 		case AGG_COUNT:
-			appendStringInfo(buf, "st.count_v%d", a);
+			appendStringInfo(buf, "%s.count_v%d", x, a);
 			break;
 		case AGG_SUM:
-			appendStringInfo(buf, "CASE WHEN st.count_v%d > 0 THEN st.sum_v%d END", a, a);
+			appendStringInfo(buf, "CASE WHEN %s.count_v%d > 0 THEN %s.sum_v%d END", x, a, x, a);
 			break;
 		case AGG_AVG:
 			/* the division PostgreSQL's own avg() final functions make */
 			if (sum_type == INT8OID || sum_type == NUMERICOID)
-				appendStringInfo(buf, "CASE WHEN st.count_v%d > 0 THEN st.sum_v%d::numeric / st.count_v%d::numeric END",
-								 a, a, a);
+				appendStringInfo(buf, "CASE WHEN %s.count_v%d > 0 THEN %s.sum_v%d::numeric / %s.count_v%d::numeric END",
+								 x, a, x, a, x, a);
 			else
-				appendStringInfo(buf, "CASE WHEN st.count_v%d > 0 THEN st.sum_v%d / st.count_v%d::float8 END",
-								 a, a, a);
+				appendStringInfo(buf, "CASE WHEN %s.count_v%d > 0 THEN %s.sum_v%d / %s.count_v%d::float8 END",
+								 x, a, x, a, x, a);
 			break;
 		case AGG_MIN:
-			appendStringInfo(buf, "st.min_v%d", a);
+			appendStringInfo(buf, "%s.min_v%d", x, a);
 			break;
 		case AGG_MAX:
-			appendStringInfo(buf, "st.max_v%d", a);
+			appendStringInfo(buf, "%s.max_v%d", x, a);
 			break;
 	}
 }
 
-/* "alias.g1, .., alias.__rows, .., N AS __branch" */
+/*
+ * "x.g1, .., (final value)::type AS f1, .., N AS __branch": a branch of
+ * groups_<id> over partial states in alias x.  Each branch finalizes its own
+ * rows, so that a plain scan computes them, with no projection above the
+ * UNION ALL.
+ */
 static void
-append_branch_columns(StringInfo sql, const AggLayout *layout, const char *alias, int branch)
+append_final_columns(StringInfo sql, const Definition *def, const char *alias, int branch)
 {
-	append_keys(sql, layout, alias);
-	appendStringInfoString(sql, ", ");
-	append_states(sql, layout, alias);
+	ListCell   *lc;
+	int			i = 0;
+
+	append_keys(sql, def->layout, alias);
+	foreach(lc, def->aggregates)
+	{
+		DefinedAggregate *agg = lfirst(lc);
+
+		appendStringInfoString(sql, ", (");
+		append_finalized(sql, agg, def->layout, alias);
+		appendStringInfo(sql, ")::%s AS f%d", type_sql(agg->aggref->aggtype, -1), ++i);
+	}
 	appendStringInfo(sql, ", %d AS __branch", branch);
 }
 
@@ -150,8 +173,9 @@ append_branch_columns(StringInfo sql, const AggLayout *layout, const char *alias
  * W (branch 0, filtered by the outer WHERE so that it stays a plain scan).
  */
 static void
-append_batch_groups(StringInfo sql, const AggLayout *layout, const AggregateEntry *entry)
+append_batch_groups(StringInfo sql, const Definition *def, const AggregateEntry *entry)
 {
+	const AggLayout *layout = def->layout;
 	int32		id = entry->id;
 	char	   *watermark;
 
@@ -161,23 +185,26 @@ append_batch_groups(StringInfo sql, const AggLayout *layout, const AggregateEntr
 						 INTERNAL_SCHEMA, id);
 
 	appendStringInfoString(sql, "SELECT ");
+	append_final_columns(sql, def, "x", 1);
+	appendStringInfoString(sql, " FROM (SELECT ");
 	append_keys(sql, layout, "s");
 	appendStringInfoString(sql, ", ");
 	append_states_from_source(sql, layout, "s");
-	appendStringInfo(sql, ", 1 AS __branch FROM %s s WHERE s.__time >= %s%s GROUP BY ",
+	appendStringInfo(sql, " FROM %s s WHERE s.__time >= %s%s GROUP BY ",
 					 internal_qualname(OBJ_SOURCE, id), watermark,
 					 layout->keys[0].notnull ? "" : " OR s.__time IS NULL");
 	append_keys(sql, layout, "s");
-	appendStringInfoString(sql, " UNION ALL SELECT ");
-	append_branch_columns(sql, layout, "h", 0);
+	appendStringInfoString(sql, ") x UNION ALL SELECT ");
+	append_final_columns(sql, def, "h", 0);
 	appendStringInfo(sql, " FROM %s h) st WHERE st.__branch = 1 OR st.g1 < %s",
 					 internal_qualname(OBJ_HISTORY, id), watermark);
 }
 
 /* streaming modes: branches C, A1, A2 and B described at the top */
 static void
-append_streaming_groups(StringInfo sql, const AggLayout *layout, const AggregateEntry *entry)
+append_streaming_groups(StringInfo sql, const Definition *def, const AggregateEntry *entry)
 {
+	const AggLayout *layout = def->layout;
 	int32		id = entry->id;
 	char	   *delta = internal_qualname(OBJ_DELTA, id);
 	const char *stored[] = {internal_qualname(OBJ_HISTORY, id), internal_qualname(OBJ_RECENT, id)};
@@ -200,48 +227,62 @@ append_streaming_groups(StringInfo sql, const AggLayout *layout, const Aggregate
 	bucket_d = layout->keys[0].notnull ? "d.g1" : psprintf("COALESCE(d.g1, '-infinity'::%s)", type);
 	bucket_st = layout->keys[0].notnull ? "st.g1" : psprintf("COALESCE(st.g1, '-infinity'::%s)", type);
 
-	/* C: dirty groups, recomputed from the base table (first: lock order) */
+	/*
+	 * C: dirty groups, recomputed from the base table by dirty_groups(),
+	 * whose fixed row estimate keeps the plan of the whole view from
+	 * depending on how many deltas the statistics of delta_<id> guess.
+	 */
 	if (layout->has_extremes)
 	{
 		appendStringInfoString(sql, "SELECT ");
-		append_keys(sql, layout, "g");
-		appendStringInfoString(sql, ", ");
-		append_states(sql, layout, "r");
-		appendStringInfoString(sql, ", 1 AS __branch FROM (SELECT DISTINCT ");
-		append_keys(sql, layout, "d");
-		appendStringInfo(sql, " FROM %s d WHERE d.__dirty) g CROSS JOIN LATERAL (SELECT ", delta);
-		append_states_from_source(sql, layout, "s");
-		appendStringInfoString(sql, " FROM ");
-		append_group_source(sql, layout, &entry->bucket, id, "g");
-		appendStringInfoString(sql, ") r WHERE r.__rows > 0 UNION ALL ");
+		append_final_columns(sql, def, "c", 1);
+		appendStringInfo(sql, " FROM %s.dirty_groups(%d) AS c(", INTERNAL_SCHEMA, id);
+		for (int i = 0; i < layout->nkeys + layout->nstates; i++)
+		{
+			const LayoutColumn *col = i < layout->nkeys ? &layout->keys[i] :
+				&layout->states[i - layout->nkeys];
+
+			appendStringInfo(sql, "%s%s %s", i > 0 ? ", " : "", quote_identifier(col->name),
+							 type_sql(col->type, col->typmod));
+			if (OidIsValid(col->collation) && col->collation != get_typcollation(col->type))
+				appendStringInfo(sql, " COLLATE %s", generate_collation_name(col->collation));
+		}
+		appendStringInfoString(sql, ") UNION ALL ");
 	}
 
 	/* A1: every stored group, filtered by the outer WHERE */
 	for (int i = 0; i < lengthof(stored); i++)
 	{
 		appendStringInfoString(sql, "SELECT ");
-		append_branch_columns(sql, layout, "t", 0);
+		append_final_columns(sql, def, "t", 0);
 		appendStringInfo(sql, " FROM %s t UNION ALL ", stored[i]);
 	}
 
-	/* A2: stored groups inside the range of pending buckets, with no delta */
+	/*
+	 * A2: stored groups inside the range of pending buckets, with no delta.
+	 * The range is a join, not an InitPlan in the WHERE clause: a subquery
+	 * with an InitPlan of its own would keep the whole view from running in
+	 * parallel.
+	 */
 	for (int i = 0; i < lengthof(stored); i++)
 	{
 		appendStringInfoString(sql, "SELECT ");
-		append_branch_columns(sql, layout, "t", 1);
-		appendStringInfo(sql, " FROM %s t WHERE %s >= (SELECT min(%s) FROM %s d)"
-						 " AND %s <= (SELECT max(%s) FROM %s d)"
-						 " AND NOT EXISTS (SELECT FROM %s d WHERE %s) UNION ALL ",
-						 stored[i], bucket_t, bucket_d, delta,
-						 bucket_t, bucket_d, delta, delta, match.data);
+		append_final_columns(sql, def, "t", 1);
+		appendStringInfo(sql, " FROM %s t JOIN (SELECT min(%s) AS lo, max(%s) AS hi FROM %s d) r"
+						 " ON %s >= r.lo AND %s <= r.hi"
+						 " WHERE NOT EXISTS (SELECT FROM %s d WHERE %s) UNION ALL ",
+						 stored[i], bucket_d, bucket_d, delta,
+						 bucket_t, bucket_t, delta, match.data);
 	}
 
 	/* B: stored groups with pending deltas, and the deltas, combined */
 	appendStringInfoString(sql, "SELECT ");
+	append_final_columns(sql, def, "b", 1);
+	appendStringInfoString(sql, " FROM (SELECT ");
 	append_keys(sql, layout, "u");
 	appendStringInfoString(sql, ", ");
 	append_states_combined(sql, layout, "u");
-	appendStringInfoString(sql, ", 1 AS __branch FROM (");
+	appendStringInfoString(sql, " FROM (");
 	for (int i = 0; i < lengthof(stored); i++)
 	{
 		appendStringInfoString(sql, "SELECT ");
@@ -260,6 +301,7 @@ append_streaming_groups(StringInfo sql, const AggLayout *layout, const Aggregate
 	appendStringInfoString(sql, " HAVING sum(u.__rows) > 0");
 	if (layout->has_extremes)
 		appendStringInfoString(sql, " AND NOT bool_or(u.__dirty)");
+	appendStringInfoString(sql, ") b");
 
 	/* A1's filter: outside the range of pending buckets */
 	appendStringInfo(sql, ") st WHERE st.__branch = 1"
@@ -271,29 +313,19 @@ append_streaming_groups(StringInfo sql, const AggLayout *layout, const Aggregate
 void
 create_groups_view(const Definition *def, const AggregateEntry *entry)
 {
-	const AggLayout *layout = def->layout;
 	StringInfoData sql;
-	ListCell   *lc;
-	int			i;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE VIEW %s AS SELECT ",
 					 internal_qualname(OBJ_GROUPS, entry->id));
-	append_keys(&sql, layout, "st");
-	i = 0;
-	foreach(lc, def->aggregates)
-	{
-		DefinedAggregate *agg = lfirst(lc);
-
-		appendStringInfoString(&sql, ", (");
-		append_finalized(&sql, agg, layout);
-		appendStringInfo(&sql, ")::%s AS f%d", type_sql(agg->aggref->aggtype, -1), ++i);
-	}
+	append_keys(&sql, def->layout, "st");
+	for (int i = 1; i <= list_length(def->aggregates); i++)
+		appendStringInfo(&sql, ", st.f%d", i);
 	appendStringInfoString(&sql, " FROM (");
 	if (MODE_IS_STREAMING(entry->mode))
-		append_streaming_groups(&sql, layout, entry);
+		append_streaming_groups(&sql, def, entry);
 	else
-		append_batch_groups(&sql, layout, entry);
+		append_batch_groups(&sql, def, entry);
 	spi_run(sql.data, SPI_OK_UTILITY);
 }
 
@@ -393,4 +425,59 @@ create_user_view(const Definition *def, int32 id, Oid namespace_oid, const char 
 						 deparse_expression(over_group_columns(def->query->havingQual, &context),
 											dpcontext, true, false));
 	spi_run(sql.data, SPI_OK_UTILITY);
+}
+
+/* ----------------------------------------------------------------
+ * hybridagg_internal.dirty_groups(id): branch C of groups_<id>
+ * ----------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(hybridagg_dirty_groups);
+
+/*
+ * The exact states of aggregate id's dirty groups, recomputed from the base
+ * table in the calling query's snapshot.  It shows what the aggregate's view
+ * shows, so whoever may read the view may call it; it reads as the owner.
+ */
+Datum
+hybridagg_dirty_groups(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int32		id = PG_GETARG_INT32(0);
+	AggregateEntry *entry;
+	AggLayout  *layout;
+	StringInfoData sql;
+	ActingAs	saved;
+	int			nestlevel;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	nestlevel = fix_settings(false);
+	entry = catalog_get(id, false);
+	if (pg_class_aclcheck(entry->view_relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for view %s", get_rel_name(entry->view_relid)),
+				 errdetail("hybridagg_internal.dirty_groups() returns groups of that view.")));
+	layout = layout_read(id);
+	initStringInfo(&sql);
+	append_dirty_recompute(&sql, layout, &entry->bucket, id,
+						   psprintf("%s d WHERE d.__dirty", internal_qualname(OBJ_DELTA, id)));
+
+	act_as(entry->owner, &saved);
+	SPI_connect();
+	/* read-only: in the snapshot of the query that calls it */
+	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "hybridagg: could not recompute the dirty groups of aggregate %d", id);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum	   *values = palloc(sizeof(Datum) * rsinfo->setDesc->natts);
+		bool	   *nulls = palloc(sizeof(bool) * rsinfo->setDesc->natts);
+
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	act_as_restore(&saved);
+	restore_settings(nestlevel);
+	return (Datum) 0;
 }

@@ -445,6 +445,8 @@ hybridagg_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	/* a fold is planned anew each time: compiling it would cost more than it saves */
+	SetConfigOption("jit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	slot = database_slot(dboid, true);
