@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -382,6 +383,17 @@ check_aggregate_owner(const AggregateEntry *entry)
 				 errhint("Run this as %s, or GRANT %s to your role.",
 						 GetUserNameFromId(entry->owner, false),
 						 GetUserNameFromId(entry->owner, false))));
+}
+
+void
+require_primary(const char *what)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot run %s on a hot standby", what),
+				 errdetail("A standby replays the primary's changes and can only read the aggregate's view."),
+				 errhint("Run %s on the primary; the standby follows.", what)));
 }
 
 void

@@ -75,6 +75,9 @@ extern int64 seal_limit(const AggregateEntry *entry);
 /* error unless the current user may manage the aggregate */
 extern void check_aggregate_owner(const AggregateEntry *entry);
 
+/* error on a hot standby: what changes an aggregate runs on the primary */
+extern void require_primary(const char *what);
+
 /* error unless running in READ COMMITTED (movers need fresh snapshots) */
 extern void require_read_committed(const char *what);
 

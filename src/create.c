@@ -278,6 +278,7 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	AggregateEntry entry = {0};
 	int			nestlevel;
 
+	require_primary("hybridagg.create()");
 	require_argument(fcinfo, 0, "name", "Pass the name of the view to create, such as 'events_1m'.");
 	require_argument(fcinfo, 1, "query", "Pass the defining query, SELECT ... GROUP BY <time bucket>, as text.");
 	require_argument(fcinfo, 2, "mode", "Leave mode out to take its default, 'hybrid'.");
@@ -389,6 +390,7 @@ hybridagg_drop(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the name of the aggregate must not be NULL"),
 				 errhint("SELECT hybridagg.drop('events_1m');")));
+	require_primary("hybridagg.drop()");
 	entry = catalog_resolve(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	check_aggregate_owner(entry);
 

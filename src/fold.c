@@ -235,6 +235,7 @@ hybridagg_reprocess(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("hybridagg.reprocess() needs a name, a range_start and a range_end"),
 				 errhint("SELECT hybridagg.reprocess('events_1m', now() - interval '1 day', now());")));
+	require_primary("hybridagg.reprocess()");
 	require_read_committed("hybridagg.reprocess()");
 	entry = catalog_resolve(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	check_aggregate_owner(entry);

@@ -370,6 +370,7 @@ hybridagg_materialize(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("range_start and range_end must be given together"),
 				 errhint("Pass both to recompute a range, or neither to seal what is due.")));
+	require_primary("hybridagg.materialize()");
 	require_read_committed("hybridagg.materialize()");
 
 	run.name = text_to_cstring(PG_GETARG_TEXT_PP(0));

@@ -4,7 +4,8 @@
  *	  memory it shares with the launcher and the writers.
  *
  * The worker loops: wait on its latch for hybridagg.fold_interval (writers
- * wake it early once hybridagg.wake_threshold delta rows have piled up),
+ * wake it early, at commit, once hybridagg.wake_threshold delta rows have
+ * piled up),
  * then for each streaming aggregate, in a transaction of its own: fold the
  * pending deltas and, in hybrid mode, seal what is due.  An aggregate that
  * fails does not stop the others: the error is logged, stored in
@@ -190,13 +191,26 @@ launcher_set_latch_owner(void)
 	LWLockRelease(shared->lock);
 }
 
-void
-worker_note_deltas(int n)
+/*
+ * Delta rows this transaction appended; counted into the shared pile at
+ * commit, when the worker can see them (waking it earlier would only make it
+ * fold a snapshot without them and sleep again).
+ */
+static int	deltas_this_transaction = 0;
+static bool xact_callback_registered = false;
+
+static void
+count_deltas_at_commit(XactEvent event, void *arg)
 {
 	DatabaseSlot *slot;
 	uint32		after;
+	int			n = deltas_this_transaction;
 
-	if (shared == NULL)
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+		return;
+	deltas_this_transaction = 0;
+	if (event != XACT_EVENT_COMMIT || n == 0 || shared == NULL)
 		return;
 	slot = database_slot(MyDatabaseId, false);
 	if (slot == NULL)
@@ -211,6 +225,19 @@ worker_note_deltas(int n)
 		if (latch)
 			SetLatch(latch);
 	}
+}
+
+void
+worker_note_deltas(int n)
+{
+	if (shared == NULL)
+		return;
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(count_deltas_at_commit, NULL);
+		xact_callback_registered = true;
+	}
+	deltas_this_transaction += n;
 }
 
 PG_FUNCTION_INFO_V1(hybridagg_request_worker);

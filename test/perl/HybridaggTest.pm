@@ -60,9 +60,11 @@ sub mismatches
 # Poll until $query returns 't', for at most $seconds.  Returns the seconds it
 # took, or undef on time-out (unlike poll_query_until, whose deadline is the
 # 180 s default).  Connection failures count as "not yet".
+# Options: db => 'postgres', quiet => 1 (no diagnostic on time-out).
 sub poll_within
 {
-	my ($node, $query, $seconds, $db) = @_;
+	my ($node, $query, $seconds, %o) = @_;
+	my $db = $o{db};
 	my $start = [gettimeofday];
 	my ($rc, $out, $err) = (0, '', '');
 	while (1)
@@ -72,6 +74,7 @@ sub poll_within
 		last if tv_interval($start) > $seconds;
 		usleep(50_000);
 	}
+	return undef if $o{quiet};
 	Test::More::diag("poll_within: not 't' after $seconds s: $query\n"
 		  . "last output: $out\nstderr: $err");
 	return undef;
@@ -119,8 +122,10 @@ sub start_pgbench
 sub pgbench_running
 {
 	my ($p) = @_;
-	$p->{h}->pump_nb;
-	return $p->{h}->pumpable;
+	return 0 if $p->{done};
+	my $running = eval { $p->{h}->pump_nb; $p->{h}->pumpable; };
+	$p->{done} = 1 unless $running;
+	return $running;
 }
 
 # Wait for a pgbench of start_pgbench; returns (exit status, stdout, stderr)
@@ -140,7 +145,7 @@ sub inventory
 	my ($node, $db) = @_;
 	return $node->safe_psql($db // 'postgres', q{
 		SELECT string_agg(x, E'\n' ORDER BY x) FROM (
-			SELECT 'rel ' || c.oid::regclass::text || ' ' || c.relkind AS x
+			SELECT 'rel ' || c.oid::regclass::text || ' ' || c.relkind::text AS x
 			  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
 			   AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'

@@ -1,5 +1,5 @@
--- delete rows anywhere in the last three days (min and max go dirty)
-\set off random(0, 262800)
+-- delete rows anywhere in the last two days (min and max go dirty)
+\set off random(0, 172800)
 SET TimeZone = 'UTC';
 DELETE FROM events
  WHERE ts >= now() - :off * interval '1 second'

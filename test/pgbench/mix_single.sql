@@ -1,5 +1,5 @@
 -- one fresh row, its time written as a local time of the session's zone
-\set dev random(0, 19)
+\set dev random(0, 9)
 \set v random(10, 1000)
 \set back random(0, 600)
 SET TimeZone = 'America/St_Johns';

@@ -3,8 +3,9 @@
 # in every check made while two pgbench writers run a mix of bulk, single-row
 # and late inserts, updates that move rows between buckets and devices, and
 # deletes, in sessions with odd TimeZones, while materialize runs every
-# second; through a kill -9 of the worker (a crash restart of the cluster)
-# and an immediate shutdown in the middle of that load; after TRUNCATE and
+# second; through a kill -9 of the worker (a crash restart of the cluster),
+# a kill -9 of a backend in the middle of materialize, and an immediate
+# shutdown, each in the middle of that load; after TRUNCATE and
 # COPY; and pending deltas drain to zero within 20 s once writes stop.
 #
 # Every check compares the views with their defining queries in one
@@ -33,14 +34,14 @@ my $q1m = q{SELECT date_bin('1 minute', ts, '2000-01-01 00:00+00') AS bucket, de
 # hours that start at half past, and a WHERE
 my $q1h = q{SELECT date_bin('1 hour', ts, '2000-01-01 00:30+00') AS bucket, device_id,
 	count(*) AS n, sum(value) AS total, max(value) AS hi
-	FROM events WHERE device_id < 15 GROUP BY 1, 2};
+	FROM events WHERE device_id < 7 GROUP BY 1, 2};
 
 $node->safe_psql('postgres', qq{
 	CREATE EXTENSION hybridagg;
 	CREATE TABLE events (ts timestamptz NOT NULL, device_id int NOT NULL, value float8);
 	CREATE INDEX ON events (ts);
 	INSERT INTO events
-	SELECT now() - random() * interval '3 days', (random() * 19)::int,
+	SELECT now() - random() * interval '2 days', (random() * 9)::int,
 	       CASE WHEN i % 23 = 0 THEN NULL ELSE 1 + random() * 99 END
 	  FROM generate_series(1, 100000) i;
 	ANALYZE events;
@@ -51,10 +52,21 @@ $node->safe_psql('postgres', qq{
 # One statement: differing groups of each view, and the view's total count
 # against count(*) of the table.  '0|0|t' when exact.
 my $check_sql = qq{
+	SET jit = off;
 	SELECT test_diff('events_1m', \$q\$$q1m\$q\$, '{bucket,device_id}'),
 	       test_diff('events_1h', \$q\$$q1h\$q\$, '{bucket,device_id}'),
 	       (SELECT coalesce(sum(n), 0) FROM events_1m) = (SELECT count(*) FROM events)};
 sub check_exact { return $node->safe_psql('postgres', $check_sql); }
+
+# the largest pile of pending deltas and dirty groups a check has seen
+my ($max_pending, $max_dirty) = (0, 0);
+sub note_pile
+{
+	my ($pending, $dirty) = split /\|/, $node->safe_psql('postgres',
+		'SELECT sum(pending_deltas), sum(dirty_groups) FROM hybridagg.aggregates');
+	$max_pending = $pending if $pending > $max_pending;
+	$max_dirty = $dirty if $dirty > $max_dirty;
+}
 
 is(check_exact(), '0|0|t', 'exact after create');
 
@@ -67,7 +79,11 @@ ok($node->poll_query_until('postgres',
 	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'hybridagg worker' AND datname = 'postgres'"),
 	'the worker runs');
 
-# Two writers and the batch side, for $seconds
+# Two writers and the batch side, for $seconds.  The writers are held to
+# 100 transactions a second in all (some 2,000 rows written a second, a
+# third of the transactions deletes or updates that make groups dirty): the
+# rate at which, on two shared cores, a check of the whole view takes well
+# under a second.
 sub start_load
 {
 	my ($seconds) = @_;
@@ -75,7 +91,7 @@ sub start_load
 		start_pgbench($node,
 			clients => 2,
 			seconds => $seconds,
-			extra => ['--max-tries=20'],
+			extra => [ '--max-tries=20', '--rate=100' ],
 			scripts => [
 				qw(mix_bulk.sql@2 mix_single.sql@5 mix_late.sql@3
 				  mix_update.sql@3 mix_update_recent.sql@2 mix_delete.sql@2)
@@ -98,6 +114,7 @@ sub checks_during
 	while (load_running($load) && time < $deadline)
 	{
 		push @results, check_exact();
+		note_pile();
 		usleep(200_000);
 	}
 	return @results;
@@ -124,6 +141,8 @@ like($writers_out, qr/number of failed transactions: 0 /, 'no writer transaction
 like($writers_out, qr/number of transactions actually processed: [1-9]/, 'the writers wrote');
 is($batch_rc, 0, 'materialize ran without an error every second') or diag $batch_err;
 is(check_exact(), '0|0|t', 'exact after the load');
+note "largest pile seen by a check: $max_pending pending deltas, $max_dirty dirty groups";
+ok($max_pending > 0 && $max_dirty > 0, 'checks ran while deltas and dirty groups were pending');
 
 # ---------------------------------------------------------------------
 # kill -9 of the worker in the middle of the load: the postmaster restarts
@@ -133,7 +152,12 @@ $load = start_load(40);
 @results = checks_during($load, 5);
 ok(all_exact(@results), 'exact before the kill -9') or diag join(' ', @results);
 ok(load_running($load), 'the load still runs when the worker is killed');
-my $pid = worker_pid();
+# catch the worker in the middle of a fold, if it can be caught within 5 s
+my $pid;
+poll_within($node,
+	"SELECT state = 'active' FROM pg_stat_activity WHERE backend_type = 'hybridagg worker' AND datname = 'postgres'",
+	5, quiet => 1);
+$pid = worker_pid();
 like($pid, qr/^\d+$/, 'the worker is found in pg_stat_activity');
 note "kill -9 of the hybridagg worker $pid";
 kill 'KILL', $pid;
@@ -157,8 +181,37 @@ ok(all_exact(@results), 'exact under load after the crash') or diag join(' ', @r
 is($rc, 0, 'the writers ran without an error after the crash') or diag $err;
 ok(defined poll_within($node,
 	"SELECT bool_and(last_fold_at > now() - interval '10 seconds') FROM hybridagg.aggregates", 20),
-	'the new worker folds both aggregates');
+	'the new worker folds both aggregates')
+  or diag $node->safe_psql('postgres',
+	'SELECT now(), name, folds, folded_deltas, last_fold_at, pending_deltas, last_error FROM hybridagg.aggregates');
 is(check_exact(), '0|0|t', 'exact after the load that followed the crash');
+
+# ---------------------------------------------------------------------
+# kill -9 of the backend that runs materialize, in the middle of it
+# ---------------------------------------------------------------------
+$load = start_load(40);
+@results = checks_during($load, 3);
+ok(all_exact(@results), 'exact before killing materialize') or diag join(' ', @results);
+my $mat_pid;
+for (1 .. 100)
+{
+	$mat_pid = $node->safe_psql('postgres',
+		"SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'CALL hybridagg.materialize%'");
+	last if $mat_pid =~ /^\d+$/;
+	usleep(50_000);
+}
+like($mat_pid, qr/^\d+$/, 'a backend running materialize is found');
+note "kill -9 of the backend $mat_pid running materialize";
+kill 'KILL', $mat_pid if $mat_pid =~ /^\d+$/;
+finish_pgbench($_) for @$load;
+$gone = 0;
+for (1 .. 600) { if (!kill(0, $mat_pid)) { $gone = 1; last; } usleep(100_000); }
+ok($gone, 'the killed backend is gone');
+ok($node->poll_query_until('postgres', 'SELECT true'), 'the server accepts connections after crash recovery');
+is(check_exact(), '0|0|t', 'exact after a crash in the middle of materialize');
+($rc, $out, $err) = psql_verbose($node, "CALL hybridagg.materialize('events_1m'); CALL hybridagg.materialize('events_1h');");
+is($rc, 0, 'materialize runs again after the crash') or diag $err;
+is(check_exact(), '0|0|t', 'exact after materialize ran again');
 
 # ---------------------------------------------------------------------
 # immediate shutdown in the middle of the load, then start
@@ -217,7 +270,7 @@ is(check_exact(), '0|0|t', 'exact after the COPY is folded');
 is(server_crashes($node, $log_start), '', 'no server process crashed but the one killed');
 my $log = slurp_file($node->logfile, $log_start);
 my $kills = () = $log =~ /terminated by signal 9/g;
-is($kills, 1, 'exactly one process died of SIGKILL: the worker');
+is($kills, 2, 'exactly two processes died of SIGKILL: the worker and the backend running materialize');
 
 $node->stop;
 done_testing();
