@@ -320,21 +320,27 @@ append_dirty_recompute(StringInfo buf, const AggLayout *layout,
 {
 	char	   *source = internal_qualname(OBJ_SOURCE, id);
 
-	appendStringInfoString(buf, "SELECT ");
+	/*
+	 * Every group of the dirty buckets, fenced (OFFSET 0) from the filter
+	 * that keeps the dirty ones: each bucket's rows come through the time
+	 * index, never from a scan of the whole table joined on the key.
+	 */
+	appendStringInfoString(buf, "SELECT r.* FROM (SELECT ");
 	append_keys(buf, layout, "s");
 	appendStringInfoString(buf, ", ");
 	append_states_from_source(buf, layout, "s");
-	/* the rows of the dirty buckets: a join, not LATERAL, so it can run in parallel */
 	appendStringInfo(buf, " FROM (SELECT s.* FROM (SELECT DISTINCT d.g1 FROM %s AND d.g1 IS NOT NULL) b"
-					 " JOIN %s s ON s.__time >= b.g1 AND s.__time < ",
+					 " CROSS JOIN LATERAL (SELECT s.* FROM %s s WHERE s.__time >= b.g1 AND s.__time < ",
 					 dirty_from, source);
 	append_bucket_end_sql(buf, spec, "b.g1");
+	appendStringInfoString(buf, ") s");
 	if (!layout->keys[0].notnull)
 		appendStringInfo(buf, " UNION ALL SELECT s.* FROM %s s WHERE s.__time IS NULL"
 						 " AND EXISTS (SELECT FROM %s AND d.g1 IS NULL)",
 						 source, dirty_from);
-	appendStringInfo(buf, ") s WHERE EXISTS (SELECT FROM %s AND ", dirty_from);
-	append_key_match(buf, layout, "d", "s");
-	appendStringInfoString(buf, ") GROUP BY ");
+	appendStringInfoString(buf, ") s GROUP BY ");
 	append_keys(buf, layout, "s");
+	appendStringInfo(buf, " OFFSET 0) r WHERE EXISTS (SELECT FROM %s AND ", dirty_from);
+	append_key_match(buf, layout, "d", "r");
+	appendStringInfoChar(buf, ')');
 }

@@ -80,7 +80,7 @@ ok($node->poll_query_until('postgres',
 	'the worker runs');
 
 # Two writers and the batch side, for $seconds.  The writers are held to
-# 100 transactions a second in all (some 2,000 rows written a second, a
+# 400 transactions a second in all (some 8,000 rows written a second, a
 # third of the transactions deletes or updates that make groups dirty): the
 # rate at which, on two shared cores, a check of the whole view takes well
 # under a second.
@@ -91,7 +91,7 @@ sub start_load
 		start_pgbench($node,
 			clients => 2,
 			seconds => $seconds,
-			extra => [ '--max-tries=20', '--rate=100' ],
+			extra => [ '--max-tries=20', '--rate=400' ],
 			scripts => [
 				qw(mix_bulk.sql@2 mix_single.sql@5 mix_late.sql@3
 				  mix_update.sql@3 mix_update_recent.sql@2 mix_delete.sql@2)
