@@ -26,6 +26,7 @@
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
@@ -361,6 +362,27 @@ lock_aggregate(const AggregateEntry *entry)
 
 	LockRelationOid(entry->base_relid, AccessShareLock);
 	LockDatabaseObject(catalog, (Oid) entry->id, 0, ExclusiveLock);
+}
+
+void
+aggregate_range(const AggregateEntry *entry, TimestampTz range_start, TimestampTz range_end,
+				int64 *lo, int64 *hi)
+{
+	if (range_start >= range_end)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("range_start must be before range_end"),
+				 errdetail("The range is empty or reversed."),
+				 errhint("Ranges are half-open: [range_start, range_end).")));
+	if (entry->bucket.time_type == TIMESTAMPOID)
+	{
+		range_start = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
+															TimestampTzGetDatum(range_start)));
+		range_end = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
+														  TimestampTzGetDatum(range_end)));
+	}
+	*lo = bucket_floor(&entry->bucket, range_start);
+	*hi = bucket_ceil(&entry->bucket, range_end);
 }
 
 int64

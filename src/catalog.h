@@ -69,6 +69,14 @@ extern void stats_record_error(int32 id, const char *message);
  */
 extern void lock_aggregate(const AggregateEntry *entry);
 
+/*
+ * The buckets that a user's [range_start, range_end) covers, widened to
+ * whole buckets: [*lo, *hi).  A timestamp aggregate reads the range in the
+ * session's TimeZone, as the timestamptz arguments were written.
+ */
+extern void aggregate_range(const AggregateEntry *entry, TimestampTz range_start,
+							TimestampTz range_end, int64 *lo, int64 *hi);
+
 /* the newest bucket boundary at or below now() - seal_after */
 extern int64 seal_limit(const AggregateEntry *entry);
 

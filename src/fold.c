@@ -218,8 +218,6 @@ hybridagg_reprocess(PG_FUNCTION_ARGS)
 	AggregateEntry *entry;
 	AggLayout  *layout;
 	Snapshot	snap;
-	TimestampTz range_start;
-	TimestampTz range_end;
 	int64		lo;
 	int64		hi;
 	Oid			types[2];
@@ -246,22 +244,7 @@ hybridagg_reprocess(PG_FUNCTION_ARGS)
 						get_rel_name(entry->view_relid)),
 				 errhint("Use CALL hybridagg.materialize(name, range_start, range_end) to recompute a range.")));
 
-	range_start = PG_GETARG_TIMESTAMPTZ(1);
-	range_end = PG_GETARG_TIMESTAMPTZ(2);
-	if (range_start >= range_end)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("range_start must be before range_end"),
-				 errhint("Ranges are half-open: [range_start, range_end).")));
-	if (entry->bucket.time_type == TIMESTAMPOID)
-	{
-		range_start = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
-															TimestampTzGetDatum(range_start)));
-		range_end = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
-														  TimestampTzGetDatum(range_end)));
-	}
-	lo = bucket_floor(&entry->bucket, range_start);
-	hi = bucket_ceil(&entry->bucket, range_end);
+	aggregate_range(entry, PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2), &lo, &hi);
 
 	nestlevel = fix_settings(false);
 	act_as(entry->owner, &saved);

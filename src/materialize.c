@@ -395,25 +395,9 @@ hybridagg_materialize(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(1))
 	{
-		TimestampTz range_start = PG_GETARG_TIMESTAMPTZ(1);
-		TimestampTz range_end = PG_GETARG_TIMESTAMPTZ(2);
-
-		if (range_start >= range_end)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("range_start must be before range_end"),
-					 errhint("Ranges are half-open: [range_start, range_end).")));
-		/* a timestamp aggregate reads the range in the session's TimeZone */
-		if (entry->bucket.time_type == TIMESTAMPOID)
-		{
-			range_start = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
-																TimestampTzGetDatum(range_start)));
-			range_end = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
-															  TimestampTzGetDatum(range_end)));
-		}
+		aggregate_range(entry, PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
+						&run.range_lo, &run.range_hi);
 		run.has_range = true;
-		run.range_lo = bucket_floor(&entry->bucket, range_start);
-		run.range_hi = bucket_ceil(&entry->bucket, range_end);
 		run.next = run.range_lo;
 	}
 
