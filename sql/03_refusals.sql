@@ -109,6 +109,8 @@ SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 0
 \echo :LAST_ERROR_SQLSTATE
 SELECT hybridagg.create('refused', $$SELECT date_trunc('fortnight', ts, 'UTC') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');
 \echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_trunc('day', ts, 'Mars/Olympus_Mons') AS d, count(*) FROM events GROUP BY 1$$, mode => 'batch');
+\echo :LAST_ERROR_SQLSTATE
 
 -- duplicate column names fail after the internal objects were made: the
 -- whole create rolls back
@@ -138,6 +140,9 @@ SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 0
 \echo :LAST_ERROR_SQLSTATE
 SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, seal_after => '1 day -25 hours');
 \echo :LAST_ERROR_SQLSTATE
+-- positive overall, though its day part is negative: accepted
+SELECT hybridagg.create('accepted', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch', seal_after => '1 month -1 day') IS NOT NULL AS created;
+SELECT hybridagg.drop('accepted');
 SELECT hybridagg.create('', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');
 \echo :LAST_ERROR_SQLSTATE
 SELECT hybridagg.create('a.b.c', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM events GROUP BY 1$$, mode => 'batch');

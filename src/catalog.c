@@ -192,7 +192,8 @@ catalog_resolve(const char *name)
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("hybridagg aggregate \"%s\" does not exist", name),
+				 errmsg("hybridagg aggregate \"%s\" does not exist",
+						rv->schemaname ? psprintf("%s.%s", rv->schemaname, rv->relname) : rv->relname),
 				 errhint("SELECT name FROM hybridagg.aggregates lists the aggregates.")));
 	return catalog_get_by_view(relid, false);
 }

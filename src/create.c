@@ -30,6 +30,7 @@
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -290,11 +291,13 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	seal_after = PG_GETARG_INTERVAL_P(3);
 	with_data = PG_GETARG_BOOL(4);
 
-	if (seal_after->month < 0 || seal_after->day < 0 || seal_after->time < 0)
+	if (DatumGetBool(DirectFunctionCall2(interval_lt, IntervalPGetDatum(seal_after),
+										 IntervalPGetDatum(interval_from_usecs(0)))))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("seal_after must not be negative"),
-				 errhint("Pass how long after its end a bucket is sealed, such as '1 hour'.")));
+				 errdetail("seal_after is how long after its end a bucket is sealed."),
+				 errhint("Pass a duration such as '1 hour', or '0' to seal buckets as soon as they end.")));
 	if (MODE_IS_STREAMING(mode))
 		check_streaming_possible(mode);
 

@@ -349,6 +349,34 @@ constant_argument(Definition *def, FuncExpr *call, int n, const char *what)
 	return (Const *) arg;
 }
 
+/* the zone of date_trunc(unit, ts, zone) must exist */
+static void
+check_zone(Definition *def, BucketSpec *spec, FuncExpr *call)
+{
+	MemoryContext context = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		(void) bucket_floor(spec, 0);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(edata->sqlerrcode),
+				 errmsg("%s", edata->message),
+				 errdetail("The time bucket date_trunc('%s', ..., '%s') names a zone PostgreSQL does not know.",
+						   spec->unit, spec->zone),
+				 errhint("Use a name from pg_timezone_names, such as 'UTC' or 'Europe/Paris'."),
+				 query_position(def, call->location)));
+	}
+	PG_END_TRY();
+}
+
 static void
 analyze_bucket(Definition *def, FuncExpr *call)
 {
@@ -405,6 +433,7 @@ analyze_bucket(Definition *def, FuncExpr *call)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the bucket width must be greater than zero"),
+					 errdetail("date_bin() was given a width of zero or less."),
 					 errhint("Pass a positive interval, such as '1 minute'."),
 					 query_position(def, call->location)));
 		spec->origin = DatumGetTimestamp(constant_argument(def, call, 2, "origin")->constvalue);
@@ -417,13 +446,13 @@ analyze_bucket(Definition *def, FuncExpr *call)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("date_trunc unit \"%s\" is not a unit of time", unit),
+					 errdetail("date_trunc() can only bucket by a calendar or clock unit."),
 					 errhint("Use one of microseconds, milliseconds, second, minute, hour, day, week, month, quarter, year, decade, century, millennium."),
 					 query_position(def, call->location)));
 		if (list_length(call->args) == 3)
 		{
 			spec->zone = TextDatumGetCString(constant_argument(def, call, 2, "time zone")->constvalue);
-			/* an unknown zone fails here, with PostgreSQL's own message */
-			(void) bucket_floor(spec, 0);
+			check_zone(def, spec, call);
 		}
 	}
 }
