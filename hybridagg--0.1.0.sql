@@ -112,7 +112,7 @@ LANGUAGE C;
 -- Branch C of a streaming aggregate's view: its dirty groups, recomputed
 -- from the base table in the caller's snapshot.  A fixed row estimate keeps
 -- the view's plan from hanging on the statistics of the delta table.
-CREATE FUNCTION hybridagg_internal.dirty_groups(id integer)
+CREATE FUNCTION hybridagg_internal.dirty_groups(id integer, source regclass)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'hybridagg_dirty_groups'
 LANGUAGE C STRICT STABLE PARALLEL SAFE ROWS 10;

@@ -57,6 +57,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
 
@@ -236,7 +237,8 @@ append_streaming_groups(StringInfo sql, const Definition *def, const AggregateEn
 	{
 		appendStringInfoString(sql, "SELECT ");
 		append_final_columns(sql, def, "c", 1);
-		appendStringInfo(sql, " FROM %s.dirty_groups(%d) AS c(", INTERNAL_SCHEMA, id);
+		appendStringInfo(sql, " FROM %s.dirty_groups(%d, %s::regclass) AS c(", INTERNAL_SCHEMA, id,
+						 quote_literal_cstr(internal_qualname(OBJ_SOURCE, id)));
 		for (int i = 0; i < layout->nkeys + layout->nstates; i++)
 		{
 			const LayoutColumn *col = i < layout->nkeys ? &layout->keys[i] :
@@ -434,39 +436,89 @@ create_user_view(const Definition *def, int32 id, Oid namespace_oid, const char 
 
 PG_FUNCTION_INFO_V1(hybridagg_dirty_groups);
 
+/* per backend, per source view: the prepared recompute of the dirty groups */
+typedef struct DirtyGroupsPlan
+{
+	Oid			source_relid;	/* hash key: one aggregate, never reused */
+	int32		id;
+	Oid			view_relid;
+	Oid			owner;
+	SPIPlanPtr	plan;			/* kept; PostgreSQL replans it when needed */
+} DirtyGroupsPlan;
+
+static HTAB *dirty_groups_plans = NULL;
+
+static DirtyGroupsPlan *
+dirty_groups_plan(int32 id, Oid source_relid)
+{
+	DirtyGroupsPlan *entry;
+	bool		found;
+
+	if (dirty_groups_plans == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(DirtyGroupsPlan);
+		dirty_groups_plans = hash_create("hybridagg dirty groups plans", 16, &ctl,
+										 HASH_ELEM | HASH_BLOBS);
+	}
+	entry = hash_search(dirty_groups_plans, &source_relid, HASH_ENTER, &found);
+	if (!found || entry->plan == NULL)
+	{
+		AggregateEntry *aggregate = catalog_get(id, false);
+		StringInfoData sql;
+		SPIPlanPtr	plan;
+		ActingAs	saved;
+
+		entry->plan = NULL;
+		initStringInfo(&sql);
+		append_dirty_recompute(&sql, layout_read(id), &aggregate->bucket, id,
+							   psprintf("%s d WHERE d.__dirty", internal_qualname(OBJ_DELTA, id)));
+		act_as(aggregate->owner, &saved);
+		plan = SPI_prepare(sql.data, 0, NULL);
+		act_as_restore(&saved);
+		if (plan == NULL)
+			elog(ERROR, "hybridagg: could not prepare the dirty groups of aggregate %d", id);
+		SPI_keepplan(plan);
+		entry->id = id;
+		entry->view_relid = aggregate->view_relid;
+		entry->owner = aggregate->owner;
+		entry->plan = plan;
+	}
+	return entry;
+}
+
 /*
- * The exact states of aggregate id's dirty groups, recomputed from the base
+ * The exact states of an aggregate's dirty groups, recomputed from the base
  * table in the calling query's snapshot.  It shows what the aggregate's view
  * shows, so whoever may read the view may call it; it reads as the owner.
+ * Called by every query on the view: with nothing dirty it costs one scan of
+ * the (small) delta table through a prepared plan.
  */
 Datum
 hybridagg_dirty_groups(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int32		id = PG_GETARG_INT32(0);
-	AggregateEntry *entry;
-	AggLayout  *layout;
-	StringInfoData sql;
+	Oid			source_relid = PG_GETARG_OID(1);
+	DirtyGroupsPlan *entry;
 	ActingAs	saved;
 	int			nestlevel;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	nestlevel = fix_settings(false);
-	entry = catalog_get(id, false);
+	SPI_connect();
+	entry = dirty_groups_plan(id, source_relid);
 	if (pg_class_aclcheck(entry->view_relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for view %s", get_rel_name(entry->view_relid)),
 				 errdetail("hybridagg_internal.dirty_groups() returns groups of that view.")));
-	layout = layout_read(id);
-	initStringInfo(&sql);
-	append_dirty_recompute(&sql, layout, &entry->bucket, id,
-						   psprintf("%s d WHERE d.__dirty", internal_qualname(OBJ_DELTA, id)));
 
 	act_as(entry->owner, &saved);
-	SPI_connect();
 	/* read-only: in the snapshot of the query that calls it */
-	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(entry->plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "hybridagg: could not recompute the dirty groups of aggregate %d", id);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -476,8 +528,8 @@ hybridagg_dirty_groups(PG_FUNCTION_ARGS)
 		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, nulls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	SPI_finish();
 	act_as_restore(&saved);
+	SPI_finish();
 	restore_settings(nestlevel);
 	return (Datum) 0;
 }
