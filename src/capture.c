@@ -93,13 +93,25 @@ typedef enum Accumulate
 	ACC_MAX
 } Accumulate;
 
+/* how min and max compare: inline for the common types, else the btree proc */
+typedef enum Compare
+{
+	CMP_INT16,
+	CMP_INT32,					/* int4, date */
+	CMP_INT64,					/* int8, timestamp, timestamptz, time, money */
+	CMP_FLOAT4,
+	CMP_FLOAT8,
+	CMP_PROC
+} Compare;
+
 typedef struct StateSpec
 {
 	Accumulate	how;
 	int			arg;			/* index into the argument values; -1 for rows */
 	Oid			argtype;
 	Oid			collation;
-	FmgrInfo	compare;		/* min, max: the type's btree comparison */
+	Compare		compare_kind;	/* min, max */
+	FmgrInfo	compare;		/* min, max with CMP_PROC: the btree proc */
 	int16		typlen;
 	bool		typbyval;
 } StateSpec;
@@ -118,8 +130,9 @@ typedef struct CaptureTarget
 	TupleDesc	base_desc;		/* unpinned copies of the relations' */
 	TupleDesc	delta_desc;		/* descriptors, for slots */
 	ExprState  *where;			/* NULL when the definition has none */
-	ExprState **keys;
-	ExprState **args;
+	List	   *projected;		/* group keys then arguments, planned */
+	/* two lanes (an UPDATE reads old and new rows in step), built on use */
+	ProjectionInfo *projections[2];
 	int16	   *key_typlen;
 	bool	   *key_typbyval;
 	int16	   *arg_typlen;
@@ -269,10 +282,50 @@ sum_accumulation(Oid argtype)
 	return ACC_SUM_FLOAT8;		/* keep compiler quiet */
 }
 
-static ExprState *
-compile(Expr *expr)
+static Compare
+compare_kind(Oid type)
 {
-	return ExecInitExpr(expression_planner((Expr *) copyObject(expr)), NULL);
+	switch (type)
+	{
+		case INT2OID:
+			return CMP_INT16;
+		case INT4OID:
+		case DATEOID:
+			return CMP_INT32;
+		case INT8OID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case TIMEOID:
+		case CASHOID:
+			return CMP_INT64;
+		case FLOAT4OID:
+			return CMP_FLOAT4;
+		case FLOAT8OID:
+			return CMP_FLOAT8;
+		default:
+			return CMP_PROC;
+	}
+}
+
+/* a lane's projection of the group keys and arguments, as the owner */
+static ProjectionInfo *
+projection(CaptureTarget *target, int lane)
+{
+	if (target->projections[lane] == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(target->context);
+		TupleTableSlot *slot = MakeSingleTupleTableSlot(ExecTypeFromTL(target->projected),
+														&TTSOpsVirtual);
+		ActingAs	saved;
+
+		/* EXECUTE privileges are checked here */
+		act_as(target->owner, &saved);
+		target->projections[lane] = ExecBuildProjectionInfo(target->projected, NULL, slot,
+															NULL, NULL);
+		act_as_restore(&saved);
+		MemoryContextSwitchTo(old);
+	}
+	return target->projections[lane];
 }
 
 static void
@@ -300,8 +353,6 @@ build_target(CaptureTarget *target)
 	target->delta_relid = internal_relid(OBJ_DELTA, target->id, false);
 	target->layout = layout = layout_read(target->id);
 
-	target->keys = palloc0(sizeof(ExprState *) * layout->nkeys);
-	target->args = palloc0(sizeof(ExprState *) * Max(layout->nargs, 1));
 	target->key_typlen = palloc(sizeof(int16) * layout->nkeys);
 	target->key_typbyval = palloc(sizeof(bool) * layout->nkeys);
 	target->arg_typlen = palloc(sizeof(int16) * Max(layout->nargs, 1));
@@ -311,20 +362,30 @@ build_target(CaptureTarget *target)
 	for (int i = 0; i < layout->nargs; i++)
 		get_typlenbyval(layout->args[i].type, &target->arg_typlen[i], &target->arg_typbyval[i]);
 
-	/* EXECUTE privileges are checked here, as the owner */
+	/* the definition, from source_<id>: g1..gN then v1..vM, and WHERE */
 	act_as(target->owner, &saved);
 	source = relation_open(target->source_relid, AccessShareLock);
 	query = get_view_query(source);
-	foreach(lc, query->targetList)
 	{
-		TargetEntry *tle = lfirst_node(TargetEntry, lc);
-		int			n;
+		Expr	  **exprs = palloc0(sizeof(Expr *) * (layout->nkeys + layout->nargs));
 
-		if (sscanf(tle->resname, "g%d", &n) == 1 && n >= 1 && n <= layout->nkeys)
-			target->keys[n - 1] = compile(tle->expr);
-		else if (sscanf(tle->resname, "v%d", &n) == 1 && n >= 1 && n <= layout->nargs)
-			target->args[n - 1] = compile(tle->expr);
+		foreach(lc, query->targetList)
+		{
+			TargetEntry *tle = lfirst_node(TargetEntry, lc);
+			int			n;
+
+			if (sscanf(tle->resname, "g%d", &n) == 1 && n >= 1 && n <= layout->nkeys)
+				exprs[n - 1] = tle->expr;
+			else if (sscanf(tle->resname, "v%d", &n) == 1 && n >= 1 && n <= layout->nargs)
+				exprs[layout->nkeys + n - 1] = tle->expr;
+		}
+		target->projected = NIL;
+		for (int i = 0; i < layout->nkeys + layout->nargs; i++)
+			target->projected = lappend(target->projected,
+										makeTargetEntry(expression_planner((Expr *) copyObject(exprs[i])),
+														i + 1, NULL, false));
 	}
+	target->projections[0] = target->projections[1] = NULL;
 	target->where = NULL;
 	if (query->jointree->quals)
 		target->where = ExecInitQual(make_ands_implicit((Expr *) expression_planner((Expr *) copyObject(query->jointree->quals))),
@@ -371,6 +432,7 @@ build_target(CaptureTarget *target)
 					if (!OidIsValid(tc->cmp_proc))
 						elog(ERROR, "type %s has no comparison function", format_type_be(col->type));
 					fmgr_info_cxt(tc->cmp_proc, &spec->compare, target->context);
+					spec->compare_kind = compare_kind(col->type);
 					spec->how = col->kind == STATE_MIN ? ACC_MIN : ACC_MAX;
 				}
 				break;
@@ -459,11 +521,13 @@ typedef struct RowReader
 	TupleTableSlot *base_slot;	/* the row in the base table's layout */
 	AttrMap    *map;			/* from the one to the other; NULL if same */
 	ExprContext *econtext;
+	ProjectionInfo *projection; /* group keys and arguments of the row */
 	RowValues	row;			/* the definition evaluated over the row */
 } RowReader;
 
 static void
-reader_init(RowReader *reader, CaptureTarget *target, Oid relid, TupleTableSlot *slot)
+reader_init(RowReader *reader, CaptureTarget *target, Oid relid, TupleTableSlot *slot,
+			int lane)
 {
 	const AggLayout *layout = target->layout;
 	PartitionFormat *format = relid == target->base_relid ? NULL :
@@ -476,10 +540,13 @@ reader_init(RowReader *reader, CaptureTarget *target, Oid relid, TupleTableSlot 
 	reader->base_slot = reader->map ?
 		MakeSingleTupleTableSlot(target->base_desc, &TTSOpsVirtual) : reader->slot;
 	reader->econtext = CreateStandaloneExprContext();
-	reader->row.keys = palloc(sizeof(Datum) * layout->nkeys);
-	reader->row.key_nulls = palloc(sizeof(bool) * layout->nkeys);
-	reader->row.args = palloc(sizeof(Datum) * Max(layout->nargs, 1));
-	reader->row.arg_nulls = palloc(sizeof(bool) * Max(layout->nargs, 1));
+	reader->projection = projection(target, lane);
+	reader->projection->pi_exprContext = reader->econtext;
+	/* the row's values are read where the projection leaves them */
+	reader->row.keys = reader->projection->pi_state.resultslot->tts_values;
+	reader->row.key_nulls = reader->projection->pi_state.resultslot->tts_isnull;
+	reader->row.args = reader->row.keys + layout->nkeys;
+	reader->row.arg_nulls = reader->row.key_nulls + layout->nkeys;
 }
 
 static void
@@ -496,7 +563,6 @@ static void
 reader_evaluate(RowReader *reader)
 {
 	CaptureTarget *target = reader->target;
-	const AggLayout *layout = target->layout;
 	ExprContext *econtext = reader->econtext;
 	RowValues  *row = &reader->row;
 
@@ -505,12 +571,8 @@ reader_evaluate(RowReader *reader)
 		execute_attr_map_slot(reader->map, reader->slot, reader->base_slot);
 	econtext->ecxt_scantuple = reader->base_slot;
 	row->passes = target->where == NULL || ExecQual(target->where, econtext);
-	if (!row->passes)
-		return;
-	for (int i = 0; i < layout->nkeys; i++)
-		row->keys[i] = ExecEvalExprSwitchContext(target->keys[i], econtext, &row->key_nulls[i]);
-	for (int i = 0; i < layout->nargs; i++)
-		row->args[i] = ExecEvalExprSwitchContext(target->args[i], econtext, &row->arg_nulls[i]);
+	if (row->passes)
+		(void) ExecProject(reader->projection);
 }
 
 static bool
@@ -521,7 +583,9 @@ same_datums(int n, const Datum *a, const bool *anull, const Datum *b, const bool
 	{
 		if (anull[i] != bnull[i])
 			return false;
-		if (!anull[i] && !datum_image_eq(a[i], b[i], typbyval[i], typlen[i]))
+		if (anull[i])
+			continue;
+		if (typbyval[i] ? a[i] != b[i] : !datum_image_eq(a[i], b[i], false, typlen[i]))
 			return false;
 	}
 	return true;
@@ -550,8 +614,16 @@ hash_keys(CaptureTarget *target, const RowValues *row)
 
 	for (int i = 0; i < target->layout->nkeys; i++)
 	{
-		uint32		h = row->key_nulls[i] ? 0x9e3779b9 :
-			datum_image_hash(row->keys[i], target->key_typbyval[i], target->key_typlen[i]);
+		Datum		key = row->keys[i];
+		uint32		h;
+
+		if (row->key_nulls[i])
+			h = 0x9e3779b9;
+		else if (target->key_typbyval[i])
+			h = hash_combine(murmurhash32((uint32) DatumGetUInt64(key)),
+							 murmurhash32((uint32) (DatumGetUInt64(key) >> 32)));
+		else
+			h = datum_image_hash(key, false, target->key_typlen[i]);
 
 		hash = hash_combine(hash, h);
 	}
@@ -604,6 +676,29 @@ find_group(GroupTable *table, const RowValues *row)
 }
 
 static void flush_groups(GroupTable *table);
+
+/* a < b: negative, a = b: zero, a > b: positive, as the type's btree orders them */
+static inline int
+compare_values(StateSpec *spec, Datum a, Datum b)
+{
+	switch (spec->compare_kind)
+	{
+		case CMP_INT16:
+			return (int) DatumGetInt16(a) - (int) DatumGetInt16(b);
+		case CMP_INT32:
+			return DatumGetInt32(a) < DatumGetInt32(b) ? -1 : DatumGetInt32(a) > DatumGetInt32(b);
+		case CMP_INT64:
+			return DatumGetInt64(a) < DatumGetInt64(b) ? -1 : DatumGetInt64(a) > DatumGetInt64(b);
+		case CMP_FLOAT4:
+			return float4_lt(DatumGetFloat4(a), DatumGetFloat4(b)) ? -1 :
+				float4_gt(DatumGetFloat4(a), DatumGetFloat4(b));
+		case CMP_FLOAT8:
+			return float8_lt(DatumGetFloat8(a), DatumGetFloat8(b)) ? -1 :
+				float8_gt(DatumGetFloat8(a), DatumGetFloat8(b));
+		default:
+			return DatumGetInt32(FunctionCall2Coll(&spec->compare, spec->collation, a, b));
+	}
+}
 
 static Datum
 numeric_plus(Datum a, Datum b, int sign)
@@ -697,8 +792,7 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 				}
 				if (!value->isnull)
 				{
-					int			cmp = DatumGetInt32(FunctionCall2Coll(&spec->compare, spec->collation,
-																	  arg, value->d));
+					int			cmp = compare_values(spec, arg, value->d);
 
 					if (spec->how == ACC_MIN ? cmp >= 0 : cmp <= 0)
 						continue;
@@ -1007,7 +1101,7 @@ capture_replay_relation(int32 id, Oid relid, int sign)
 	target = capture_target(id);
 	capture_begin(&capture, target);
 	rel = table_open(relid, AccessShareLock);
-	reader_init(&reader, target, relid, table_slot_create(rel, NULL));
+	reader_init(&reader, target, relid, table_slot_create(rel, NULL), 0);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, reader.slot))
@@ -1108,12 +1202,12 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 
 	target = capture_target(id);
 	capture_begin(&capture, target);
-	reader_init(&reader, target, relid, NULL);
+	reader_init(&reader, target, relid, NULL, 0);
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{
 		RowReader	new_reader;
 
-		reader_init(&new_reader, target, relid, NULL);
+		reader_init(&new_reader, target, relid, NULL, 1);
 		accumulate_update(&capture.table, trigdata->tg_oldtable, trigdata->tg_newtable,
 						  &reader, &new_reader);
 		reader_free(&new_reader);
