@@ -303,7 +303,8 @@ class Bench:
             "workload": (f"{self.rows:,} rows, 100 devices, {self.span_s / 86400:.3g} days "
                          f"(~{self.rows / (self.span_s / 60) / 100:.1f} rows per device-minute), "
                          f"{self.reps} repetition(s){', quick mode' if self.quick else ''}"),
-            "command": "bench/run " + " ".join(sys.argv[1:]),
+            "command": "bench/run " + " ".join(a for i, a in enumerate(sys.argv[1:], 1)
+                                               if a != "--out" and sys.argv[i - 1] != "--out"),
         }
         for k, v in self.info.items():
             log(f"{k}: {v}")
@@ -469,15 +470,22 @@ class Bench:
         a, b = check.split("|")
         if a != b:
             raise BenchError(f"view has {a} groups, final-rows table {b}")
-        # warm up: plan caches, buffers
-        timed([qs[rel][q] for q in "abc" for rel in qs])
-        res = {(q, rel): [] for q in "abc" for rel in qs}
+        # the first query of a new connection, A B A B: hybridagg's per-backend set-up shows here
+        cold = {"events_1m": [], "w4_final": []}
         for rep in range(self.reps):
-            order = [(q, rel) for q in "abc" for rel in ("events_1m", "w4_final", "raw")]
-            times = timed([qs[rel][q] for q, rel in order])
-            for key, ms in zip(order, times):
+            for rel in cold:
+                cold[rel].append(timed([qs[rel]["a"]])[0])
+        # then in one connection: a round to warm caches and buffers (not counted), and the
+        # repetitions, each query beside its baselines
+        order = [(q, rel) for q in "abc" for rel in ("events_1m", "w4_final", "raw")]
+        times = timed([qs[rel][q] for q, rel in order] * (self.reps + 1))[len(order):]
+        res = {key: [] for key in order}
+        for rep in range(self.reps):
+            chunk = times[rep * len(order):(rep + 1) * len(order)]
+            for key, ms in zip(order, chunk):
                 res[key].append(ms)
-            log(f"  W4 rep {rep + 1}: " + ", ".join(f"{q}/{rel} {ms:.1f} ms" for (q, rel), ms in zip(order, times)))
+            log(f"  W4 rep {rep + 1}: " + ", ".join(f"{q}/{rel} {ms:.1f} ms" for (q, rel), ms in zip(order, chunk)))
+        log(f"  W4 first query of a connection: view {cold['events_1m']}, final {cold['w4_final']}")
         labels = {"a": "(a) one device, last day, per minute",
                   "b": "(b) all devices, whole range, per hour",
                   "c": "(c) total count (groups and events)"}
@@ -485,6 +493,9 @@ class Bench:
             self.add(Figure(f"W4{q}", f"view {labels[q]}", "ms", res[(q, "events_1m")],
                             res[(q, "w4_final")], "final-rows table",
                             target=("ratio", "<=", 1.5, "<= 1.5x")))
+        self.add(Figure("W4a1", "  view (a) as the first query of a new connection", "ms", cold["events_1m"],
+                        cold["w4_final"], "final-rows table",
+                        note="each repetition in a fresh psql session; W4a-c above run in one warm session"))
         for q in "abc":
             tgt = None if q == "a" else ("ratio", ">=", 50, ">= 50x faster")
             self.add(Figure(f"W4{q}-raw", f"  view {q} vs the raw GROUP BY", "ms", res[(q, "events_1m")],
@@ -642,22 +653,26 @@ class Bench:
                             pass
                         stop.wait(0.5)
 
-                th = threading.Thread(target=sampler)
+                th = threading.Thread(target=sampler, daemon=True)
                 batch = rate // per_s
                 start = time.monotonic()
                 th.start()
                 k, inserted = 0, 0
-                while time.monotonic() - start < step_s:
-                    sql(f"INSERT INTO w6 (ts, device_id, value) {feed_select(t0, n, batch)};")
-                    n += batch
-                    inserted += batch
-                    k += 1
-                    delay = start + k / per_s - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                elapsed = time.monotonic() - start
-                stop.set()
-                th.join()
+                try:
+                    while time.monotonic() - start < step_s:
+                        sql(f"INSERT INTO w6 (ts, device_id, value) {feed_select(t0, n, batch)};")
+                        n += batch
+                        inserted += batch
+                        k += 1
+                        delay = start + k / per_s - time.monotonic()
+                        if delay > 0:
+                            time.sleep(delay)
+                finally:
+                    elapsed = time.monotonic() - start
+                    stop.set()
+                    th.join()
+                if not samples:
+                    raise BenchError("W6: no sample of the pending deltas could be read")
                 achieved = inserted / elapsed
                 tail = [p for (ts, p) in samples if ts >= start + 0.75 * elapsed] or [samples[-1][1]]
                 bound = 2 * rate / 10 + 10_000       # 2 s of input deltas + the wake threshold
@@ -688,93 +703,133 @@ class Bench:
                         note="time from the end of ingest until pending_deltas = 0"))
 
     # ------------------------------------------------------------------
+    def restart_worker(self, timeout=60):
+        """A fresh worker (the launcher starts a new one at once), so that what
+        a trial measures does not depend on what the worker did before."""
+        old = worker_pid()
+        if old is not None:
+            sql(f"SELECT pg_terminate_backend({old});")
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            pid = worker_pid()
+            if pid is not None and pid != old:
+                time.sleep(1.0)            # let it finish starting up
+                return pid
+            time.sleep(0.2)
+        raise BenchError(f"no new hybridagg worker {timeout} s after terminating {old}")
+
+    def drain_trial(self, aid, t0, pile_rows, jit):
+        """Pile up pile_rows rows of deltas with the worker held off, then let
+        a fresh worker fold them; sample its memory meanwhile."""
+        sql("TRUNCATE w8;")
+        wait_drained(aid)
+        sql(f"ALTER SYSTEM SET jit = {jit}; SELECT pg_reload_conf();" if jit == "off"
+            else "ALTER SYSTEM RESET jit; SELECT pg_reload_conf();")
+        pid = self.restart_worker()
+        status_path = f"/proc/{pid}/status"
+
+        def read_status():
+            d = {}
+            with open(status_path) as f:
+                for line in f:
+                    k, _, v = line.partition(":")
+                    if k in ("VmHWM", "VmRSS", "RssAnon", "RssShmem", "RssFile"):
+                        d[k] = int(v.split()[0]) / 1024
+            return d
+
+        hold_worker()
+        stop = threading.Event()
+        th = None
+        try:
+            for k in range(0, pile_rows, 100_000):
+                sql(f"INSERT INTO w8 (ts, device_id, value) {feed_select(t0, k, min(100_000, pile_rows - k))};")
+            deltas = pending(aid)
+            reset_ok = True
+            try:
+                with open(f"/proc/{pid}/clear_refs", "w") as f:
+                    f.write("5")                    # reset VmHWM to the current RSS
+            except OSError as e:
+                reset_ok = False
+                log(f"  W8: cannot reset VmHWM ({e}); it is then the worker's lifetime peak")
+            before = read_status()
+            peak = dict(before)
+
+            def sampler():
+                while not stop.is_set():
+                    try:
+                        d = read_status()
+                    except OSError:
+                        return
+                    for k, v in d.items():
+                        peak[k] = max(peak.get(k, 0), v)
+                    time.sleep(0.005)
+
+            th = threading.Thread(target=sampler, daemon=True)
+            th.start()
+        finally:
+            release_worker()
+        try:
+            drain = wait_drained(aid, timeout=1800, poll=0.1)
+        finally:
+            stop.set()
+            if th:
+                th.join()
+            sql("ALTER SYSTEM RESET jit; SELECT pg_reload_conf();")
+        try:
+            peak["VmHWM"] = max(peak["VmHWM"], read_status()["VmHWM"])
+        except OSError:
+            pass
+        if worker_pid() != pid:
+            raise BenchError(f"the worker changed while draining (pid {pid} -> {worker_pid()})")
+        return {"deltas": deltas, "drain": drain, "before": before, "peak": peak, "reset_ok": reset_ok}
+
     def w8(self):
         """W8: the worker's peak memory while it drains a 10x backlog."""
         pile_rows = 200_000 if self.quick else max(1_000_000, int(1_000_000 * self.scale))
+        # what the long-running worker holds after the other figures, for the record
+        pid = worker_pid()
+        aged = None
+        if pid is not None:
+            try:
+                for line in open(f"/proc/{pid}/status"):
+                    if line.startswith("RssAnon"):
+                        aged = int(line.split()[1]) / 1024
+            except OSError:
+                pass
         create_table("w8")
         aid = create_streaming("w8", "w8_1m")
         t0 = val("SELECT date_trunc('minute', now())")
-        anon, hwm, rss, drains, deltas, notes = [], [], [], [], [], []
-        reset_ok = True
+        on, off = [], []
         for rep in range(self.reps):
-            sql("TRUNCATE w8;")
-            wait_drained(aid)
-            pid = worker_pid()
-            if pid is None:
-                raise BenchError("no hybridagg worker in pg_stat_activity")
-            hold_worker()
-            try:
-                for k in range(0, pile_rows, 100_000):
-                    sql(f"INSERT INTO w8 (ts, device_id, value) "
-                        f"{feed_select(t0, k, min(100_000, pile_rows - k))};")
-                deltas.append(pending(aid))
-                status_path = f"/proc/{pid}/status"
-                try:
-                    with open(f"/proc/{pid}/clear_refs", "w") as f:
-                        f.write("5")                    # reset VmHWM to the current RSS
-                except OSError as e:
-                    reset_ok = False
-                    log(f"  W8: cannot reset VmHWM ({e}); it is then the worker's lifetime peak")
-
-                def read_status():
-                    d = {}
-                    with open(status_path) as f:
-                        for line in f:
-                            k, _, v = line.partition(":")
-                            if k in ("VmHWM", "VmRSS", "RssAnon", "RssShmem", "RssFile"):
-                                d[k] = int(v.split()[0]) / 1024
-                    return d
-
-                before = read_status()
-                peak = dict(before)
-                stop = threading.Event()
-
-                def sampler():
-                    while not stop.is_set():
-                        try:
-                            d = read_status()
-                        except OSError:
-                            return
-                        for k, v in d.items():
-                            peak[k] = max(peak.get(k, 0), v)
-                        time.sleep(0.005)
-
-                th = threading.Thread(target=sampler)
-                th.start()
-            except BaseException:
-                release_worker()
-                raise
-            release_worker()
-            try:
-                drains.append(wait_drained(aid, timeout=1800, poll=0.1))
-            finally:
-                stop.set()
-                th.join()
-            try:
-                last = read_status()
-                peak["VmHWM"] = max(peak.get("VmHWM", 0), last["VmHWM"])
-            except OSError:
-                pass
-            if worker_pid() != pid:
-                raise BenchError(f"the worker changed while draining (pid {pid} -> {worker_pid()})")
-            anon.append(peak["RssAnon"])
-            hwm.append(peak["VmHWM"])
-            rss.append(peak["VmRSS"])
-            notes.append(f"rep {rep + 1}: {deltas[-1]:,} deltas in {drains[-1]:.1f} s, RssAnon "
-                         f"{before['RssAnon']:.1f} -> peak {peak['RssAnon']:.1f} MB, VmHWM {peak['VmHWM']:.0f} MB "
-                         f"(shared {peak['RssShmem']:.0f} MB)")
-            log(f"  W8 {notes[-1]}")
-        self.add(Figure("W8", "worker private memory (RssAnon) draining 10x backlog", "MB", anon,
-                        target=("value", "<", 64, "< 64 MB"), ratio=None,
-                        note=f"{pile_rows:,} rows piled up with the worker held off (~{statistics.median(deltas):,.0f} "
-                             f"delta rows, 10x the wake threshold), /proc/<pid>/status sampled every 5 ms; "
-                             f"the target applies to private memory (RssAnon); " + " | ".join(notes)))
-        self.add(Figure("W8'", "  worker VmHWM (RSS incl. shared buffers touched)", "MB", hwm, ratio=None,
+            for jit, trials in (("default", on), ("off", off)):
+                r = self.drain_trial(aid, t0, pile_rows, jit)
+                trials.append(r)
+                log(f"  W8 rep {rep + 1} jit {jit}: {r['deltas']:,} deltas in {r['drain']:.2f} s, RssAnon "
+                    f"{r['before']['RssAnon']:.1f} -> peak {r['peak']['RssAnon']:.1f} MB, VmHWM "
+                    f"{r['peak']['VmHWM']:.0f} MB (shared {r['peak']['RssShmem']:.0f} MB)")
+        deltas = statistics.median(r["deltas"] for r in on)
+        common = (f"{pile_rows:,} rows piled up with the worker held off (~{deltas:,.0f} delta rows, "
+                  f"10x the wake threshold), then folded by a freshly started worker; /proc/<pid>/status "
+                  f"sampled every 5 ms")
+        self.add(Figure("W8", "worker private memory (RssAnon) draining 10x backlog", "MB",
+                        [r["peak"]["RssAnon"] for r in on], [r["peak"]["RssAnon"] for r in off],
+                        "same, worker jit off", target=("value", "<", 64, "< 64 MB"),
+                        note=common + "; the target applies to private memory (RssAnon); RssAnon of the idle, "
+                             f"fresh worker {statistics.median(r['before']['RssAnon'] for r in on):.1f} MB"
+                             + (f"; the long-running worker held {aged:.1f} MB RssAnon after W1-W6" if aged else "")))
+        self.add(Figure("W8'", "  worker VmHWM (RSS incl. shared buffers touched)", "MB",
+                        [r["peak"]["VmHWM"] for r in on], [r["peak"]["VmHWM"] for r in off],
+                        "same, worker jit off",
                         note="informational: RSS counts every shared_buffers page the worker touched "
-                             "(RssShmem), which is not its own memory"
-                             + ("" if reset_ok else "; VmHWM could not be reset, lifetime peak")))
-        self.add(Figure("W8d", "  backlog fold rate", "rows/s", [pile_rows / d for d in drains],
-                        note="base rows per second of drain time (W8's pile / time to pending_deltas = 0)"))
+                             f"(RssShmem up to {max(r['peak']['RssShmem'] for r in on):.0f} MB), which is not its "
+                             "own memory" + ("" if all(r["reset_ok"] for r in on) else
+                                             "; VmHWM could not be reset, lifetime peak")))
+        self.add(Figure("W8d", "  backlog fold rate (base rows/s of drain)", "rows/s",
+                        [pile_rows / r["drain"] for r in on], [pile_rows / r["drain"] for r in off],
+                        "same, worker jit off",
+                        note="W8's pile / time until pending_deltas = 0; drain "
+                             + ", ".join(f"{r['drain']:.2f} s" for r in on) + " (jit default) vs "
+                             + ", ".join(f"{r['drain']:.2f} s" for r in off) + " (jit off)"))
 
     # ------------------------------------------------------------------
     def run(self):
@@ -798,7 +853,7 @@ class Bench:
                 log("settling events_1m for W4 and W7")
                 self.settle()
                 settled = True
-            log(f"{fid}: {fn.__doc__.splitlines()[0]}")
+            log(fn.__doc__.splitlines()[0])
             t = time.monotonic()
             try:
                 fn()
@@ -883,13 +938,13 @@ class Bench:
         dat = os.path.join(out_dir, "chart.dat")
         with open(dat, "w") as fh:
             for i, (label, r, t, op, met) in enumerate(items):
-                color = "0x2e8b57" if met else "0xcc3333"
-                fh.write(f'{i} "{label}" {max(r, 1e-3):.6g} {t:.6g} {color} "{r:.2f}x" "{op} {t:g}"\n')
+                fh.write(f'{i} {max(r, 1e-3):.6g} {t:.6g} {1 if met else 0} "{r:.2f}x" "{op} {t:g}"\n')
+        xtics = ", ".join(f'"{label}" {i}' for i, (label, *_rest) in enumerate(items))
         stale = [f for f in self.figures if f.fid in ("W5", "W5'") and f.values]
         w5 = ", ".join(f"{f.fid}: {max(f.values):.0f} stale groups" for f in stale) or "W5: not measured"
-        title = (f"hybridagg benchmarks, {self.info.get('date', '')}: ratio to baseline (bar) vs target (outline)\\n"
-                 f"{self.info.get('machine', '')}; {self.info.get('postgres', '')}\\n"
-                 f"{self.info.get('workload', '')}; {w5}")
+        title = (f"hybridagg benchmarks, {self.info.get('date', '')}: ratio to baseline vs target\\n"
+                 f"{self.info.get('machine', '')}; {self.info.get('postgres', '')}; hybridagg "
+                 f"{self.info.get('hybridagg', '')}\\n{self.info.get('workload', '')}; {w5}")
         ys = [x[1] for x in items] + [x[2] for x in items]
         gp = os.path.join(out_dir, "chart.gp")
         with open(gp, "w") as fh:
@@ -898,17 +953,20 @@ set output '{png}'
 set title "{title}"
 set logscale y
 set yrange [{min(ys) / 2:.4g}:{max(ys) * 3:.4g}]
-set ylabel "ratio (log scale); green = target met, red = missed"
+set ylabel "ratio (log scale)"
+set ytics (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+set format y "%g"
 set xrange [-0.7:{len(items) - 0.3}]
-set xtics rotate by -35 nomirror
+set xtics ({xtics}) rotate by -35 nomirror
 set grid ytics
 set boxwidth 0.36
 set style fill solid 0.8 border -1
 set key top left
-plot '{dat}' using ($1-0.19):3:5:xtic(2) with boxes lc rgb variable title 'measured ratio', \\
-     '' using ($1+0.19):4 with boxes fill empty lc rgb 'black' lw 1.5 title 'target', \\
-     '' using ($1-0.19):3:6 with labels offset 0,0.8 font ',9' notitle, \\
-     '' using ($1+0.19):4:7 with labels offset 0,0.8 font ',8' notitle
+plot '{dat}' using ($1-0.19):($4 == 1 ? $2 : 1/0) with boxes lc rgb '#2e8b57' title 'measured: target met', \\
+     '' using ($1-0.19):($4 == 0 ? $2 : 1/0) with boxes lc rgb '#cc3333' title 'measured: target missed', \\
+     '' using ($1+0.19):3 with boxes fill empty lc rgb 'black' lw 1.5 title 'target', \\
+     '' using ($1-0.19):2:5 with labels offset 0,0.8 font ',9' notitle, \\
+     '' using ($1+0.19):3:6 with labels offset 0,0.8 font ',8' notitle
 """)
         p = subprocess.run(["gnuplot", gp], capture_output=True, text=True)
         if p.returncode != 0:

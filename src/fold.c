@@ -191,6 +191,8 @@ fold_aggregate_by_id(int32 id)
 
 	if (entry == NULL || !MODE_IS_STREAMING(entry->mode))
 		return 0;				/* dropped, or switched to batch */
+	if (!delta_has_rows(id, false))
+		return 0;
 	INSTR_TIME_SET_CURRENT(start);
 	lock_aggregate(entry);
 	entry = catalog_get(id, true);

@@ -10,9 +10,12 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
@@ -57,6 +60,34 @@ internal_relid(const char *kind, int32 id, bool missing_ok)
 						internal_qualname(kind, id), id),
 				 errhint("Drop the aggregate with hybridagg.drop() and create it again.")));
 	return relid;
+}
+
+/*
+ * Does the delta table of aggregate id hold a row this snapshot can see
+ * (with dirty_only, a row with __dirty set)?  A plain scan that stops at the
+ * first match, with no plan: an idle aggregate costs its readers and the
+ * worker one look at a small table.  The lock is kept to the end of the
+ * transaction, which goes on to read the table when the answer is yes.
+ */
+bool
+delta_has_rows(int32 id, bool dirty_only)
+{
+	Relation	delta = table_open(internal_relid(OBJ_DELTA, id, false), AccessShareLock);
+	AttrNumber	dirty = RelationGetDescr(delta)->natts;	/* __dirty comes last */
+	TableScanDesc scan = table_beginscan(delta, GetActiveSnapshot(), 0, NULL);
+	TupleTableSlot *slot = table_slot_create(delta, NULL);
+	bool		found = false;
+
+	while (!found && table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+
+		found = !dirty_only || DatumGetBool(slot_getattr(slot, dirty, &isnull));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(delta, NoLock);
+	return found;
 }
 
 /* The owner of the extension's internal schema, who installed hybridagg. */

@@ -30,6 +30,7 @@
 extern char *internal_relname(const char *kind, int32 id);
 extern char *internal_qualname(const char *kind, int32 id);
 extern Oid	internal_relid(const char *kind, int32 id, bool missing_ok);
+extern bool delta_has_rows(int32 id, bool dirty_only);
 extern Oid	internal_schema_oid(void);
 extern Oid	extension_owner(void);
 

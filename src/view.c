@@ -47,10 +47,7 @@
  */
 #include "postgres.h"
 
-#include "access/table.h"
-#include "access/tableam.h"
 #include "utils/snapmgr.h"
-#include "executor/tuptable.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -61,6 +58,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
@@ -495,28 +493,6 @@ dirty_groups_plan(int32 id, Oid source_relid)
 	return entry;
 }
 
-/* Is there a dirty delta in the calling query's snapshot?  A plain scan. */
-static bool
-has_dirty_deltas(int32 id)
-{
-	Relation	delta = table_open(internal_relid(OBJ_DELTA, id, false), AccessShareLock);
-	AttrNumber	dirty = RelationGetDescr(delta)->natts;	/* __dirty comes last */
-	TableScanDesc scan = table_beginscan(delta, GetActiveSnapshot(), 0, NULL);
-	TupleTableSlot *slot = table_slot_create(delta, NULL);
-	bool		found = false;
-
-	while (!found && table_scan_getnextslot(scan, ForwardScanDirection, slot))
-	{
-		bool		isnull;
-
-		found = DatumGetBool(slot_getattr(slot, dirty, &isnull));
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
-	table_close(delta, NoLock);
-	return found;
-}
-
 /*
  * The exact states of an aggregate's dirty groups, recomputed from the base
  * table in the calling query's snapshot.  It shows what the aggregate's view
@@ -532,9 +508,10 @@ hybridagg_dirty_groups(PG_FUNCTION_ARGS)
 	Oid			source_relid = PG_GETARG_OID(1);
 	DirtyGroupsPlan *entry;
 	ActingAs	saved;
+	int			nestlevel;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	if (!has_dirty_deltas(id))
+	if (!delta_has_rows(id, true))
 		return (Datum) 0;
 
 	SPI_connect();
@@ -546,9 +523,14 @@ hybridagg_dirty_groups(PG_FUNCTION_ARGS)
 				 errdetail("hybridagg_internal.dirty_groups() returns groups of that view.")));
 
 	act_as(entry->owner, &saved);
+	/* a few groups: compiling the plan would cost more than running it */
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	/* read-only: in the snapshot of the query that calls it */
 	if (SPI_execute_plan(entry->plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "hybridagg: could not recompute the dirty groups of aggregate %d", id);
+	AtEOXact_GUC(true, nestlevel);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		Datum	   *values = palloc(sizeof(Datum) * rsinfo->setDesc->natts);
