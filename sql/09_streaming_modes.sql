@@ -3,7 +3,7 @@
 -- makes its groups dirty, recomputed from the table) and one with only
 -- count, sum and avg (folded by addition).  After every kind of write --
 -- INSERT, UPDATE moving rows between buckets, devices and the WHERE clause,
--- DELETE, COPY, late rows days back, writes in a transaction, TRUNCATE --
+-- DELETE, COPY, MERGE, late rows days back, writes in a transaction, TRUNCATE --
 -- every view equals its defining query at once, without waiting for the
 -- worker; and again once the worker has folded every pending delta; and
 -- after materialize() with and without a range.
@@ -110,6 +110,23 @@ COPY events (ts, device_id, site, value, qty) FROM stdin;
 2026-11-10 10:07:00+00	2	site2	300	2
 2026-11-10 11:30:00+00	4	\N	\N	0
 \.
+SELECT * FROM differing();
+
+-- MERGE: one statement that updates, deletes and inserts
+MERGE INTO events e
+USING (SELECT i AS id, CASE WHEN i % 3 = 0 THEN 'delete' WHEN i % 3 = 1 THEN 'update' END AS action
+         FROM generate_series(1, 60) i
+       UNION ALL
+       SELECT 100000 + i, 'insert' FROM generate_series(1, 10) i) s
+   ON e.id = s.id
+ WHEN MATCHED AND s.action = 'delete' THEN DELETE
+ WHEN MATCHED AND s.action = 'update' THEN UPDATE SET value = value * 2, device_id = 3
+ WHEN NOT MATCHED THEN INSERT (id, ts, device_id, site, value, qty)
+      VALUES (s.id, now() - interval '2 hours', 2, 'site9', 7, 1);
+SELECT count(*) FILTER (WHERE id <= 60) AS kept_of_60,
+       count(*) FILTER (WHERE id <= 60 AND device_id = 3) AS moved_to_device_3,
+       count(*) FILTER (WHERE id > 100000) AS inserted
+  FROM events;
 SELECT * FROM differing();
 
 -- late rows, days back, below every watermark, and their deletion
