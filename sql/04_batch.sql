@@ -63,8 +63,12 @@ SELECT diff_above_watermark('events_5m', :'query') AS above_watermark;
 
 -- recompute that range: exact again; the watermark did not move
 CREATE TEMP TABLE w AS SELECT watermark FROM hybridagg.aggregates WHERE name = 'events_5m';
+-- (it hashes in maintenance_work_mem, and leaves the session's work_mem as it was)
 SET client_min_messages = warning;   -- materialize's NOTICEs hold times
+SET work_mem = '1MB';
 CALL hybridagg.materialize('events_5m', now() - interval '3 days', now() - interval '2 days');
+SHOW work_mem;
+RESET work_mem;
 RESET client_min_messages;
 SELECT test_diff('events_5m', :'query', '{bucket,device_id}') AS after_materialize_range;
 SELECT a.watermark = w.watermark AS watermark_unchanged, batches > 1 AS counted

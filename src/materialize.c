@@ -64,6 +64,18 @@ range_condition(const char *col, int64 hi)
 	return psprintf("%s >= $1 AND %s < $2", col, col);
 }
 
+/*
+ * Recomputes the groups of [lo, hi) from the base table into the table of
+ * kind.  The grouping is planned on its own (a MATERIALIZED CTE), so that the
+ * planner hashes the rows: it estimates one group per row for a bucket
+ * expression, and would otherwise sort every row to serve the ORDER BY.  The
+ * groups are then inserted in key order, so that the unique index grows at
+ * its right edge (2-3x faster than in hash order).
+ *
+ * Like CREATE INDEX, this maintenance work hashes in maintenance_work_mem
+ * when that is larger than work_mem: a day of one-minute groups of 100
+ * devices then stays in memory instead of spilling to disk.
+ */
 static int64
 insert_recomputed(const AggregateEntry *entry, const AggLayout *layout,
 				  const char *kind, int64 lo, int64 hi, Snapshot snap)
@@ -71,13 +83,11 @@ insert_recomputed(const AggregateEntry *entry, const AggLayout *layout,
 	Oid			types[2] = {entry->bucket.time_type, entry->bucket.time_type};
 	Datum		values[2] = {Int64GetDatum(lo), Int64GetDatum(hi)};
 	StringInfoData sql;
+	int			nestlevel;
+	int64		groups;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "INSERT INTO %s (", internal_qualname(kind, entry->id));
-	append_keys(&sql, layout, NULL);
-	appendStringInfoString(&sql, ", ");
-	append_states(&sql, layout, NULL);
-	appendStringInfoString(&sql, ") SELECT * FROM (SELECT ");
+	appendStringInfoString(&sql, "WITH g AS MATERIALIZED (SELECT ");
 	append_keys(&sql, layout, "s");
 	appendStringInfoString(&sql, ", ");
 	append_states_from_source(&sql, layout, "s");
@@ -85,11 +95,21 @@ insert_recomputed(const AggregateEntry *entry, const AggLayout *layout,
 					 internal_qualname(OBJ_SOURCE, entry->id),
 					 range_condition("s.__time", hi));
 	append_keys(&sql, layout, "s");
-	appendStringInfoString(&sql, " OFFSET 0) s ORDER BY ");
-	append_keys(&sql, layout, "s");
+	appendStringInfo(&sql, ") INSERT INTO %s (", internal_qualname(kind, entry->id));
+	append_keys(&sql, layout, NULL);
+	appendStringInfoString(&sql, ", ");
+	append_states(&sql, layout, NULL);
+	appendStringInfoString(&sql, ") SELECT * FROM g ORDER BY ");
+	append_keys(&sql, layout, NULL);
 
-	/* in key order, the unique index grows at its right edge: 2-3x faster */
-	return spi_run_snapshot(sql.data, 2, types, values, NULL, snap, SPI_OK_INSERT);
+	nestlevel = NewGUCNestLevel();
+	if (maintenance_work_mem > work_mem)
+		(void) set_config_option("work_mem", psprintf("%d", maintenance_work_mem),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	groups = spi_run_snapshot(sql.data, 2, types, values, NULL, snap, SPI_OK_INSERT);
+	AtEOXact_GUC(true, nestlevel);
+	return groups;
 }
 
 int64
