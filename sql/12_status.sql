@@ -85,6 +85,18 @@ SELECT name,
                                                                           FROM events GROUP BY 1, 2) g) AS one_row_per_group
   FROM hybridagg.aggregates WHERE name LIKE 'status\_%' AND mode <> 'batch' ORDER BY name;
 
+-- two DELETEs that each take a row of the same group dirty it twice: one
+-- dirty group (two dirty deltas), as the view recomputes it once
+BEGIN;
+SELECT date_bin('10 minutes', ts, '2000-01-01 00:00+00') AS b, device_id AS d
+  FROM events WHERE ts BETWEEN now() - interval '1 day' AND now() - interval '2 hours'
+ GROUP BY 1, 2 HAVING count(*) >= 2 ORDER BY 1, 2 LIMIT 1 \gset
+DELETE FROM events WHERE id = (SELECT min(id) FROM events WHERE date_bin('10 minutes', ts, '2000-01-01 00:00+00') = :'b' AND device_id = :d);
+DELETE FROM events WHERE id = (SELECT min(id) FROM events WHERE date_bin('10 minutes', ts, '2000-01-01 00:00+00') = :'b' AND device_id = :d);
+SELECT name, pending_deltas, dirty_groups FROM hybridagg.aggregates WHERE name LIKE 'status\_%' AND mode <> 'batch' ORDER BY name;
+COMMIT;
+CALL wait_until($$NOT EXISTS (SELECT FROM hybridagg.aggregates WHERE name LIKE 'status\_%' AND (pending_deltas > 0 OR dirty_groups > 0))$$);
+
 -- a batch run is counted, with its time
 SELECT batches AS batches_before FROM hybridagg.aggregates WHERE name = 'status_batch' \gset
 SELECT clock_timestamp() AS before_batch \gset

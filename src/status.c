@@ -15,6 +15,7 @@
 #include "utils/builtins.h"
 
 #include "catalog.h"
+#include "layout.h"
 #include "util.h"
 
 PG_FUNCTION_INFO_V1(hybridagg_table_counts);
@@ -52,13 +53,17 @@ hybridagg_table_counts(PG_FUNCTION_ARGS)
 		if (MODE_IS_STREAMING(entry->mode) && OidIsValid(internal_relid(OBJ_DELTA, id, true)))
 		{
 			char	   *delta = internal_qualname(OBJ_DELTA, id);
+			StringInfoData dirty;
 
 			count_into(psprintf("SELECT count(*) FROM %s", internal_qualname(OBJ_RECENT, id)),
 					   &values[1], &nulls[1]);
 			count_into(psprintf("SELECT count(*) FROM %s", delta), &values[2], &nulls[2]);
-			count_into(psprintf("SELECT count(*) FROM (SELECT DISTINCT d.* FROM %s d WHERE d.__dirty) g",
-								delta),
-					   &values[3], &nulls[3]);
+			/* groups, not delta rows: a group dirtied twice is recomputed once */
+			initStringInfo(&dirty);
+			appendStringInfoString(&dirty, "SELECT count(*) FROM (SELECT DISTINCT ");
+			append_keys(&dirty, layout_read(id), "d");
+			appendStringInfo(&dirty, " FROM %s d WHERE d.__dirty) g", delta);
+			count_into(dirty.data, &values[3], &nulls[3]);
 		}
 		SPI_finish();
 		act_as_restore(&saved);
