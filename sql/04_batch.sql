@@ -63,7 +63,7 @@ SELECT diff_above_watermark('events_5m', :'query') AS above_watermark;
 
 -- recompute that range: exact again; the watermark did not move
 CREATE TEMP TABLE w AS SELECT watermark FROM hybridagg.aggregates WHERE name = 'events_5m';
--- (it hashes in maintenance_work_mem, and leaves the session's work_mem as it was)
+-- (and leaves the session's work_mem as it was)
 SET client_min_messages = warning;   -- materialize's NOTICEs hold times
 SET work_mem = '1MB';
 CALL hybridagg.materialize('events_5m', now() - interval '3 days', now() - interval '2 days');
@@ -177,3 +177,32 @@ RESET client_min_messages;
 SELECT count(*) AS aggregates_left FROM hybridagg.aggregates;
 DROP FUNCTION diff_above_watermark(regclass, text);
 DROP TABLE events;
+
+-- recomputing groups is maintenance work: its hash table gets
+-- maintenance_work_mem however small work_mem is.  With temp_file_limit = 0
+-- any spill to disk is an error: the same grouping in the session's work_mem
+-- spills, the recomputes of create and materialize do not.
+CREATE TABLE readings (ts timestamptz NOT NULL, sensor int NOT NULL, value float8);
+INSERT INTO readings
+SELECT date_trunc('hour', now() - interval '2 days') + (i % 60) * interval '1 minute', i % 20000, i
+  FROM generate_series(1, 40000) i;
+\set readings_query 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS bucket, sensor, count(*) AS n, sum(value) AS total FROM readings GROUP BY 1, 2'
+SET work_mem = '64kB';
+SET maintenance_work_mem = '16MB';
+SET temp_file_limit = 0;
+SELECT count(*) FROM (:readings_query) q;
+\echo :LAST_ERROR_SQLSTATE
+SET client_min_messages = warning;
+SELECT hybridagg.create('readings_1h', :'readings_query', mode => 'batch', seal_after => '1 hour');
+CALL hybridagg.materialize('readings_1h', now() - interval '3 days', now());
+RESET client_min_messages;
+SHOW work_mem;
+RESET temp_file_limit;
+RESET maintenance_work_mem;
+RESET work_mem;
+SELECT test_diff('readings_1h', :'readings_query', '{bucket,sensor}') AS readings_exact,
+       (SELECT history_rows FROM hybridagg.aggregates WHERE name = 'readings_1h') AS groups;
+SET client_min_messages = warning;
+SELECT hybridagg.drop('readings_1h');
+RESET client_min_messages;
+DROP TABLE readings;

@@ -72,9 +72,14 @@ range_condition(const char *col, int64 hi)
  * groups are then inserted in key order, so that the unique index grows at
  * its right edge (2-3x faster than in hash order).
  *
- * Like CREATE INDEX, this maintenance work hashes in maintenance_work_mem
- * when that is larger than work_mem: a day of one-minute groups of 100
- * devices then stays in memory instead of spilling to disk.
+ * This is maintenance work: the statement runs with work_mem raised to
+ * maintenance_work_mem (if that is larger), so that a day of one-minute
+ * groups of 100 devices (~50 MB of hash table) stays in memory with the
+ * default 64 MB instead of spilling to disk.  As in any query, the hash
+ * table may take hash_mem_multiplier times that, and the CTE's tuplestore
+ * and the sort of the groups work_mem each.  The planner sizes the hash
+ * table by its estimate of the groups, one per row for a bucket expression,
+ * so a lower setting makes it partition the hash table to disk from the start.
  */
 static int64
 insert_recomputed(const AggregateEntry *entry, const AggLayout *layout,
