@@ -218,3 +218,17 @@ SELECT to_regclass('refused') AS refused_view;
 
 DROP FUNCTION error_of(text);
 DROP TABLE parent_events, secured, devices, events CASCADE;
+
+-- capture triggers made by hand, not by hybridagg.create(): a clear error
+CREATE TABLE hand_made (x int);
+CREATE TRIGGER hand_made_rows AFTER INSERT ON hand_made
+    FOR EACH ROW EXECUTE FUNCTION hybridagg_internal.capture('1');
+INSERT INTO hand_made VALUES (1);
+\echo :LAST_ERROR_SQLSTATE
+DROP TRIGGER hand_made_rows ON hand_made;
+CREATE TRIGGER hand_made_no_id AFTER INSERT ON hand_made
+    FOR EACH STATEMENT EXECUTE FUNCTION hybridagg_internal.capture();
+INSERT INTO hand_made VALUES (1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS rows_kept FROM hand_made;
+DROP TABLE hand_made;

@@ -12,22 +12,6 @@ SELECT now() - i * interval '97 seconds', i % 4, i % 53 FROM generate_series(1, 
 
 \set query 'SELECT date_bin(''10 minutes'', ts, ''2000-01-01 00:00+00'') AS bucket, device_id, count(*) AS n, sum(value) AS total, min(value) AS lo FROM events GROUP BY 1, 2'
 
-CREATE PROCEDURE wait_until(condition text, timeout interval DEFAULT '60 seconds') LANGUAGE plpgsql AS $$
-DECLARE
-    deadline timestamptz := clock_timestamp() + timeout;
-    ok boolean;
-BEGIN
-    LOOP
-        EXECUTE 'SELECT ' || condition INTO ok;
-        EXIT WHEN ok;
-        IF clock_timestamp() > deadline THEN
-            RAISE EXCEPTION 'still not true after %: %', timeout, condition;
-        END IF;
-        PERFORM pg_sleep(0.1);
-    END LOOP;
-END
-$$;
-
 SELECT hybridagg.create('status_batch', :'query', mode => 'batch', seal_after => '2 hours');
 SELECT hybridagg.create('status_hybrid', :'query', mode => 'hybrid', seal_after => '30 minutes');
 SELECT hybridagg.create('status_streaming', :'query', mode => 'streaming');
@@ -150,5 +134,4 @@ RESET client_min_messages;
 SELECT count(*) AS aggregates FROM hybridagg.aggregates WHERE name LIKE 'status\_%';
 SELECT count(*) AS orphan_stats_rows FROM hybridagg_internal.aggregate_stats WHERE id NOT IN (SELECT id FROM hybridagg_internal.aggregate);
 
-DROP PROCEDURE wait_until(text, interval);
 DROP TABLE events;

@@ -18,21 +18,6 @@ CREATE FUNCTION differing() RETURNS SETOF text
 LANGUAGE sql AS $$
     SELECT c.aggregate FROM checks c WHERE test_diff(c.aggregate::regclass, c.query, '{bucket}') <> 0 ORDER BY 1
 $$;
-CREATE PROCEDURE wait_until(condition text, timeout interval DEFAULT '60 seconds') LANGUAGE plpgsql AS $$
-DECLARE
-    deadline timestamptz := clock_timestamp() + timeout;
-    ok boolean;
-BEGIN
-    LOOP
-        EXECUTE 'SELECT ' || condition INTO ok;
-        EXIT WHEN ok;
-        IF clock_timestamp() > deadline THEN
-            RAISE EXCEPTION 'still not true after %: %', timeout, condition;
-        END IF;
-        PERFORM pg_sleep(0.1);
-    END LOOP;
-END
-$$;
 
 SELECT hybridagg.create('ticks_hybrid', :'query', mode => 'hybrid', seal_after => '1 second');
 SELECT hybridagg.create('ticks_lambda', :'query', mode => 'lambda', seal_after => '1 second');
@@ -77,6 +62,5 @@ SELECT * FROM differing();
 SET client_min_messages = warning;
 SELECT hybridagg.drop(aggregate) FROM checks ORDER BY aggregate;
 RESET client_min_messages;
-DROP PROCEDURE wait_until(text, interval);
 DROP FUNCTION differing();
 DROP TABLE checks, ticks;

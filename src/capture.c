@@ -1182,10 +1182,17 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("hybridagg_internal.capture() must be called as a FOR EACH STATEMENT trigger")));
+				 errmsg("hybridagg_internal.capture() must be called as a FOR EACH STATEMENT trigger"),
+				 errdetail("It reads the statement's transition tables, which only statement-level triggers have."),
+				 errhint("Do not create capture triggers by hand: hybridagg.create() makes them.")));
 	if (trigdata->tg_trigger->tgnargs != 1)
-		elog(ERROR, "hybridagg capture trigger \"%s\" needs the aggregate's id",
-			 trigdata->tg_trigger->tgname);
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" calls hybridagg_internal.capture() without an aggregate id",
+						trigdata->tg_trigger->tgname),
+				 errdetail("The capture function takes one argument: the id of the aggregate it feeds."),
+				 errhint("Do not create capture triggers by hand: hybridagg.create() makes them. Drop trigger \"%s\".",
+						 trigdata->tg_trigger->tgname)));
 	id = pg_strtoint32(trigdata->tg_trigger->tgargs[0]);
 	relid = RelationGetRelid(trigdata->tg_relation);
 

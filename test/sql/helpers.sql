@@ -24,3 +24,22 @@ BEGIN
     RETURN mismatches;
 END
 $fn$;
+
+-- wait_until(condition, timeout): waits (polling every 0.1 s) until the SQL
+-- condition is true, for what the worker does in its own time; fails after
+-- the timeout, naming the condition.
+CREATE OR REPLACE PROCEDURE wait_until(condition text, timeout interval DEFAULT '60 seconds') LANGUAGE plpgsql AS $$
+DECLARE
+    deadline timestamptz := clock_timestamp() + timeout;
+    ok boolean;
+BEGIN
+    LOOP
+        EXECUTE 'SELECT ' || condition INTO ok;
+        EXIT WHEN ok;
+        IF clock_timestamp() > deadline THEN
+            RAISE EXCEPTION 'still not true after %: %', timeout, condition;
+        END IF;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END
+$$;
