@@ -2,11 +2,11 @@
 # against a running server that preloads hybridagg (see scripts/test.sh).
 
 EXTENSION = hybridagg
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = hybridagg
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
-DATA = hybridagg--$(EXTVERSION).sql
+DATA = hybridagg--$(EXTVERSION).sql hybridagg--0.1.0.sql hybridagg--0.1.0--0.2.0.sql
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --outputdir=.

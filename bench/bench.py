@@ -286,7 +286,7 @@ class Bench:
             commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                                     capture_output=True, text=True).stdout.strip() or "unknown"
             dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "src", "sql",
-                                    "hybridagg--0.1.0.sql", "Makefile"],
+                                    "hybridagg--0.2.0.sql", "hybridagg--0.1.0--0.2.0.sql", "Makefile"],
                                    capture_output=True, text=True).stdout.strip()
             if dirty:
                 commit += " + uncommitted changes"
