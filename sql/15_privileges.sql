@@ -40,9 +40,10 @@ SET ROLE regress_hybridagg_writer;
 INSERT INTO owned_events (ts, device_id, value) VALUES (now(), 1, -5), (now() - interval '2 days', 2, -6);
 UPDATE owned_events SET value = value + 1, device_id = 2 WHERE id % 10 = 0;
 DELETE FROM owned_events WHERE id % 11 = 0;
-COPY owned_events (ts, device_id, value) FROM stdin;
-2026-11-20 10:00:00+00	1	7
-\.
+-- COPY of a late row, six days back: COPY's data cannot say now(), so the
+-- row goes through a file (\copy ... FROM sends it as COPY ... FROM STDIN)
+\copy (SELECT now() - interval '6 days', 1, 7) TO 'results/15_privileges.copy'
+\copy owned_events (ts, device_id, value) FROM 'results/15_privileges.copy'
 -- but no rights on the internal tables
 RESET ROLE;
 SELECT format('hybridagg_internal.delta_%s', id) AS delta FROM hybridagg_internal.aggregate WHERE view = 'owned_hybrid'::regclass \gset
