@@ -19,9 +19,26 @@ LANGUAGE sql AS $$
       FROM generate_series(1, n) i, LATERAL (SELECT newest - i * step AS t) x
 $$;
 SELECT add_events(3000, now(), '83 seconds');
--- around the end of summer time in Paris (a 25-hour day) and in St John's
-SELECT add_events(200, '2026-10-26 04:00+00', '7 minutes');
-SELECT add_events(200, '2026-11-02 06:00+00', '7 minutes');
+-- around the end of summer time in Paris (a 25-hour day) and in St John's.
+-- Every time in this test is relative to now(), these days too: the latest
+-- day of 25 hours of each zone that ended at least a week ago (found by
+-- looking back from today, so that the test does not age)
+CREATE FUNCTION last_day_of_25_hours(zone text) RETURNS timestamptz
+LANGUAGE sql AS $$
+    SELECT max(d::timestamp AT TIME ZONE zone)
+      FROM generate_series(1, 400) g, LATERAL (SELECT (now() AT TIME ZONE zone)::date - 7 - g AS d) x
+     WHERE ((d + 1)::timestamp AT TIME ZONE zone) - (d::timestamp AT TIME ZONE zone) = interval '25 hours'
+$$;
+CREATE TABLE dst_days AS
+SELECT last_day_of_25_hours('Europe/Paris') AS paris_day, last_day_of_25_hours('America/St_Johns') AS st_johns_day;
+SELECT ((paris_day AT TIME ZONE 'Europe/Paris' + interval '1 day') AT TIME ZONE 'Europe/Paris') = paris_day + interval '25 hours' AS paris_25_hours,
+       ((st_johns_day AT TIME ZONE 'America/St_Johns' + interval '1 day') AT TIME ZONE 'America/St_Johns') = st_johns_day + interval '25 hours' AS st_johns_25_hours,
+       paris_day < now() - interval '7 days' AND st_johns_day < now() - interval '7 days' AS a_week_ago
+  FROM dst_days;
+-- (in UTC the Paris day begins at 22:00 and the St John's one at 02:30; the
+-- rows run into the day after each)
+SELECT add_events(200, paris_day + interval '30 hours', '7 minutes') FROM dst_days;
+SELECT add_events(200, st_johns_day + interval '27 hours 30 minutes', '7 minutes') FROM dst_days;
 
 -- the raw queries, whose meaning does not depend on the session
 \set q_hour 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS bucket, device_id, count(*) AS n, sum(value) AS total, max(value) AS hi FROM events GROUP BY 1, 2'
@@ -63,17 +80,19 @@ LANGUAGE sql AS $$
       FROM public.checks c ORDER BY 1
 $$;
 
--- one round of writes: new rows, late rows a day and a month back, rows
--- moved between buckets and devices, rows deleted; then the batch
--- aggregates recompute the range the writes touched
+-- one round of writes: new rows, late rows a day back and on the day after
+-- the Paris day of 25 hours, rows moved between buckets and devices, rows
+-- deleted; then the batch aggregates recompute the ranges the writes touched
 CREATE FUNCTION write_round(k int) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     quiet text := current_setting('client_min_messages');
     agg text;
+    paris timestamptz := (SELECT paris_day FROM public.dst_days);
+    st_johns timestamptz := (SELECT st_johns_day FROM public.dst_days);
 BEGIN
     PERFORM public.add_events(30, now(), '10 seconds');
     PERFORM public.add_events(30, now() - interval '1 day', '3 minutes');
-    PERFORM public.add_events(30, '2026-10-26 02:30+00', '1 minute');
+    PERFORM public.add_events(30, paris + interval '28 hours 30 minutes', '1 minute');
     UPDATE public.events SET ts = ts - interval '90 minutes', lts = lts - interval '90 minutes',
                              device_id = (device_id + 1) % 4, value = value + 1
      WHERE id % 23 = k;
@@ -82,7 +101,9 @@ BEGIN
     FOR agg IN SELECT 'public.' || c.aggregate FROM public.checks c
                  JOIN hybridagg.aggregates a ON a.view = to_regclass('public.' || c.aggregate)
                 WHERE a.mode = 'batch' ORDER BY 1 LOOP
-        CALL hybridagg.materialize(agg, now() - interval '60 days', now());
+        CALL hybridagg.materialize(agg, now() - interval '4 days', now());
+        CALL hybridagg.materialize(agg, paris - interval '1 day', paris + interval '3 days');
+        CALL hybridagg.materialize(agg, st_johns - interval '1 day', st_johns + interval '3 days');
     END LOOP;
     PERFORM set_config('client_min_messages', quiet, false);
 END
@@ -146,13 +167,13 @@ RESET client_min_messages;
 SET TimeZone = 'Asia/Kathmandu';
 SELECT * FROM check_all();
 
--- a bucket is the same instant whoever asks: the Paris day that began at
--- 2026-10-25 00:00 in Paris lasted 25 hours
+-- a bucket is the same instant whoever asks: the Paris day at the end of
+-- summer time lasted 25 hours
 SET TimeZone = 'Pacific/Chatham';
-SELECT count(*) FROM tz_paris_hybrid WHERE day = '2026-10-24 22:00+00';
-SELECT sum(n) = (SELECT count(*) FROM events WHERE ts >= '2026-10-24 22:00+00' AND ts < '2026-10-25 23:00+00')
+SELECT count(*) FROM tz_paris_hybrid WHERE day = (SELECT paris_day FROM dst_days);
+SELECT sum(n) = (SELECT count(*) FROM events, dst_days WHERE ts >= paris_day AND ts < paris_day + interval '25 hours')
        AS day_of_25_hours
-  FROM tz_paris_hybrid WHERE day = '2026-10-24 22:00+00';
+  FROM tz_paris_hybrid WHERE day = (SELECT paris_day FROM dst_days);
 
 RESET TimeZone;
 SET client_min_messages = warning;
@@ -162,5 +183,7 @@ DROP PROCEDURE wait_drained(interval);
 DROP FUNCTION write_round(int);
 DROP FUNCTION check_all();
 DROP TABLE checks;
+DROP TABLE dst_days;
+DROP FUNCTION last_day_of_25_hours(text);
 DROP FUNCTION add_events(int, timestamptz, interval);
 DROP TABLE events;
