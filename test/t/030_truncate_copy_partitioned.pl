@@ -175,15 +175,18 @@ $node->safe_psql('postgres', q{
 exact($_, 'exact after a TRUNCATE of three tables') for qw(agg_hybrid agg_streaming pagg_lambda);
 
 # Writes straight to a partition (not through the parent) change what the
-# defining query returns just the same
+# defining query returns just the same.  The days are read once, so that a
+# midnight between two statements cannot move the rows to another partition.
 for my $mode (qw(hybrid streaming))
 {
 	my $agg = "pagg_$mode";
+	my ($yesterday, $later) = split /\|/, $node->safe_psql('postgres',
+		"SELECT to_char(current_date - 1, 'YYYY-MM-DD'), to_char(current_date + 2, 'YYYY-MM-DD')");
 	my $part = $node->safe_psql('postgres', qq{
 		SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-		 WHERE i.inhparent = 'pev_$mode'::regclass AND c.relname LIKE '%' || to_char(current_date - 1, 'YYYYMMDD')});
+		 WHERE i.inhparent = 'pev_$mode'::regclass AND c.relname LIKE '%' || to_char('$yesterday'::date, 'YYYYMMDD')});
 	$node->safe_psql('postgres', qq{
-		INSERT INTO $part SELECT (current_date - 1) + i * interval '1 minute', i % 7, i FROM generate_series(1, 500) i;
+		INSERT INTO $part SELECT '$yesterday'::date + i * interval '1 minute', i % 7, i FROM generate_series(1, 500) i;
 	});
 	exact($agg, "exact after INSERT straight into partition $part");
 	$node->safe_psql('postgres', qq{
@@ -200,12 +203,12 @@ for my $mode (qw(hybrid streaming))
 	my $new = "pev_${mode}_new";
 	$node->safe_psql('postgres', qq{
 		CREATE TABLE $new PARTITION OF pev_$mode
-		  FOR VALUES FROM ((current_date + 2)::timestamptz) TO ((current_date + 3)::timestamptz);
-		INSERT INTO pev_$mode SELECT (current_date + 2) + i * interval '1 minute', i % 7, i FROM generate_series(1, 100) i;
+		  FOR VALUES FROM (('$later'::date)::timestamptz) TO (('$later'::date + 1)::timestamptz);
+		INSERT INTO pev_$mode SELECT '$later'::date + i * interval '1 minute', i % 7, i FROM generate_series(1, 100) i;
 	});
 	exact($agg, 'exact after INSERT through the parent into a partition created after the aggregate');
 	$node->safe_psql('postgres', qq{
-		INSERT INTO $new SELECT (current_date + 2) + i * interval '1 minute', i % 7, i FROM generate_series(1, 100) i;
+		INSERT INTO $new SELECT '$later'::date + i * interval '1 minute', i % 7, i FROM generate_series(1, 100) i;
 	});
 	exact($agg, 'exact after INSERT straight into a partition created after the aggregate');
 	$node->safe_psql('postgres', "DELETE FROM $new WHERE device_id = 1");
