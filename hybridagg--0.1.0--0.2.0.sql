@@ -1,2 +1,137 @@
 -- hybridagg 0.1.0 -> 0.2.0
+--
+-- The catalog loses the owner column (an aggregate's owner is its view's
+-- owner) and gains watermark_time and capture_interrupted_at; internal
+-- functions are no longer executable by PUBLIC; dirty_groups() takes the
+-- aggregate's token; the status view reads counters and estimates instead
+-- of counting rows; new: hybridagg.fold(), least_of/greatest_of, the event
+-- triggers of base_table_ddl.  Aggregates created under 0.1.0 keep views and
+-- tables of the 0.1.0 layout, which this version cannot serve: they must be
+-- dropped before the update and created again after it.
 \echo Use "ALTER EXTENSION hybridagg UPDATE TO '0.2.0'" to load this file. \quit
+
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM hybridagg_internal.aggregate) THEN
+        RAISE EXCEPTION 'hybridagg 0.2.0 cannot update a database that has hybridagg 0.1.0 aggregates'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('%s aggregates were made with the 0.1.0 layout: %s.',
+                                  (SELECT count(*) FROM hybridagg_internal.aggregate),
+                                  (SELECT string_agg(view::text, ', ' ORDER BY id) FROM hybridagg_internal.aggregate)),
+                  HINT = 'Note their definitions (SELECT name, mode, seal_after, definition FROM hybridagg.aggregates), drop them with hybridagg.drop(), update, and create them again.';
+    END IF;
+END
+$$;
+
+-- the catalog
+DROP VIEW hybridagg.aggregates;
+ALTER TABLE hybridagg_internal.aggregate DROP COLUMN owner;
+ALTER TABLE hybridagg_internal.aggregate DROP COLUMN created_at;
+ALTER TABLE hybridagg_internal.aggregate
+    ADD COLUMN watermark_time timestamptz NOT NULL DEFAULT '-infinity',
+    ADD COLUMN capture_interrupted_at timestamptz,
+    ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
+
+-- functions
+CREATE FUNCTION hybridagg.fold(name text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'hybridagg_fold'
+LANGUAGE C;
+COMMENT ON FUNCTION hybridagg.fold(text) IS
+  'Streaming modes: fold the pending deltas into the stored groups now, as the worker does; returns the number of delta rows folded';
+
+REVOKE ALL ON FUNCTION hybridagg_internal.capture() FROM PUBLIC;
+
+DROP FUNCTION hybridagg_internal.dirty_groups(integer, regclass);
+CREATE FUNCTION hybridagg_internal.dirty_groups(id integer, token bytea)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'hybridagg_recompute_dirty_groups'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+CREATE FUNCTION hybridagg_internal.least_of_step(anyelement, anyelement)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'hybridagg_least_of_step'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION hybridagg_internal.greatest_of_step(anyelement, anyelement)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'hybridagg_greatest_of_step'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE hybridagg_internal.least_of(anyelement) (
+    SFUNC = hybridagg_internal.least_of_step, STYPE = anyelement,
+    COMBINEFUNC = hybridagg_internal.least_of_step, PARALLEL = SAFE);
+CREATE AGGREGATE hybridagg_internal.greatest_of(anyelement) (
+    SFUNC = hybridagg_internal.greatest_of_step, STYPE = anyelement,
+    COMBINEFUNC = hybridagg_internal.greatest_of_step, PARALLEL = SAFE);
+
+DROP FUNCTION hybridagg_internal.table_counts(integer);
+CREATE FUNCTION hybridagg_internal.aggregate_status(
+    id integer,
+    OUT history_rows bigint,
+    OUT recent_rows bigint,
+    OUT pending_deltas bigint,
+    OUT dirty_groups bigint,
+    OUT capture text)
+AS 'MODULE_PATHNAME', 'hybridagg_aggregate_status'
+LANGUAGE C STRICT STABLE;
+
+REVOKE ALL ON FUNCTION hybridagg_internal.forget_dropped_views() FROM PUBLIC;
+ALTER EVENT TRIGGER hybridagg_forget_dropped_views ENABLE ALWAYS;
+
+DROP EVENT TRIGGER hybridagg_capture_partitions;
+DROP FUNCTION hybridagg_internal.capture_partitions();
+CREATE FUNCTION hybridagg_internal.base_table_ddl()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'hybridagg_base_table_ddl'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION hybridagg_internal.base_table_ddl() FROM PUBLIC;
+CREATE EVENT TRIGGER hybridagg_base_table_ddl ON ddl_command_end
+  WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'ALTER VIEW')
+  EXECUTE FUNCTION hybridagg_internal.base_table_ddl();
+ALTER EVENT TRIGGER hybridagg_base_table_ddl ENABLE ALWAYS;
+
+CREATE FUNCTION hybridagg_internal.base_table_ddl_start()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'hybridagg_base_table_ddl_start'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION hybridagg_internal.base_table_ddl_start() FROM PUBLIC;
+CREATE EVENT TRIGGER hybridagg_base_table_ddl_start ON ddl_command_start
+  WHEN TAG IN ('ALTER TABLE')
+  EXECUTE FUNCTION hybridagg_internal.base_table_ddl_start();
+ALTER EVENT TRIGGER hybridagg_base_table_ddl_start ENABLE ALWAYS;
+
+REVOKE ALL ON FUNCTION hybridagg_internal.request_worker() FROM PUBLIC;
+
+-- the status view
+CREATE VIEW hybridagg.aggregates AS
+SELECT a.view::text AS name,
+       a.view,
+       a.base_table,
+       a.mode,
+       a.seal_after,
+       a.watermark,
+       c.history_rows,
+       c.recent_rows,
+       c.pending_deltas,
+       c.dirty_groups,
+       c.capture,
+       a.capture_interrupted_at,
+       s.batches,
+       s.batch_groups,
+       s.last_batch_at,
+       s.last_batch_seconds,
+       s.folds,
+       s.folded_deltas,
+       s.last_fold_at,
+       s.last_fold_seconds,
+       s.last_error,
+       s.last_error_at,
+       v.relowner::regrole AS owner,
+       a.created_at,
+       a.definition
+  FROM hybridagg_internal.aggregate a
+  JOIN pg_catalog.pg_class v ON v.oid = a.view
+  LEFT JOIN hybridagg_internal.aggregate_stats s USING (id)
+  CROSS JOIN LATERAL hybridagg_internal.aggregate_status(a.id) c;
+GRANT SELECT ON hybridagg.aggregates TO PUBLIC;
+COMMENT ON VIEW hybridagg.aggregates IS
+  'hybridagg: one row per aggregate with its mode, watermark, table sizes, pending work, counters and last error';

@@ -2,12 +2,17 @@
 --
 -- Public interface in schema hybridagg; everything an aggregate owns lives in
 -- schema hybridagg_internal, named after the aggregate's id (source_<id>,
--- groups_<id>, history_<id>, recent_<id>, delta_<id>).  See README.md.
+-- groups_<id>, history_<id>, recent_<id>, delta_<id>, token_<id>), and
+-- belongs to the aggregate's owner.  See src/README.md for the design and
+-- its security model.
 
 \echo Use "CREATE EXTENSION hybridagg" to load this file. \quit
 
--- Everyone may call the functions and read the status; the functions check
--- privileges on the tables involved themselves.
+-- Everyone may call the functions of schema hybridagg and read the status;
+-- the functions check privileges on the tables involved themselves.  The
+-- functions of hybridagg_internal are not for users: only those that views
+-- call on their readers' behalf (and that check whom they serve) may be
+-- executed by anyone.
 GRANT USAGE ON SCHEMA hybridagg TO PUBLIC;
 
 CREATE SCHEMA hybridagg_internal;
@@ -22,9 +27,9 @@ GRANT USAGE ON SCHEMA hybridagg_internal TO PUBLIC;
 -- One row per aggregate: what it is and how it is kept.  Dumped by pg_dump.
 CREATE TABLE hybridagg_internal.aggregate (
     id              integer PRIMARY KEY,
+    -- its owner is the view's owner, who owns the internal objects too
     view            regclass NOT NULL UNIQUE,
     base_table      regclass NOT NULL,
-    owner           regrole NOT NULL,
     definition      text NOT NULL,
     mode            text NOT NULL
                     CHECK (mode IN ('batch', 'streaming', 'lambda', 'kappa', 'hybrid')),
@@ -40,6 +45,12 @@ CREATE TABLE hybridagg_internal.aggregate (
     -- history holds buckets below the watermark, recent those at or above it;
     -- for timestamp (without time zone) buckets it is read as UTC
     watermark       timestamptz NOT NULL DEFAULT '-infinity',
+    -- the first time whose bucket is at or above the watermark: where batch
+    -- mode's view reads the base table from
+    watermark_time  timestamptz NOT NULL DEFAULT '-infinity',
+    -- since when writes may have been missed (capture triggers found
+    -- disabled); cleared by a materialize of (-infinity, infinity)
+    capture_interrupted_at timestamptz,
     created_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE SEQUENCE hybridagg_internal.aggregate_id_seq AS integer OWNED BY hybridagg_internal.aggregate.id;
@@ -103,51 +114,99 @@ LANGUAGE C;
 COMMENT ON FUNCTION hybridagg.reprocess(text, timestamptz, timestamptz) IS
   'Kappa: replay the base rows of [range_start, range_end) through the streaming fold path; returns the number of rows replayed';
 
+CREATE FUNCTION hybridagg.fold(name text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'hybridagg_fold'
+LANGUAGE C;
+COMMENT ON FUNCTION hybridagg.fold(text) IS
+  'Streaming modes: fold the pending deltas into the stored groups now, as the worker does; returns the number of delta rows folded';
+
 -- Capture trigger of the streaming modes (INSERT, UPDATE, DELETE, TRUNCATE).
+-- Only the extension's owner, who creates the triggers, may execute it.
 CREATE FUNCTION hybridagg_internal.capture()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'hybridagg_capture'
 LANGUAGE C;
+REVOKE ALL ON FUNCTION hybridagg_internal.capture() FROM PUBLIC;
 
 -- Branch C of a streaming aggregate's view: its dirty groups, recomputed
--- from the base table in the caller's snapshot.  A fixed row estimate keeps
--- the view's plan from hanging on the statistics of the delta table.
-CREATE FUNCTION hybridagg_internal.dirty_groups(id integer, source regclass)
+-- from the base table in the caller's snapshot, for whoever passes the
+-- aggregate's token (which only its owner may read: its view passes it).  A
+-- fixed row estimate keeps the view's plan from hanging on the statistics
+-- of the delta table.
+CREATE FUNCTION hybridagg_internal.dirty_groups(id integer, token bytea)
 RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'hybridagg_dirty_groups'
-LANGUAGE C STRICT STABLE PARALLEL SAFE ROWS 10;
+AS 'MODULE_PATHNAME', 'hybridagg_recompute_dirty_groups'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
 
--- Exact row counts of an aggregate's tables, read as the aggregate's owner.
-CREATE FUNCTION hybridagg_internal.table_counts(
+-- min() and max() in the order of the type's default btree operator class,
+-- which the views and the fold combine states with.
+CREATE FUNCTION hybridagg_internal.least_of_step(anyelement, anyelement)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'hybridagg_least_of_step'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION hybridagg_internal.greatest_of_step(anyelement, anyelement)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'hybridagg_greatest_of_step'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE hybridagg_internal.least_of(anyelement) (
+    SFUNC = hybridagg_internal.least_of_step, STYPE = anyelement,
+    COMBINEFUNC = hybridagg_internal.least_of_step, PARALLEL = SAFE);
+CREATE AGGREGATE hybridagg_internal.greatest_of(anyelement) (
+    SFUNC = hybridagg_internal.greatest_of_step, STYPE = anyelement,
+    COMBINEFUNC = hybridagg_internal.greatest_of_step, PARALLEL = SAFE);
+
+-- What the status view shows of an aggregate's tables, to whoever may read
+-- its view (NULLs to others).
+CREATE FUNCTION hybridagg_internal.aggregate_status(
     id integer,
     OUT history_rows bigint,
     OUT recent_rows bigint,
     OUT pending_deltas bigint,
-    OUT dirty_groups bigint)
-AS 'MODULE_PATHNAME', 'hybridagg_table_counts'
+    OUT dirty_groups bigint,
+    OUT capture text)
+AS 'MODULE_PATHNAME', 'hybridagg_aggregate_status'
 LANGUAGE C STRICT STABLE;
 
--- Run by the event trigger below: forget aggregates whose view was dropped
--- with DROP VIEW or by a cascade from the base table.
+-- Run by the event trigger below: drop what is left of aggregates whose
+-- view or base table was dropped.
 CREATE FUNCTION hybridagg_internal.forget_dropped_views()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'hybridagg_forget_dropped_views'
 LANGUAGE C;
+REVOKE ALL ON FUNCTION hybridagg_internal.forget_dropped_views() FROM PUBLIC;
 
 CREATE EVENT TRIGGER hybridagg_forget_dropped_views ON sql_drop
   EXECUTE FUNCTION hybridagg_internal.forget_dropped_views();
+ALTER EVENT TRIGGER hybridagg_forget_dropped_views ENABLE ALWAYS;
 
--- Run at the end of CREATE TABLE and ALTER TABLE: partitions created,
--- attached or detached under a streaming aggregate's base table get or lose
--- the capture triggers, and their rows are added or subtracted.
-CREATE FUNCTION hybridagg_internal.capture_partitions()
+-- Run at the end of CREATE TABLE, ALTER TABLE and ALTER VIEW: what DDL on a
+-- base table or an aggregate's view does to the aggregate (partitions get
+-- or lose capture triggers and rows; changes that would make it wrong are
+-- refused; a new owner of the view owns the internal objects too).
+CREATE FUNCTION hybridagg_internal.base_table_ddl()
 RETURNS event_trigger
-AS 'MODULE_PATHNAME', 'hybridagg_capture_partitions'
+AS 'MODULE_PATHNAME', 'hybridagg_base_table_ddl'
 LANGUAGE C;
+REVOKE ALL ON FUNCTION hybridagg_internal.base_table_ddl() FROM PUBLIC;
 
-CREATE EVENT TRIGGER hybridagg_capture_partitions ON ddl_command_end
-  WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
-  EXECUTE FUNCTION hybridagg_internal.capture_partitions();
+CREATE EVENT TRIGGER hybridagg_base_table_ddl ON ddl_command_end
+  WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'ALTER VIEW')
+  EXECUTE FUNCTION hybridagg_internal.base_table_ddl();
+ALTER EVENT TRIGGER hybridagg_base_table_ddl ENABLE ALWAYS;
+
+-- Run at the start of ALTER TABLE: DETACH PARTITION CONCURRENTLY under a
+-- streaming aggregate is refused.
+CREATE FUNCTION hybridagg_internal.base_table_ddl_start()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'hybridagg_base_table_ddl_start'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION hybridagg_internal.base_table_ddl_start() FROM PUBLIC;
+
+CREATE EVENT TRIGGER hybridagg_base_table_ddl_start ON ddl_command_start
+  WHEN TAG IN ('ALTER TABLE')
+  EXECUTE FUNCTION hybridagg_internal.base_table_ddl_start();
+ALTER EVENT TRIGGER hybridagg_base_table_ddl_start ENABLE ALWAYS;
 
 -- Ask the launcher for a worker in this database (a no-op when the library
 -- is not preloaded).  Run now, so that a database restored by pg_restore, or
@@ -156,6 +215,7 @@ CREATE FUNCTION hybridagg_internal.request_worker()
 RETURNS void
 AS 'MODULE_PATHNAME', 'hybridagg_request_worker'
 LANGUAGE C;
+REVOKE ALL ON FUNCTION hybridagg_internal.request_worker() FROM PUBLIC;
 SELECT hybridagg_internal.request_worker();
 
 ------------------------------------------------------------------------------
@@ -173,6 +233,8 @@ SELECT a.view::text AS name,
        c.recent_rows,
        c.pending_deltas,
        c.dirty_groups,
+       c.capture,
+       a.capture_interrupted_at,
        s.batches,
        s.batch_groups,
        s.last_batch_at,
@@ -183,12 +245,13 @@ SELECT a.view::text AS name,
        s.last_fold_seconds,
        s.last_error,
        s.last_error_at,
-       a.owner,
+       v.relowner::regrole AS owner,
        a.created_at,
        a.definition
   FROM hybridagg_internal.aggregate a
+  JOIN pg_catalog.pg_class v ON v.oid = a.view
   LEFT JOIN hybridagg_internal.aggregate_stats s USING (id)
-  CROSS JOIN LATERAL hybridagg_internal.table_counts(a.id) c;
+  CROSS JOIN LATERAL hybridagg_internal.aggregate_status(a.id) c;
 GRANT SELECT ON hybridagg.aggregates TO PUBLIC;
 COMMENT ON VIEW hybridagg.aggregates IS
   'hybridagg: one row per aggregate with its mode, watermark, table sizes, pending work, counters and last error';

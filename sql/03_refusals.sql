@@ -175,19 +175,30 @@ SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 0
 \echo :LAST_ERROR_SQLSTATE
 
 -- a table with inheritance children: rows written into a child would not
--- be captured, so the streaming modes refuse it; batch mode and FROM ONLY
--- are fine.  Once the child is gone, the streaming modes accept the table.
+-- be captured, and with FROM ONLY an UPDATE or DELETE of the parent would
+-- put the children's rows in the parent's transition tables, so the
+-- streaming modes refuse both; batch mode is fine.  Once the child is gone,
+-- the streaming modes accept the table.
 CREATE TABLE child_events () INHERITS (parent_events);
 SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM parent_events GROUP BY 1$$, mode => 'hybrid');
 \echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg.create('refused', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM ONLY parent_events GROUP BY 1$$, mode => 'hybrid');
+\echo :LAST_ERROR_SQLSTATE
 SELECT hybridagg.create('parent_batch', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM parent_events GROUP BY 1$$, mode => 'batch');
-SELECT hybridagg.create('parent_only', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM ONLY parent_events GROUP BY 1$$, mode => 'hybrid');
+SELECT hybridagg.create('parent_only_batch', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM ONLY parent_events GROUP BY 1$$, mode => 'batch');
 DROP TABLE child_events;
 SELECT hybridagg.create('parent_hybrid', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, count(*) FROM parent_events GROUP BY 1$$, mode => 'hybrid');
+-- and a child cannot be added under a streaming aggregate later
+CREATE TABLE child_events () INHERITS (parent_events);
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE loose_child (ts timestamptz NOT NULL, v int);
+ALTER TABLE loose_child INHERIT parent_events;
+\echo :LAST_ERROR_SQLSTATE
 SET client_min_messages = warning;
 SELECT hybridagg.drop('parent_batch');
-SELECT hybridagg.drop('parent_only');
+SELECT hybridagg.drop('parent_only_batch');
 SELECT hybridagg.drop('parent_hybrid');
+DROP TABLE loose_child;
 RESET client_min_messages;
 
 -- other entry points, bad input

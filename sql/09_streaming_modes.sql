@@ -75,7 +75,7 @@ SELECT hybridagg.create('lambda_s', :'q_sums', mode => 'lambda');
 SELECT hybridagg.create('kappa_x', :'q_extremes', mode => 'kappa');
 SELECT hybridagg.create('kappa_s', :'q_sums', mode => 'kappa');
 SELECT name, mode, watermark > '-infinity' AS has_watermark,
-       history_rows > 0 AS has_history, recent_rows > 0 AS has_recent
+       (stored_groups(view)).history > 0 AS has_history, (stored_groups(view)).recent > 0 AS has_recent
   FROM hybridagg.aggregates WHERE name IN (SELECT aggregate FROM checks) ORDER BY name;
 SELECT * FROM differing();
 
@@ -195,7 +195,7 @@ ROLLBACK;
 SELECT * FROM differing();
 TRUNCATE events;
 SELECT * FROM differing();
-SELECT name, history_rows, recent_rows FROM hybridagg.aggregates WHERE name IN (SELECT aggregate FROM checks) ORDER BY name;
+SELECT name, (stored_groups(view)).* FROM hybridagg.aggregates WHERE name IN (SELECT aggregate FROM checks) ORDER BY name;
 -- and the aggregates go on from there
 SELECT add_events(500, now(), '40 seconds');
 COPY events (device_id, site, value, qty) FROM stdin;

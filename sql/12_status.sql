@@ -1,8 +1,10 @@
 -- The status view hybridagg.aggregates: one row per aggregate with its
--- mode, watermark, seal_after, table sizes (history_rows, recent_rows),
--- pending work (pending_deltas, dirty_groups), batch and fold counters and
--- times, and the last error of the worker.  Values that depend on the clock
--- are shown as comparisons; row counts are compared with the raw query.
+-- mode, watermark, seal_after, table sizes (history_rows, recent_rows:
+-- estimates from the statistics, compared with the stored groups once the
+-- statistics are flushed), pending work (pending_deltas, dirty_groups,
+-- exact), the state of the capture, batch and fold counters and times, and
+-- the last error of the worker.  Values that depend on the clock are shown
+-- as comparisons; row counts are compared with the raw query.
 \set VERBOSITY default
 
 CREATE TABLE events (id serial PRIMARY KEY, ts timestamptz NOT NULL, device_id int NOT NULL, value float8, note text);
@@ -21,9 +23,19 @@ SELECT name, view, base_table, mode, seal_after, owner = current_user::regrole A
        created_at <= now() AS created, definition = :'query' AS definition_kept
   FROM hybridagg.aggregates WHERE name LIKE 'status\_%' ORDER BY name;
 
+-- the estimates of the stored groups are the counts once the statistics
+-- of this session (which created the groups) and the worker are flushed
+CREATE FUNCTION sizes_settled() RETURNS boolean LANGUAGE sql AS $$
+    SELECT bool_and(history_rows = (stored_groups(view)).history
+                    AND recent_rows IS NOT DISTINCT FROM (stored_groups(view)).recent)
+      FROM hybridagg.aggregates WHERE name LIKE 'status\_%'
+$$;
+SELECT pg_stat_force_next_flush();
+CALL wait_until('sizes_settled()');
+
 -- after create: the watermark is the newest complete bucket older than
 -- now() - seal_after (none in streaming mode); history and recent hold one
--- row per group below and at or above it
+-- row per group below and at or above it; the capture is on
 SELECT name,
        CASE WHEN mode = 'streaming' THEN watermark = '-infinity'
             ELSE watermark <= now() - seal_after
@@ -36,6 +48,7 @@ SELECT name,
                                                         FROM events GROUP BY 1, 2) g WHERE g.b >= a.watermark) END AS recent_rows_right,
        CASE WHEN mode = 'batch' THEN pending_deltas IS NULL AND dirty_groups IS NULL
             ELSE pending_deltas = 0 AND dirty_groups = 0 END AS nothing_pending,
+       capture,
        batches >= 1 AS batch_counted, last_batch_at IS NOT NULL AS has_batch_at, last_batch_seconds >= 0 AS has_batch_seconds,
        folds, folded_deltas, last_fold_at IS NULL AS not_folded_yet, last_error IS NULL AS no_error
   FROM hybridagg.aggregates a WHERE name LIKE 'status\_%' ORDER BY name;
@@ -64,6 +77,8 @@ SELECT name, folds > 0 AS folded, folded_deltas >= folds AS counted,
        last_error IS NULL AS no_error
   FROM hybridagg.aggregates WHERE name LIKE 'status\_%' AND mode <> 'batch' ORDER BY name;
 -- and the table sizes stay right
+SELECT pg_stat_force_next_flush();
+CALL wait_until('sizes_settled()');
 SELECT name,
        history_rows + coalesce(recent_rows, 0) = (SELECT count(*) FROM (SELECT date_bin('10 minutes', ts, '2000-01-01 00:00+00') AS b, device_id
                                                                           FROM events GROUP BY 1, 2) g) AS one_row_per_group
@@ -87,6 +102,8 @@ SELECT clock_timestamp() AS before_batch \gset
 SET client_min_messages = warning;
 CALL hybridagg.materialize('status_batch', now() - interval '3 days', now());
 RESET client_min_messages;
+SELECT pg_stat_force_next_flush();
+CALL wait_until('sizes_settled()');
 SELECT batches > :batches_before AS batch_counted, batch_groups > 0 AS groups_counted,
        last_batch_at >= :'before_batch' AS batch_time_recorded, last_batch_seconds >= 0 AS has_batch_seconds,
        history_rows = (SELECT count(*) FROM (SELECT date_bin('10 minutes', ts, '2000-01-01 00:00+00') AS b, device_id
@@ -117,12 +134,16 @@ SELECT test_diff('status_streaming', :'query', '{bucket,device_id}') AS exact_af
 SELECT count(*) AS workers FROM pg_stat_activity
  WHERE backend_type = 'hybridagg worker' AND datname = current_database();
 
--- anyone may read the status view
+-- anyone may read the status view; what an aggregate's tables hold shows
+-- only to those who may read its view
 CREATE ROLE regress_hybridagg_reader;
+GRANT SELECT ON status_hybrid TO regress_hybridagg_reader;
 SET ROLE regress_hybridagg_reader;
-SELECT name, mode, history_rows >= 0 AS has_history_rows, pending_deltas >= 0 OR mode = 'batch' AS has_pending
+SELECT name, mode, history_rows >= 0 AS has_history_rows, pending_deltas >= 0 OR mode = 'batch' AS has_pending,
+       capture
   FROM hybridagg.aggregates WHERE name LIKE 'status\_%' ORDER BY name;
 RESET ROLE;
+REVOKE SELECT ON status_hybrid FROM regress_hybridagg_reader;
 DROP ROLE regress_hybridagg_reader;
 
 -- a dropped aggregate leaves the status view

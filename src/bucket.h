@@ -1,20 +1,23 @@
 /*-------------------------------------------------------------------------
  * bucket.h
- *	  The time bucket of an aggregate: which bucket a time falls in, where a
- *	  bucket ends, and the same as SQL.
+ *	  The time bucket of an aggregate: which bucket a time falls in, and
+ *	  which times fall in a bucket or in a range of buckets.
  *
- * Bucket boundaries never depend on a session setting: date_bin works on
+ * Bucket assignment never depends on a session setting: date_bin works on
  * microseconds, date_trunc is either on timestamp (no zone at all) or on
- * timestamptz with a constant zone.  Times are int64 microseconds, the
- * representation shared by timestamp and timestamptz.  All ranges in
- * hybridagg are half-open, [start, end).
+ * timestamptz with a constant zone.  Times and buckets are int64
+ * microseconds, the representation timestamp and timestamptz share.
+ *
+ * Ranges of buckets are half-open, [lo, hi).  Ranges of times are closed,
+ * [first, last], so that the buckets of -infinity and +infinity, which hold
+ * those instants alone, are ranges like any other.
  *-------------------------------------------------------------------------
  */
 #ifndef HYBRIDAGG_BUCKET_H
 #define HYBRIDAGG_BUCKET_H
 
 #include "datatype/timestamp.h"
-#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
 
 typedef struct BucketSpec
 {
@@ -28,16 +31,49 @@ typedef struct BucketSpec
 	Interval	unit_interval;	/* date_trunc: one unit, e.g. 1 hour */
 } BucketSpec;
 
+/* the times [first, last] of a bucket, or of a range of buckets */
+typedef struct TimeRange
+{
+	int64		first;
+	int64		last;
+} TimeRange;
+
 /* date_trunc unit, any spelling PostgreSQL accepts, to a BucketSpec */
 extern bool bucket_set_unit(BucketSpec *spec, const char *unit);
 
-/* the start of the bucket holding t */
+/* the bucket of time t, computed by the function the definition calls */
 extern int64 bucket_floor(const BucketSpec *spec, int64 t);
 
-/* the end of the bucket that starts at start (the next bucket's start) */
-extern int64 bucket_end(const BucketSpec *spec, int64 start);
+/*
+ * The times whose bucket is b: every such time lies in the range returned.
+ * The range is exact (its first and last times are in b, and so is every
+ * time between them) wherever a zone's offset does not go back across the
+ * bucket; where it does, the range also holds times of other buckets, so
+ * whoever reads a range must keep only the groups of the buckets it wants.
+ * False when no time falls in b.
+ */
+extern bool bucket_times(const BucketSpec *spec, int64 b, TimeRange *range);
 
-/* the smallest bucket boundary at or after t */
+/*
+ * The times whose bucket lies in [lo, hi): a superset, under the same rule.
+ * hi = +infinity takes the bucket of +infinity too (so [+infinity,
+ * +infinity) is that bucket alone).  False when no time does.
+ */
+extern bool bucket_range_times(const BucketSpec *spec, int64 lo, int64 hi,
+							   TimeRange *range);
+
+/*
+ * The sorted, disjoint ranges that together hold the times of the given
+ * buckets (an int64 array of n finite or infinite buckets, any order,
+ * duplicates allowed): what a recompute of those buckets reads, each time
+ * once.  A List of TimeRange.
+ */
+extern List *bucket_list_times(const BucketSpec *spec, int64 *buckets, int n);
+
+/* the smallest bucket greater than b, or DT_NOEND */
+extern int64 bucket_next(const BucketSpec *spec, int64 b);
+
+/* the smallest bucket at or after t (t if t is a bucket), or DT_NOEND */
 extern int64 bucket_ceil(const BucketSpec *spec, int64 t);
 
 /* t minus an interval, computed in UTC for timestamp and timestamptz alike */
@@ -48,12 +84,5 @@ extern int64 bucket_now(const BucketSpec *spec);
 
 /* the width of one bucket as an interval, as the catalog shows it */
 extern Interval *bucket_width(const BucketSpec *spec);
-
-/* SQL for the end of the bucket that starts at sql_start */
-extern void append_bucket_end_sql(StringInfo buf, const BucketSpec *spec,
-								  const char *sql_start);
-
-/* SQL type name of the time type, schema-qualified */
-extern const char *time_type_sql(const BucketSpec *spec);
 
 #endif

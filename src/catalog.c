@@ -15,9 +15,11 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -28,6 +30,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
@@ -57,8 +60,26 @@ mode_from_name(const char *name, AggregateMode *mode)
 }
 
 #define CATALOG_COLUMNS \
-	"id, view, base_table, owner, definition, mode, seal_after, time_type, " \
+	"id, view, base_table, definition, mode, seal_after, time_type, " \
 	"bucket_function, bucket_width, bucket_unit, bucket_origin, bucket_zone, watermark"
+
+/*
+ * The owner of an aggregate is the owner of its view, so that it follows
+ * ALTER VIEW ... OWNER TO and REASSIGN OWNED (which move the internal
+ * objects too, see create.c); InvalidOid if the view is gone.
+ */
+static Oid
+view_owner(Oid view_relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(view_relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tuple))
+		return InvalidOid;
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
 
 static AggregateEntry *
 entry_from_tuple(HeapTuple tuple, TupleDesc desc)
@@ -71,32 +92,32 @@ entry_from_tuple(HeapTuple tuple, TupleDesc desc)
 	entry->id = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull));
 	entry->view_relid = DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
 	entry->base_relid = DatumGetObjectId(SPI_getbinval(tuple, desc, 3, &isnull));
-	entry->owner = DatumGetObjectId(SPI_getbinval(tuple, desc, 4, &isnull));
-	entry->definition = SPI_getvalue(tuple, desc, 5);
-	text = SPI_getvalue(tuple, desc, 6);
+	entry->owner = view_owner(entry->view_relid);
+	entry->definition = SPI_getvalue(tuple, desc, 4);
+	text = SPI_getvalue(tuple, desc, 5);
 	if (!mode_from_name(text, &entry->mode))
 		elog(ERROR, "unknown hybridagg mode \"%s\"", text);
-	entry->seal_after = *DatumGetIntervalP(SPI_getbinval(tuple, desc, 7, &isnull));
-	entry->bucket.time_type = DatumGetObjectId(SPI_getbinval(tuple, desc, 8, &isnull));
-	entry->bucket.is_date_bin = strcmp(SPI_getvalue(tuple, desc, 9), "date_bin") == 0;
-	width = DatumGetIntervalP(SPI_getbinval(tuple, desc, 10, &isnull));
+	entry->seal_after = *DatumGetIntervalP(SPI_getbinval(tuple, desc, 6, &isnull));
+	entry->bucket.time_type = DatumGetObjectId(SPI_getbinval(tuple, desc, 7, &isnull));
+	entry->bucket.is_date_bin = strcmp(SPI_getvalue(tuple, desc, 8), "date_bin") == 0;
+	width = DatumGetIntervalP(SPI_getbinval(tuple, desc, 9, &isnull));
 	if (entry->bucket.is_date_bin)
 	{
 		entry->bucket.stride = width->time;
-		entry->bucket.origin = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 12, &isnull));
+		entry->bucket.origin = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 11, &isnull));
 	}
 	else
 	{
-		if (!bucket_set_unit(&entry->bucket, SPI_getvalue(tuple, desc, 11)))
+		if (!bucket_set_unit(&entry->bucket, SPI_getvalue(tuple, desc, 10)))
 			elog(ERROR, "unknown date_trunc unit in hybridagg catalog");
-		entry->bucket.zone = SPI_getvalue(tuple, desc, 13);
+		entry->bucket.zone = SPI_getvalue(tuple, desc, 12);
 	}
-	entry->watermark = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 14, &isnull));
+	entry->watermark = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 13, &isnull));
 	return entry;
 }
 
 static AggregateEntry *
-catalog_fetch(const char *where, Oid argtype, Datum arg, bool missing_ok)
+catalog_fetch(const char *where, Oid argtype, Datum arg)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	AggregateEntry *entry = NULL;
@@ -114,18 +135,13 @@ catalog_fetch(const char *where, Oid argtype, Datum arg, bool missing_ok)
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
-
-	if (entry == NULL && !missing_ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("hybridagg aggregate %s does not exist", DatumGetCString(arg))));
 	return entry;
 }
 
 AggregateEntry *
 catalog_get(int32 id, bool missing_ok)
 {
-	AggregateEntry *entry = catalog_fetch("id", INT4OID, Int32GetDatum(id), true);
+	AggregateEntry *entry = catalog_fetch("id", INT4OID, Int32GetDatum(id));
 
 	if (entry == NULL && !missing_ok)
 		ereport(ERROR,
@@ -138,7 +154,7 @@ AggregateEntry *
 catalog_get_by_view(Oid view_relid, bool missing_ok)
 {
 	AggregateEntry *entry = catalog_fetch("view", REGCLASSOID,
-										  ObjectIdGetDatum(view_relid), true);
+										  ObjectIdGetDatum(view_relid));
 
 	if (entry == NULL && !missing_ok)
 		ereport(ERROR,
@@ -187,7 +203,10 @@ AggregateEntry *
 catalog_resolve(const char *name)
 {
 	RangeVar   *rv = name_to_rangevar(name);
+	/* the name is the caller's: resolved with the caller's search_path */
 	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	int			nestlevel;
+	AggregateEntry *entry;
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
@@ -195,7 +214,10 @@ catalog_resolve(const char *name)
 				 errmsg("hybridagg aggregate \"%s\" does not exist",
 						rv->schemaname ? psprintf("%s.%s", rv->schemaname, rv->relname) : rv->relname),
 				 errhint("SELECT name FROM hybridagg.aggregates lists the aggregates.")));
-	return catalog_get_by_view(relid, false);
+	nestlevel = fix_settings(SETTINGS_SQL);
+	entry = catalog_get_by_view(relid, false);
+	restore_settings(nestlevel);
+	return entry;
 }
 
 int32
@@ -217,37 +239,36 @@ catalog_next_id(void)
 void
 catalog_insert(const AggregateEntry *e)
 {
-	Oid			types[14] = {INT4OID, REGCLASSOID, REGCLASSOID, REGROLEOID, TEXTOID,
+	Oid			types[13] = {INT4OID, REGCLASSOID, REGCLASSOID, TEXTOID,
 		TEXTOID, INTERVALOID, REGTYPEOID, TEXTOID, INTERVALOID, TEXTOID,
 	TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID};
-	Datum		values[14];
-	char		nulls[14];
+	Datum		values[13];
+	char		nulls[13];
 	ActingAs	saved;
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = Int32GetDatum(e->id);
 	values[1] = ObjectIdGetDatum(e->view_relid);
 	values[2] = ObjectIdGetDatum(e->base_relid);
-	values[3] = ObjectIdGetDatum(e->owner);
-	values[4] = CStringGetTextDatum(e->definition);
-	values[5] = CStringGetTextDatum(mode_name(e->mode));
-	values[6] = IntervalPGetDatum(&e->seal_after);
-	values[7] = ObjectIdGetDatum(e->bucket.time_type);
-	values[8] = CStringGetTextDatum(e->bucket.is_date_bin ? "date_bin" : "date_trunc");
-	values[9] = IntervalPGetDatum(bucket_width(&e->bucket));
-	values[10] = e->bucket.unit ? CStringGetTextDatum(e->bucket.unit) : (Datum) 0;
-	nulls[10] = e->bucket.unit ? ' ' : 'n';
-	values[11] = TimestampTzGetDatum(e->bucket.origin);
-	nulls[11] = e->bucket.is_date_bin ? ' ' : 'n';
-	values[12] = e->bucket.zone ? CStringGetTextDatum(e->bucket.zone) : (Datum) 0;
-	nulls[12] = e->bucket.zone ? ' ' : 'n';
-	values[13] = TimestampTzGetDatum(e->watermark);
+	values[3] = CStringGetTextDatum(e->definition);
+	values[4] = CStringGetTextDatum(mode_name(e->mode));
+	values[5] = IntervalPGetDatum(&e->seal_after);
+	values[6] = ObjectIdGetDatum(e->bucket.time_type);
+	values[7] = CStringGetTextDatum(e->bucket.is_date_bin ? "date_bin" : "date_trunc");
+	values[8] = IntervalPGetDatum(bucket_width(&e->bucket));
+	values[9] = e->bucket.unit ? CStringGetTextDatum(e->bucket.unit) : (Datum) 0;
+	nulls[9] = e->bucket.unit ? ' ' : 'n';
+	values[10] = TimestampTzGetDatum(e->bucket.origin);
+	nulls[10] = e->bucket.is_date_bin ? ' ' : 'n';
+	values[11] = e->bucket.zone ? CStringGetTextDatum(e->bucket.zone) : (Datum) 0;
+	nulls[11] = e->bucket.zone ? ' ' : 'n';
+	values[12] = TimestampTzGetDatum(e->watermark);
 
 	act_as(extension_owner(), &saved);
 	SPI_connect();
 	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate (" CATALOG_COLUMNS ") "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-				 14, types, values, nulls, SPI_OK_INSERT);
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+				 13, types, values, nulls, SPI_OK_INSERT);
 	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id) VALUES ($1)",
 				 1, types, values, NULL, SPI_OK_INSERT);
 	SPI_finish();
@@ -270,15 +291,40 @@ catalog_delete(int32 id)
 }
 
 void
-catalog_set_watermark(int32 id, int64 watermark)
+catalog_set_watermark(AggregateEntry *entry, int64 watermark)
 {
-	Oid			types[2] = {INT4OID, TIMESTAMPTZOID};
-	Datum		values[2] = {Int32GetDatum(id), TimestampTzGetDatum(watermark)};
+	TimeRange	above;
+	Oid			types[3] = {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[3];
+	ActingAs	saved;
+
+	/* batch mode's view reads the base table from the first time of W on */
+	if (!bucket_range_times(&entry->bucket, watermark, DT_NOEND, &above))
+		above.first = DT_NOEND;
+	values[0] = Int32GetDatum(entry->id);
+	values[1] = TimestampTzGetDatum(watermark);
+	values[2] = TimestampTzGetDatum(above.first);
+	entry->watermark = watermark;
+
+	act_as(extension_owner(), &saved);
+	SPI_connect();
+	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate SET watermark = $2, watermark_time = $3 WHERE id = $1",
+				 3, types, values, NULL, SPI_OK_UPDATE);
+	SPI_finish();
+	act_as_restore(&saved);
+}
+
+void
+catalog_set_capture_interrupted(int32 id, bool interrupted)
+{
+	Oid			types[2] = {INT4OID, BOOLOID};
+	Datum		values[2] = {Int32GetDatum(id), BoolGetDatum(interrupted)};
 	ActingAs	saved;
 
 	act_as(extension_owner(), &saved);
 	SPI_connect();
-	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate SET watermark = $2 WHERE id = $1",
+	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate SET capture_interrupted_at = "
+				 "CASE WHEN NOT $2 THEN NULL ELSE coalesce(capture_interrupted_at, now()) END WHERE id = $1",
 				 2, types, values, NULL, SPI_OK_UPDATE);
 	SPI_finish();
 	act_as_restore(&saved);

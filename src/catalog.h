@@ -25,7 +25,7 @@ typedef struct AggregateEntry
 	int32		id;
 	Oid			view_relid;
 	Oid			base_relid;
-	Oid			owner;
+	Oid			owner;			/* the view's owner */
 	AggregateMode mode;
 	Interval	seal_after;
 	BucketSpec	bucket;
@@ -55,7 +55,13 @@ extern RangeVar *name_to_rangevar(const char *name);
 extern int32 catalog_next_id(void);
 extern void catalog_insert(const AggregateEntry *entry);
 extern void catalog_delete(int32 id);
-extern void catalog_set_watermark(int32 id, int64 watermark);
+/* set the watermark (and entry->watermark), and where batch mode reads from */
+extern void catalog_set_watermark(AggregateEntry *entry, int64 watermark);
+/*
+ * Writes may have been missed since the capture triggers were found
+ * disabled (true), or a full recompute made the aggregate whole (false).
+ */
+extern void catalog_set_capture_interrupted(int32 id, bool interrupted);
 extern List *catalog_streaming_ids(void);
 
 extern void stats_record_batch(int32 id, int64 groups, double seconds);

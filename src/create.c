@@ -21,6 +21,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/partition.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
@@ -35,18 +36,17 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "capture_triggers.h"
 #include "catalog.h"
 #include "definition.h"
+#include "dirty_groups.h"
 #include "hybridagg.h"
 #include "materialize.h"
-#include "partitioned.h"
 #include "util.h"
 #include "view.h"
 #include "worker.h"
 
 PG_FUNCTION_INFO_V1(hybridagg_create);
-PG_FUNCTION_INFO_V1(hybridagg_drop);
-PG_FUNCTION_INFO_V1(hybridagg_forget_dropped_views);
 
 /* ----------------------------------------------------------------
  * Arguments
@@ -91,6 +91,27 @@ check_streaming_possible(AggregateMode mode)
 	require_read_committed("hybridagg.create() of a streaming aggregate");
 }
 
+/* a streaming aggregate of a partitioned table: no partition may be unlogged */
+static void
+refuse_unlogged_partitions(const Definition *def)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(def->base_relid, NoLock, NULL))
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (get_rel_persistence(relid) == RELPERSISTENCE_UNLOGGED)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("partition \"%s\" of \"%s\" is unlogged", get_rel_name(relid),
+							get_rel_name(def->base_relid)),
+					 errdetail("After a crash an unlogged partition is empty, and the aggregate would not be."),
+					 errhint("ALTER TABLE %s SET LOGGED; then create the aggregate.",
+							 quote_identifier(get_rel_name(relid)))));
+	}
+}
+
 static void
 check_base_table(const Definition *def, AggregateMode mode, bool with_data)
 {
@@ -104,9 +125,25 @@ check_base_table(const Definition *def, AggregateMode mode, bool with_data)
 				 errdetail("Creating an aggregate of a table needs SELECT on it."),
 				 errhint("GRANT SELECT ON %s TO %s;", table,
 						 GetUserNameFromId(GetUserId(), false))));
+	if (get_rel_persistence(def->base_relid) == RELPERSISTENCE_UNLOGGED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("\"%s\" is an unlogged table", table),
+				 errdetail("After a crash an unlogged table is empty, and the aggregate would not be."),
+				 errhint("ALTER TABLE %s SET LOGGED; then create the aggregate.", table)));
 	if (!MODE_IS_STREAMING(mode))
 		return;
 
+	if (get_rel_relispartition(def->base_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("\"%s\" is a partition of \"%s\"", table,
+						get_rel_name(get_partition_parent(def->base_relid, true))),
+				 errdetail("Writes through the partitioned table fire no trigger on the partition, so a %s aggregate would miss them.",
+						   mode_name(mode)),
+				 errhint("Aggregate \"%s\" with a WHERE clause on its partition key, or use mode => 'batch'.",
+						 get_rel_name(get_partition_parent(def->base_relid, true)))));
+	refuse_unlogged_partitions(def);
 	if (pg_class_aclcheck(def->base_relid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -115,13 +152,15 @@ check_base_table(const Definition *def, AggregateMode mode, bool with_data)
 						   mode_name(mode)),
 				 errhint("GRANT TRIGGER ON %s TO %s; or use mode => 'batch'.", table,
 						 GetUserNameFromId(GetUserId(), false))));
-	if (get_rel_relkind(def->base_relid) == RELKIND_RELATION && def->base_inh &&
+	if (get_rel_relkind(def->base_relid) == RELKIND_RELATION &&
 		find_inheritance_children(def->base_relid, NoLock) != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("table %s has inheritance children", table),
-				 errdetail("Rows written directly into a child table would not be captured."),
-				 errhint("Use declarative partitioning, FROM ONLY %s, or mode => 'batch'.", table)));
+				 errdetail(def->base_inh ?
+						   "Rows written directly into a child table would not be captured." :
+						   "An UPDATE or DELETE of the parent reaches the children's rows too, which FROM ONLY leaves out."),
+				 errhint("Use declarative partitioning, or mode => 'batch'.")));
 	if (!with_data)
 	{
 		char	   *sql = psprintf("SELECT EXISTS (SELECT FROM %s)",
@@ -144,11 +183,10 @@ check_base_table(const Definition *def, AggregateMode mode, bool with_data)
 	}
 }
 
-/* the namespace of the new view; errors if the name is taken */
-static Oid
-view_namespace(RangeVar *rv)
+/* the caller may create the view in its schema; errors if the name is taken */
+static void
+check_view_name(RangeVar *rv, Oid namespace_oid)
 {
-	Oid			namespace_oid = RangeVarGetCreationNamespace(rv);
 	Oid			existing = get_relname_relid(rv->relname, namespace_oid);
 	AclResult	acl = pg_namespace_aclcheck(namespace_oid, GetUserId(), ACL_CREATE);
 
@@ -167,7 +205,6 @@ view_namespace(RangeVar *rv)
 						rv->relname, get_namespace_name(namespace_oid)),
 				 errhint("Choose another name for the aggregate.")));
 	}
-	return namespace_oid;
 }
 
 /* ----------------------------------------------------------------
@@ -195,18 +232,44 @@ create_state_table(const AggLayout *layout, const char *kind, int32 id,
 	append_column_defs(&sql, layout, strcmp(kind, OBJ_DELTA) == 0);
 	appendStringInfo(&sql, ") %s", options);
 	spi_run(sql.data, SPI_OK_UTILITY);
-	give_to_owner("TABLE", qualname, owner);
 
-	if (strcmp(kind, OBJ_DELTA) == 0)
-		return;					/* append-only: no index */
-	resetStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE UNIQUE INDEX %s ON %s (",
-					 quote_identifier(psprintf("%s_%d_group", kind, id)), qualname);
-	append_keys(&sql, layout, NULL);
-	appendStringInfoString(&sql, ") NULLS NOT DISTINCT");
-	spi_run(sql.data, SPI_OK_UTILITY);
+	if (strcmp(kind, OBJ_DELTA) != 0)
+	{
+		/* delta is append-only: no index */
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "CREATE UNIQUE INDEX %s ON %s (",
+						 quote_identifier(psprintf("%s_%d_group", kind, id)), qualname);
+		append_keys(&sql, layout, NULL);
+		appendStringInfoString(&sql, ") NULLS NOT DISTINCT");
+		spi_run(sql.data, SPI_OK_UTILITY);
+	}
+	give_to_owner("TABLE", qualname, owner);
 }
 
+/* token_<id>: a secret only the owner may read, which its view passes on */
+static void
+create_token_table(int32 id, Oid owner)
+{
+	char	   *qualname = internal_qualname(OBJ_TOKEN, id);
+	char		token[TOKEN_BYTES];
+	Oid			type = BYTEAOID;
+	Datum		value;
+	bytea	   *bytes = palloc(VARHDRSZ + TOKEN_BYTES);
+
+	if (!pg_strong_random(token, TOKEN_BYTES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random token")));
+	SET_VARSIZE(bytes, VARHDRSZ + TOKEN_BYTES);
+	memcpy(VARDATA(bytes), token, TOKEN_BYTES);
+	value = PointerGetDatum(bytes);
+	spi_run(psprintf("CREATE TABLE %s (token pg_catalog.bytea NOT NULL)", qualname), SPI_OK_UTILITY);
+	spi_run_args(psprintf("INSERT INTO %s VALUES ($1)", qualname), 1, &type, &value, NULL,
+				 SPI_OK_INSERT);
+	give_to_owner("TABLE", qualname, owner);
+}
+
+/* as the extension's owner: fresh objects, made from the definition alone */
 static void
 create_internal_objects(const Definition *def, const AggregateEntry *entry)
 {
@@ -227,6 +290,8 @@ create_internal_objects(const Definition *def, const AggregateEntry *entry)
 						   "autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 100000, "
 						   "autovacuum_vacuum_cost_delay = 0)",
 						   entry->owner);
+		if (def->layout->has_extremes)
+			create_token_table(entry->id, entry->owner);
 	}
 	create_groups_view(def, entry);
 	give_to_owner("VIEW", internal_qualname(OBJ_GROUPS, entry->id), entry->owner);
@@ -240,19 +305,16 @@ backfill(AggregateEntry *entry, bool with_data)
 	ActingAs	saved;
 	Snapshot	snap;
 
-	act_as(entry->owner, &saved);
 	lock_aggregate(entry);
+	act_as(entry->owner, &saved);
 	snap = mover_snapshot();
 	if (MODE_HAS_HISTORY(entry->mode) && (with_data || entry->mode != MODE_BATCH))
-	{
-		entry->watermark = seal_limit(entry);
-		catalog_set_watermark(entry->id, entry->watermark);
-	}
+		catalog_set_watermark(entry, seal_limit(entry));
 	if (with_data)
 	{
-		int64		groups = recompute_range(entry, layout, DT_NOBEGIN,
-											 entry->mode == MODE_BATCH ? entry->watermark : DT_NOEND,
-											 snap);
+		int64		groups = recompute_all(entry, layout, DT_NOBEGIN,
+										   entry->mode == MODE_BATCH ? entry->watermark : DT_NOEND,
+										   snap);
 
 		stats_record_batch(entry->id, groups, 0);
 	}
@@ -304,10 +366,11 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	/* the query and the name are read in the caller's session */
 	def = definition_analyze(query);
 	rv = name_to_rangevar(name);
-	namespace_oid = view_namespace(rv);
-	check_base_table(def, mode, with_data);
+	namespace_oid = RangeVarGetCreationNamespace(rv);
 
-	nestlevel = fix_settings(true);
+	nestlevel = fix_settings(SETTINGS_DEPARSE);
+	check_view_name(rv, namespace_oid);
+	check_base_table(def, mode, with_data);
 	LockRelationOid(def->base_relid,
 					MODE_IS_STREAMING(mode) ? ShareRowExclusiveLock : AccessShareLock);
 	SPI_connect();
@@ -339,144 +402,4 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	SPI_finish();
 	restore_settings(nestlevel);
 	PG_RETURN_OID(entry.view_relid);
-}
-
-/* ----------------------------------------------------------------
- * hybridagg.drop() and the event trigger
- * ----------------------------------------------------------------
- */
-
-/* drop an internal object of the aggregate, if it exists (no NOTICE) */
-static void
-drop_internal(const char *objtype, const char *kind, int32 id)
-{
-	if (OidIsValid(internal_relid(kind, id, true)))
-		spi_run(psprintf("DROP %s %s", objtype, internal_qualname(kind, id)), SPI_OK_UTILITY);
-}
-
-/*
- * Drop whatever is left of aggregate entry.  The catalog row goes first, so
- * that the event trigger does not take the drops below for its own.
- */
-static void
-drop_aggregate_objects(const AggregateEntry *entry)
-{
-	ActingAs	saved;
-	char	   *view_name = get_rel_name(entry->view_relid);
-
-	catalog_delete(entry->id);
-
-	act_as(extension_owner(), &saved);
-	if (view_name)
-		spi_run(psprintf("DROP VIEW IF EXISTS %s",
-						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(entry->view_relid)),
-													view_name)),
-				SPI_OK_UTILITY);
-	drop_internal("VIEW", OBJ_GROUPS, entry->id);
-	if (MODE_IS_STREAMING(entry->mode))
-		drop_capture_triggers(entry);
-	drop_internal("TABLE", OBJ_DELTA, entry->id);
-	drop_internal("TABLE", OBJ_RECENT, entry->id);
-	drop_internal("TABLE", OBJ_HISTORY, entry->id);
-	drop_internal("VIEW", OBJ_SOURCE, entry->id);
-	act_as_restore(&saved);
-}
-
-Datum
-hybridagg_drop(PG_FUNCTION_ARGS)
-{
-	AggregateEntry *entry;
-	int			nestlevel;
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the name of the aggregate must not be NULL"),
-				 errhint("SELECT hybridagg.drop('events_1m');")));
-	require_primary("hybridagg.drop()");
-	entry = catalog_resolve(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	check_aggregate_owner(entry);
-
-	nestlevel = fix_settings(false);
-	/* no writer may run a capture trigger while it is being dropped */
-	LockRelationOid(entry->base_relid, AccessExclusiveLock);
-	lock_aggregate(entry);
-	SPI_connect();
-	drop_aggregate_objects(entry);
-	SPI_finish();
-	restore_settings(nestlevel);
-	PG_RETURN_VOID();
-}
-
-/*
- * The event trigger on sql_drop.  An aggregate whose view, base table or
- * source view was dropped (DROP VIEW, DROP TABLE ... CASCADE) loses the rest
- * of its objects; dropping a capture trigger of a live aggregate on its own
- * is refused, since the aggregate would silently stop seeing changes.
- */
-Datum
-hybridagg_forget_dropped_views(PG_FUNCTION_ARGS)
-{
-	List	   *orphaned = NIL;
-	ListCell   *lc;
-	int			nestlevel;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("hybridagg_internal.forget_dropped_views() must be called as an event trigger")));
-
-	nestlevel = fix_settings(false);
-	SPI_connect();
-	spi_run("WITH dropped AS (SELECT * FROM pg_event_trigger_dropped_objects()) "
-			"SELECT DISTINCT a.id FROM " INTERNAL_SCHEMA ".aggregate a, dropped d "
-			" WHERE (d.classid = 'pg_class'::regclass AND d.objsubid = 0 "
-			"        AND d.objid IN (a.view::oid, a.base_table::oid)) "
-			"    OR (d.object_type = 'view' AND d.schema_name = '" INTERNAL_SCHEMA "' "
-			"        AND d.object_name = 'source_' || a.id) "
-			"    OR (d.object_type = 'trigger' AND d.original "
-			"        AND d.address_names[array_length(d.address_names, 1)] LIKE 'hybridagg\\_capture\\_' || a.id || '\\_%')",
-			SPI_OK_SELECT);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		int32		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
-													 SPI_tuptable->tupdesc, 1, &isnull));
-		AggregateEntry *entry = catalog_get(id, false);
-		bool		intact = get_rel_name(entry->view_relid) != NULL &&
-			get_rel_name(entry->base_relid) != NULL &&
-			OidIsValid(internal_relid(OBJ_SOURCE, id, true));
-
-		if (!intact)
-		{
-			orphaned = lappend_int(orphaned, id);
-			continue;
-		}
-		if (dropping_capture_triggers)
-			continue;			/* hybridagg's own drop, of a detached table's */
-		/* only a capture trigger went */
-		ereport(ERROR,
-				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("cannot drop the capture triggers of hybridagg aggregate %s",
-						get_rel_name(entry->view_relid)),
-				 errdetail("Without them the aggregate would stop seeing the changes of %s.",
-						   get_rel_name(entry->base_relid)),
-				 errhint("Drop the aggregate with hybridagg.drop('%s'), which drops its triggers.",
-						 get_rel_name(entry->view_relid))));
-	}
-	foreach(lc, orphaned)
-	{
-		AggregateEntry *entry = catalog_get(lfirst_int(lc), true);
-
-		if (entry == NULL)
-			continue;
-		lock_aggregate(entry);
-		drop_aggregate_objects(entry);
-		ereport(NOTICE,
-				(errmsg("dropped hybridagg aggregate %d with its %s",
-						entry->id, get_rel_name(entry->view_relid) ? "base table" : "view")));
-	}
-	SPI_finish();
-	restore_settings(nestlevel);
-	PG_RETURN_NULL();
 }

@@ -745,6 +745,13 @@ analyze_aggregates(Definition *def, List **states)
 				add_state(states, STATE_SUM, defined->arg,
 						  sum_state_type(exprType((Node *) arg)), InvalidOid);
 				add_state(states, STATE_COUNT, defined->arg, INT8OID, InvalidOid);
+				/* NaN and infinities are counted apart, to be taken back */
+				if (sum_counts_nonfinite(exprType((Node *) arg)))
+				{
+					add_state(states, STATE_NAN, defined->arg, INT8OID, InvalidOid);
+					add_state(states, STATE_POSINF, defined->arg, INT8OID, InvalidOid);
+					add_state(states, STATE_NEGINF, defined->arg, INT8OID, InvalidOid);
+				}
 				break;
 			case AGG_MIN:
 				add_state(states, STATE_MIN, defined->arg, agg->aggtype, agg->inputcollid);

@@ -23,16 +23,19 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "dirty_groups.h"
 #include "fold.h"
-#include "partitions.h"
+#include "materialize.h"
 #include "util.h"
 
 PG_FUNCTION_INFO_V1(hybridagg_reprocess);
+PG_FUNCTION_INFO_V1(hybridagg_fold);
 
 /* INSERT ... ON CONFLICT of rows of cte into kind, adding or replacing */
 static void
@@ -86,25 +89,127 @@ delete_empty_groups(const AggregateEntry *entry, const char *kind, HeapTuple row
 					 3, types, values, nulls, snap, SPI_OK_DELETE);
 }
 
+/* an array of the time type holding a List of int64 pointers */
+static Datum
+bucket_array(const AggregateEntry *entry, List *buckets)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(buckets), 1));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, buckets)
+		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, entry->bucket.time_type, sizeof(int64),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+static Oid
+bucket_array_type(const AggregateEntry *entry)
+{
+	return entry->bucket.time_type == TIMESTAMPTZOID ? TIMESTAMPTZARRAYOID : TIMESTAMPARRAYOID;
+}
+
+/* the distinct buckets below below in the column g1 of sql's rows */
+static void
+buckets_below(const char *sql, const AggregateEntry *entry, int64 below,
+			  Snapshot snap, int64 **buckets, int *n)
+{
+	Oid			type = entry->bucket.time_type;
+	Datum		value = Int64GetDatum(below);
+
+	spi_run_snapshot(sql, 1, &type, &value, NULL, snap, SPI_OK_SELECT);
+	*buckets = palloc(sizeof(int64) * Max(SPI_processed, 1));
+	*n = 0;
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		(*buckets)[(*n)++] = DatumGetTimestamp(SPI_getbinval(SPI_tuptable->vals[i],
+															 SPI_tuptable->tupdesc, 1, &isnull));
+	}
+}
+
 int64
-fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot snap)
+move_recent_to_history(const AggregateEntry *entry, const AggLayout *layout,
+					   int64 below, Snapshot snap, PartitionWait wait)
+{
+	char	   *recent = internal_qualname(OBJ_RECENT, entry->id);
+	int64	   *buckets;
+	int			n;
+	List	   *unplaced;
+	Oid			types[2] = {entry->bucket.time_type, bucket_array_type(entry)};
+	Datum		values[2];
+	StringInfoData sql;
+
+	buckets_below(psprintf("SELECT DISTINCT g1 FROM %s WHERE g1 < $1", recent),
+				  entry, below, snap, &buckets, &n);
+	if (n == 0)
+		return 0;
+	unplaced = history_partitions_for(entry, layout, buckets, n, wait);
+
+	values[0] = Int64GetDatum(below);
+	values[1] = bucket_array(entry, unplaced);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "WITH moved AS (DELETE FROM %s t WHERE t.g1 < $1 AND NOT t.g1 = ANY($2)"
+					 " RETURNING t.*) INSERT INTO %s (", recent, internal_qualname(OBJ_HISTORY, entry->id));
+	append_keys(&sql, layout, NULL);
+	appendStringInfoString(&sql, ", ");
+	append_states(&sql, layout, NULL);
+	appendStringInfoString(&sql, ") SELECT ");
+	append_keys(&sql, layout, "m");
+	appendStringInfoString(&sql, ", ");
+	append_states(&sql, layout, "m");
+	appendStringInfoString(&sql, " FROM moved m WHERE m.__rows > 0");
+	return spi_run_snapshot(sql.data, 2, types, values, NULL, snap, SPI_OK_INSERT);
+}
+
+int64
+fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot snap,
+			   PartitionWait wait)
 {
 	char	   *delta = internal_qualname(OBJ_DELTA, entry->id);
-	int64		split = MODE_HAS_HISTORY(entry->mode) ? entry->watermark : DT_NOBEGIN;
-	bool		has_history = !TIMESTAMP_IS_NOBEGIN(split);
-	Oid			type = entry->bucket.time_type;
-	Datum		value = Int64GetDatum(split);
-	const char *recent_side = "(g.g1 >= $1 OR g.g1 IS NULL)";
-	const char *history_side = "g.g1 < $1";
+	bool		has_history = MODE_HAS_HISTORY(entry->mode) && !TIMESTAMP_IS_NOBEGIN(entry->watermark);
+	int64		split = has_history ? entry->watermark : DT_NOBEGIN;
+	const char *recent_side = "(g.g1 >= $1 OR g.g1 IS NULL OR g.g1 = ANY($2))";
+	const char *history_side = "(g.g1 < $1 AND NOT g.g1 = ANY($2))";
+	List	   *unplaced = NIL;
+	DirtyBuckets pending;
+	DirtyBuckets dirty;
+	Oid			types[5];
+	Datum		values[5];
 	StringInfoData sql;
 	HeapTuple	result;
 	TupleDesc	desc;
 	bool		isnull;
 	int64		consumed;
 
+	if (!delta_buckets(entry->id, snap, false, &pending))
+		return 0;
+
+	/*
+	 * Groups below the watermark go to history, once their partition is
+	 * there; those whose partition could not be made now wait in recent,
+	 * which the view reads too, and move when it is made.
+	 */
 	if (has_history)
-		ensure_partitions_for(entry, psprintf("SELECT DISTINCT g1 FROM %s WHERE g1 < $1", delta),
-							  1, &type, &value, snap);
+	{
+		int64	   *below = palloc(sizeof(int64) * Max(pending.n, 1));
+		int			n = 0;
+
+		(void) move_recent_to_history(entry, layout, split, snap, wait);
+		for (int i = 0; i < pending.n; i++)
+			if (pending.buckets[i] < split)
+				below[n++] = pending.buckets[i];
+		unplaced = history_partitions_for(entry, layout, below, n, wait);
+	}
+
+	types[0] = entry->bucket.time_type;
+	values[0] = Int64GetDatum(split);
+	types[1] = bucket_array_type(entry);
+	values[1] = bucket_array(entry, unplaced);
+	if (!layout->has_extremes || !delta_buckets(entry->id, snap, true, &dirty))
+		dirty = (DirtyBuckets) {NULL, 0, false};
+	dirty_ranges_params(entry, &dirty, &types[2], &values[2]);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "WITH consumed AS (DELETE FROM %s d RETURNING d.*), "
@@ -118,23 +223,9 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot sn
 	if (layout->has_extremes)
 	{
 		/* the dirty groups' exact states; a group left with no rows gets zeros */
-		appendStringInfoString(&sql, ", recomputed AS (SELECT ");
-		append_keys(&sql, layout, "g");
-		for (int i = 0; i < layout->nstates; i++)
-		{
-			const LayoutColumn *col = &layout->states[i];
-			const char *n = quote_identifier(col->name);
-
-			if (col->kind == STATE_ROWS || col->kind == STATE_COUNT)
-				appendStringInfo(&sql, ", COALESCE(r.%s, 0) AS %s", n, n);
-			else
-				appendStringInfo(&sql, ", r.%s", n);
-		}
-		appendStringInfoString(&sql, ", true AS __dirty FROM grouped g LEFT JOIN (");
-		append_dirty_recompute(&sql, layout, &entry->bucket, entry->id, "grouped d WHERE d.__dirty");
-		appendStringInfoString(&sql, ") r ON ");
-		append_key_match(&sql, layout, "r", "g");
-		appendStringInfoString(&sql, " WHERE g.__dirty)");
+		appendStringInfoString(&sql, ", recomputed AS (");
+		append_dirty_recompute(&sql, layout, entry->id, "grouped d WHERE d.__dirty", true, 3);
+		appendStringInfoChar(&sql, ')');
 	}
 	append_upsert(&sql, layout, entry, "recent_added", OBJ_RECENT, "grouped", recent_side, false);
 	if (layout->has_extremes)
@@ -168,7 +259,7 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot sn
 	}
 	appendStringInfoString(&sql, " FROM touched");
 
-	spi_run_snapshot(sql.data, 1, &type, &value, NULL, snap, SPI_OK_SELECT);
+	spi_run_snapshot(sql.data, layout->has_extremes ? 5 : 2, types, values, NULL, snap, SPI_OK_SELECT);
 	result = SPI_copytuple(SPI_tuptable->vals[0]);
 	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
 	consumed = DatumGetInt64(SPI_getbinval(result, desc, 1, &isnull));
@@ -200,13 +291,62 @@ fold_aggregate_by_id(int32 id)
 		return 0;
 	layout = layout_read(id);
 	snap = mover_snapshot();
-	consumed = fold_aggregate(entry, layout, snap);
+	consumed = fold_aggregate(entry, layout, snap, PARTITION_TRY);
 	UnregisterSnapshot(snap);
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
 	if (consumed > 0)
 		stats_record_fold(id, consumed, INSTR_TIME_GET_DOUBLE(duration));
 	return consumed;
+}
+
+/* ----------------------------------------------------------------
+ * hybridagg.fold(): fold the pending deltas now
+ * ----------------------------------------------------------------
+ */
+
+Datum
+hybridagg_fold(PG_FUNCTION_ARGS)
+{
+	AggregateEntry *entry;
+	AggLayout  *layout;
+	Snapshot	snap;
+	int			nestlevel;
+	ActingAs	saved;
+	int64		consumed;
+	instr_time	start;
+	instr_time	duration;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the name of the aggregate must not be NULL"),
+				 errhint("SELECT hybridagg.fold('events_1m');")));
+	require_primary("hybridagg.fold()");
+	require_read_committed("hybridagg.fold()");
+	entry = catalog_resolve(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	check_aggregate_owner(entry);
+	if (!MODE_IS_STREAMING(entry->mode))
+		PG_RETURN_INT64(0);		/* batch mode captures nothing to fold */
+
+	INSTR_TIME_SET_CURRENT(start);
+	nestlevel = fix_settings(SETTINGS_SQL);
+	SPI_connect();
+	lock_aggregate(entry);
+	entry = catalog_get(entry->id, false);
+	act_as(entry->owner, &saved);
+	layout = layout_read(entry->id);
+	snap = mover_snapshot();
+	consumed = fold_aggregate(entry, layout, snap, PARTITION_WAIT);
+	UnregisterSnapshot(snap);
+	act_as_restore(&saved);
+	INSTR_TIME_SET_CURRENT(duration);
+	INSTR_TIME_SUBTRACT(duration, start);
+	if (consumed > 0)
+		stats_record_fold(entry->id, consumed, INSTR_TIME_GET_DOUBLE(duration));
+	SPI_finish();
+	restore_settings(nestlevel);
+	PG_RETURN_INT64(consumed);
 }
 
 /* ----------------------------------------------------------------
@@ -222,13 +362,13 @@ hybridagg_reprocess(PG_FUNCTION_ARGS)
 	Snapshot	snap;
 	int64		lo;
 	int64		hi;
-	Oid			types[2];
-	Datum		values[2];
+	TimeRange	times;
+	Oid			types[4];
+	Datum		values[4];
 	StringInfoData sql;
 	int			nestlevel;
 	ActingAs	saved;
 	int64		replayed = 0;
-	char	   *range = "g1 >= $1 AND g1 < $2";
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -239,6 +379,7 @@ hybridagg_reprocess(PG_FUNCTION_ARGS)
 	require_read_committed("hybridagg.reprocess()");
 	entry = catalog_resolve(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	check_aggregate_owner(entry);
+	nestlevel = fix_settings(SETTINGS_SQL);
 	if (!MODE_IS_STREAMING(entry->mode))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -248,50 +389,47 @@ hybridagg_reprocess(PG_FUNCTION_ARGS)
 
 	aggregate_range(entry, PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2), &lo, &hi);
 
-	nestlevel = fix_settings(false);
-	act_as(entry->owner, &saved);
 	SPI_connect();
 	lock_aggregate(entry);
 	entry = catalog_get(entry->id, false);
+	act_as(entry->owner, &saved);
 	layout = layout_read(entry->id);
 	snap = mover_snapshot();
 
-	types[0] = types[1] = entry->bucket.time_type;
-	values[0] = Int64GetDatum(lo);
-	values[1] = Int64GetDatum(hi);
-
 	/* forget the range, then send its base rows down the stream again */
-	spi_run_snapshot(psprintf("DELETE FROM %s WHERE %s", internal_qualname(OBJ_DELTA, entry->id), range),
-					 2, types, values, NULL, snap, SPI_OK_DELETE);
-	spi_run_snapshot(psprintf("DELETE FROM %s WHERE %s", internal_qualname(OBJ_RECENT, entry->id), range),
-					 2, types, values, NULL, snap, SPI_OK_DELETE);
-	spi_run_snapshot(psprintf("DELETE FROM %s WHERE %s", internal_qualname(OBJ_HISTORY, entry->id), range),
-					 2, types, values, NULL, snap, SPI_OK_DELETE);
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "WITH replay AS (INSERT INTO %s (", internal_qualname(OBJ_DELTA, entry->id));
-	append_keys(&sql, layout, NULL);
-	appendStringInfoString(&sql, ", ");
-	append_states(&sql, layout, NULL);
-	appendStringInfoString(&sql, ", __dirty) SELECT ");
-	append_keys(&sql, layout, "s");
-	appendStringInfoString(&sql, ", ");
-	append_states_from_source(&sql, layout, "s");
-	appendStringInfo(&sql, ", false FROM %s s WHERE s.__time >= $1 AND s.__time < $2 GROUP BY ",
-					 internal_qualname(OBJ_SOURCE, entry->id));
-	append_keys(&sql, layout, "s");
-	appendStringInfoString(&sql, " RETURNING __rows) SELECT COALESCE(sum(__rows), 0)::int8 FROM replay");
-	spi_run_snapshot(sql.data, 2, types, values, NULL, snap, SPI_OK_SELECT);
+	delete_buckets(entry, lo, hi, snap);
+	if (bucket_range_times(&entry->bucket, lo, hi, &times))
 	{
 		bool		isnull;
 
+		types[0] = types[1] = types[2] = types[3] = entry->bucket.time_type;
+		values[0] = Int64GetDatum(lo);
+		values[1] = Int64GetDatum(hi);
+		values[2] = Int64GetDatum(times.first);
+		values[3] = Int64GetDatum(times.last);
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "WITH replay AS (INSERT INTO %s (", internal_qualname(OBJ_DELTA, entry->id));
+		append_keys(&sql, layout, NULL);
+		appendStringInfoString(&sql, ", ");
+		append_states(&sql, layout, NULL);
+		appendStringInfoString(&sql, ", __dirty) SELECT ");
+		append_keys(&sql, layout, "s");
+		appendStringInfoString(&sql, ", ");
+		append_states_from_source(&sql, layout, "s");
+		appendStringInfo(&sql, ", false FROM %s s WHERE %s AND %s GROUP BY ",
+						 internal_qualname(OBJ_SOURCE, entry->id),
+						 time_range_condition("s.__time", hi, 3),
+						 bucket_range_condition("s.g1", hi, 1));
+		append_keys(&sql, layout, "s");
+		appendStringInfoString(&sql, " RETURNING __rows) SELECT COALESCE(sum(__rows), 0)::int8 FROM replay");
+		spi_run_snapshot(sql.data, 4, types, values, NULL, snap, SPI_OK_SELECT);
 		replayed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 
-	(void) fold_aggregate(entry, layout, snap);
+	(void) fold_aggregate(entry, layout, snap, PARTITION_WAIT);
 	UnregisterSnapshot(snap);
-	SPI_finish();
 	act_as_restore(&saved);
+	SPI_finish();
 	restore_settings(nestlevel);
 
 	PG_RETURN_INT64(replayed);

@@ -9,17 +9,26 @@
 #include "utils/snapshot.h"
 
 #include "catalog.h"
+#include "history_partitions.h"
 #include "layout.h"
 
 /*
  * Consume every delta visible in snap and fold it into recent (buckets at or
- * above the watermark) or history (below it), recomputing dirty groups from
- * the base table, in snapshot snap.  The caller holds the aggregate's lock,
- * took snap after taking it, and acts as the aggregate's owner under
- * fix_settings().  Returns the number of delta rows consumed.
+ * above the watermark) or history (below it, once the bucket's partition is
+ * there: wait says how long to wait for readers to make it), recomputing
+ * dirty groups from the base table, in snapshot snap.  The caller holds the
+ * aggregate's lock, took snap after taking it, and acts as the aggregate's
+ * owner under fix_settings().  Returns the number of delta rows consumed.
  */
 extern int64 fold_aggregate(const AggregateEntry *entry, const AggLayout *layout,
-							Snapshot snap);
+							Snapshot snap, PartitionWait wait);
+
+/*
+ * Move the groups of recent below the bucket below into history, but those
+ * whose partition could not be made now.  Returns the groups moved.
+ */
+extern int64 move_recent_to_history(const AggregateEntry *entry, const AggLayout *layout,
+									int64 below, Snapshot snap, PartitionWait wait);
 
 /*
  * One fold of aggregate id in its own transaction, as the worker and the

@@ -4,12 +4,19 @@
  *
  * Partial states combine the way the aggregates themselves do: counts and
  * sums add (a deleted row adds a negative count and sum), min and max take
- * the least and greatest.  A sum or an average is NULL when its count of
- * non-null inputs is zero, so every sum_vI is kept next to count_vI.
+ * the least and greatest in the order of the type's default btree operator
+ * class, as min() and max() do (hybridagg_internal.least_of and
+ * greatest_of, and LEAST and GREATEST).  A sum or an average is NULL when
+ * its count of non-null inputs is zero, so every sum_vI is kept next to
+ * count_vI.  A float or numeric sum adds up its finite values only and
+ * counts NaN, +Infinity and -Infinity apart, as PostgreSQL's own numeric
+ * aggregates do: a sum cannot subtract an infinity back, a count can.
  *
  * All SQL built here runs under fix_settings(): search_path is pg_catalog,
- * so built-in functions and operators need no schema, and every other name
- * is schema-qualified and quoted.
+ * so built-in functions and operators of built-in types need no schema.
+ * Keys of any other type are compared with the equality operator of their
+ * type's default operator class, named by schema; every other name is
+ * schema-qualified and quoted.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -22,11 +29,13 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
+#include "utils/typcache.h"
 
 #include "layout.h"
 #include "util.h"
 
-static const char *const state_prefix[] = {"__rows", "count", "sum", "min", "max"};
+static const char *const state_prefix[] = {"__rows", "count", "sum", "min", "max",
+"nan", "posinf", "neginf"};
 
 char *
 state_column_name(StateKind kind, int arg)
@@ -34,6 +43,12 @@ state_column_name(StateKind kind, int arg)
 	if (kind == STATE_ROWS)
 		return pstrdup("__rows");
 	return psprintf("%s_v%d", state_prefix[kind], arg);
+}
+
+bool
+sum_counts_nonfinite(Oid type)
+{
+	return type == FLOAT4OID || type == FLOAT8OID || type == NUMERICOID;
 }
 
 char *
@@ -62,7 +77,7 @@ parse_state_name(const char *name, StateKind *kind, int *arg)
 		*arg = 0;
 		return true;
 	}
-	for (int k = STATE_COUNT; k <= STATE_MAX; k++)
+	for (int k = STATE_COUNT; k < lengthof(state_prefix); k++)
 	{
 		size_t		len = strlen(state_prefix[k]);
 
@@ -105,8 +120,12 @@ layout_read(int32 id)
 			continue;
 		}
 		if (!parse_state_name(NameStr(att->attname), &kind, &arg))
-			elog(ERROR, "unexpected column \"%s\" in %s",
-				 NameStr(att->attname), internal_qualname(OBJ_HISTORY, id));
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("unexpected column \"%s\" in %s",
+							NameStr(att->attname), internal_qualname(OBJ_HISTORY, id)),
+					 errdetail("The internal tables of a hybridagg aggregate have the columns hybridagg gave them."),
+					 errhint("Drop the column, or drop the aggregate and create it again.")));
 		col = &layout->states[layout->nstates++];
 		read_column(col, att);
 		col->kind = kind;
@@ -126,8 +145,11 @@ layout_read(int32 id)
 
 	if (layout->nkeys == 0 || layout->nstates == 0 ||
 		layout->states[0].kind != STATE_ROWS)
-		elog(ERROR, "%s does not have the layout of a hybridagg aggregate",
-			 internal_qualname(OBJ_HISTORY, id));
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s does not have the layout of a hybridagg aggregate",
+						internal_qualname(OBJ_HISTORY, id)),
+				 errhint("Drop the aggregate and create it again.")));
 	return layout;
 }
 
@@ -191,19 +213,62 @@ append_column_defs(StringInfo buf, const AggLayout *layout, bool with_dirty)
 		appendStringInfoString(buf, ", __dirty pg_catalog.bool NOT NULL");
 }
 
+/* the condition that value v (SQL) of a float or numeric column is ... */
+static const char *
+nonfinite_test(StateKind kind)
+{
+	switch (kind)
+	{
+		case STATE_NAN:
+			return "= 'NaN'";
+		case STATE_POSINF:
+			return "= 'Infinity'";
+		case STATE_NEGINF:
+			return "= '-Infinity'";
+		default:
+			return NULL;
+	}
+}
+
 void
 append_states_from_source(StringInfo buf, const AggLayout *layout, const char *src)
 {
 	for (int i = 0; i < layout->nstates; i++)
 	{
 		const LayoutColumn *col = &layout->states[i];
+		char	   *v = psprintf("%s.v%d", src, col->arg);
+		const char *argtype = col->arg > 0 ? type_sql(layout->args[col->arg - 1].type, -1) : NULL;
 
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
-		if (col->kind == STATE_ROWS)
-			appendStringInfoString(buf, "count(*)");
-		else
-			appendStringInfo(buf, "%s(%s.v%d)", state_prefix[col->kind], src, col->arg);
+		switch (col->kind)
+		{
+			case STATE_ROWS:
+				appendStringInfoString(buf, "count(*)");
+				break;
+			case STATE_COUNT:
+				appendStringInfo(buf, "count(%s)", v);
+				break;
+			case STATE_SUM:
+				if (sum_counts_nonfinite(layout->args[col->arg - 1].type))
+					appendStringInfo(buf, "sum(%s) FILTER (WHERE %s <> 'NaN'::%s AND abs(%s) <> 'Infinity'::%s)",
+									 v, v, argtype, v, argtype);
+				else
+					appendStringInfo(buf, "sum(%s)", v);
+				break;
+			case STATE_MIN:
+				appendStringInfo(buf, "%s.least_of(%s)", INTERNAL_SCHEMA, v);
+				break;
+			case STATE_MAX:
+				appendStringInfo(buf, "%s.greatest_of(%s)", INTERNAL_SCHEMA, v);
+				break;
+			case STATE_NAN:
+			case STATE_POSINF:
+			case STATE_NEGINF:
+				appendStringInfo(buf, "nullif(count(*) FILTER (WHERE %s %s::%s), 0)",
+								 v, nonfinite_test(col->kind), argtype);
+				break;
+		}
 		appendStringInfo(buf, " AS %s", quote_identifier(col->name));
 	}
 }
@@ -228,13 +293,36 @@ append_states_combined(StringInfo buf, const AggLayout *layout, const char *alia
 								 type_sql(col->type, col->typmod));
 				break;
 			case STATE_MIN:
-				appendStringInfo(buf, "min(%s.%s)", alias, name);
+				appendStringInfo(buf, "%s.least_of(%s.%s)", INTERNAL_SCHEMA, alias, name);
 				break;
 			case STATE_MAX:
-				appendStringInfo(buf, "max(%s.%s)", alias, name);
+				appendStringInfo(buf, "%s.greatest_of(%s.%s)", INTERNAL_SCHEMA, alias, name);
+				break;
+			case STATE_NAN:
+			case STATE_POSINF:
+			case STATE_NEGINF:
+				/* counts of a group that cancel out read as none */
+				appendStringInfo(buf, "nullif(sum(%s.%s), 0)::int8", alias, name);
 				break;
 		}
 		appendStringInfo(buf, " AS %s", name);
+	}
+}
+
+void
+append_states_empty(StringInfo buf, const AggLayout *layout)
+{
+	for (int i = 0; i < layout->nstates; i++)
+	{
+		const LayoutColumn *col = &layout->states[i];
+
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		if (col->kind == STATE_ROWS || col->kind == STATE_COUNT)
+			appendStringInfoString(buf, "0::int8");
+		else
+			appendStringInfo(buf, "NULL::%s", type_sql(col->type, col->typmod));
+		appendStringInfo(buf, " AS %s", quote_identifier(col->name));
 	}
 }
 
@@ -262,10 +350,17 @@ append_states_added(StringInfo buf, const AggLayout *layout, const char *t)
 								 n, t, n, n, n, t, n, t, n, n);
 				break;
 			case STATE_MIN:
+				/* LEAST and GREATEST order by the type's default btree class */
 				appendStringInfo(buf, "%s = LEAST(%s.%s, excluded.%s)", n, t, n, n);
 				break;
 			case STATE_MAX:
 				appendStringInfo(buf, "%s = GREATEST(%s.%s, excluded.%s)", n, t, n, n);
+				break;
+			case STATE_NAN:
+			case STATE_POSINF:
+			case STATE_NEGINF:
+				appendStringInfo(buf, "%s = nullif(coalesce(%s.%s, 0) + coalesce(excluded.%s, 0), 0)",
+								 n, t, n, n);
 				break;
 		}
 	}
@@ -284,63 +379,66 @@ append_states_replaced(StringInfo buf, const AggLayout *layout)
 	}
 }
 
+/* "a.col OPERATOR(schema.=) b.col", with the equality of col's type */
+static void
+append_equal(StringInfo buf, const LayoutColumn *col, const char *a, const char *b)
+{
+	TypeCacheEntry *tc = lookup_type_cache(col->type, TYPECACHE_EQ_OPR);
+
+	if (!OidIsValid(tc->eq_opr))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("could not identify an equality operator for type %s",
+						format_type_be(col->type)),
+				 errhint("Group by a type with a default btree or hash operator class.")));
+	generate_operator_clause(buf, a, col->type, tc->eq_opr, b, col->type);
+}
+
 void
 append_key_match(StringInfo buf, const AggLayout *layout, const char *a, const char *b)
 {
 	for (int i = 0; i < layout->nkeys; i++)
 	{
-		const char *n = quote_identifier(layout->keys[i].name);
+		const LayoutColumn *col = &layout->keys[i];
+		char	   *x = psprintf("%s.%s", a, quote_identifier(col->name));
+		char	   *y = psprintf("%s.%s", b, quote_identifier(col->name));
 
 		if (i > 0)
 			appendStringInfoString(buf, " AND ");
-		appendStringInfo(buf, layout->keys[i].notnull ? "%s.%s = %s.%s" :
-						 "%s.%s IS NOT DISTINCT FROM %s.%s", a, n, b, n);
+		if (col->notnull)
+			append_equal(buf, col, x, y);
+		else
+		{
+			appendStringInfoString(buf, "(");
+			append_equal(buf, col, x, y);
+			appendStringInfo(buf, " OR (%s IS NULL AND %s IS NULL))", x, y);
+		}
 	}
 }
 
 void
-append_coarse_key(StringInfo buf, const AggLayout *layout, const char *alias)
+append_coarse_match(StringInfo buf, const AggLayout *layout, const char *a, const char *b)
 {
 	const LayoutColumn *bucket = &layout->keys[0];
 
 	if (bucket->notnull)
-		appendStringInfo(buf, "%s.%s", alias, quote_identifier(bucket->name));
+		append_equal(buf, bucket, psprintf("%s.g1", a), psprintf("%s.g1", b));
 	else
-		appendStringInfo(buf, "COALESCE(%s.%s, '-infinity'::%s)", alias,
-						 quote_identifier(bucket->name),
-						 type_sql(bucket->type, -1));
+	{
+		const char *type = type_sql(bucket->type, -1);
+
+		append_equal(buf, bucket,
+					 psprintf("COALESCE(%s.g1, '-infinity'::%s)", a, type),
+					 psprintf("COALESCE(%s.g1, '-infinity'::%s)", b, type));
+	}
 	for (int i = 1; i < layout->nkeys; i++)
-		if (layout->keys[i].notnull)
-			appendStringInfo(buf, ", %s.%s", alias, quote_identifier(layout->keys[i].name));
-}
+	{
+		const LayoutColumn *col = &layout->keys[i];
 
-void
-append_dirty_recompute(StringInfo buf, const AggLayout *layout,
-						const BucketSpec *spec, int32 id, const char *dirty_from)
-{
-	char	   *source = internal_qualname(OBJ_SOURCE, id);
-
-	/*
-	 * Every group of the dirty buckets, fenced (OFFSET 0) from the filter
-	 * that keeps the dirty ones: each bucket's rows come through the time
-	 * index, never from a scan of the whole table joined on the key.
-	 */
-	appendStringInfoString(buf, "SELECT r.* FROM (SELECT ");
-	append_keys(buf, layout, "s");
-	appendStringInfoString(buf, ", ");
-	append_states_from_source(buf, layout, "s");
-	appendStringInfo(buf, " FROM (SELECT s.* FROM (SELECT DISTINCT d.g1 FROM %s AND d.g1 IS NOT NULL) b"
-					 " CROSS JOIN LATERAL (SELECT s.* FROM %s s WHERE s.__time >= b.g1 AND s.__time < ",
-					 dirty_from, source);
-	append_bucket_end_sql(buf, spec, "b.g1");
-	appendStringInfoString(buf, ") s");
-	if (!layout->keys[0].notnull)
-		appendStringInfo(buf, " UNION ALL SELECT s.* FROM %s s WHERE s.__time IS NULL"
-						 " AND EXISTS (SELECT FROM %s AND d.g1 IS NULL)",
-						 source, dirty_from);
-	appendStringInfoString(buf, ") s GROUP BY ");
-	append_keys(buf, layout, "s");
-	appendStringInfo(buf, " OFFSET 0) r WHERE EXISTS (SELECT FROM %s AND ", dirty_from);
-	append_key_match(buf, layout, "d", "r");
-	appendStringInfoChar(buf, ')');
+		if (!col->notnull)
+			continue;
+		appendStringInfoString(buf, " AND ");
+		append_equal(buf, col, psprintf("%s.%s", a, quote_identifier(col->name)),
+					 psprintf("%s.%s", b, quote_identifier(col->name)));
+	}
 }

@@ -7,7 +7,9 @@
  *	 g1..gN		the group key; g1 is the bucket
  *	 __rows		number of base rows in the group (what count(*) returns)
  *	 <kind>_vI	one partial state per (kind, source column vI): count_vI,
- *				sum_vI, min_vI, max_vI
+ *				sum_vI, min_vI, max_vI, and next to the sum of a float or
+ *				numeric column the counts of its NaN, +Infinity and -Infinity
+ *				values (nan_vI, posinf_vI, neginf_vI; NULL for none)
  * and delta adds __dirty.  The source view maps base rows to __time, g1..gN
  * and v1..vM.  The names carry the meaning, so the layout is read back from
  * the catalogs at run time and never stored elsewhere.
@@ -24,10 +26,16 @@ typedef enum StateKind
 {
 	STATE_ROWS,					/* __rows */
 	STATE_COUNT,				/* count(v) */
-	STATE_SUM,					/* sum(v) */
+	STATE_SUM,					/* sum(v) of the finite values */
 	STATE_MIN,					/* min(v) */
-	STATE_MAX					/* max(v) */
+	STATE_MAX,					/* max(v) */
+	STATE_NAN,					/* how many v are NaN */
+	STATE_POSINF,				/* how many v are +Infinity */
+	STATE_NEGINF				/* how many v are -Infinity */
 } StateKind;
+
+#define STATE_IS_NONFINITE_COUNT(k) \
+	((k) == STATE_NAN || (k) == STATE_POSINF || (k) == STATE_NEGINF)
 
 typedef struct LayoutColumn
 {
@@ -55,6 +63,9 @@ typedef struct AggLayout
 
 extern char *state_column_name(StateKind kind, int arg);
 
+/* a sum of this type keeps its NaN and infinities apart */
+extern bool sum_counts_nonfinite(Oid type);
+
 /* the layout of aggregate id, read from its history table and source view */
 extern AggLayout *layout_read(int32 id);
 
@@ -71,32 +82,29 @@ extern void append_states_from_source(StringInfo buf, const AggLayout *layout, c
 /* states of many partial rows aliased alias combined: sum(a.__rows)::int8 AS __rows, ... */
 extern void append_states_combined(StringInfo buf, const AggLayout *layout, const char *alias);
 
+/* the states of a group with no rows: 0 AS __rows, NULL AS sum_v1, ... */
+extern void append_states_empty(StringInfo buf, const AggLayout *layout);
+
 /* ON CONFLICT DO UPDATE SET lists: add the new partial states, or replace */
 extern void append_states_added(StringInfo buf, const AggLayout *layout, const char *target);
 extern void append_states_replaced(StringInfo buf, const AggLayout *layout);
 
-/* a.key = b.key for every key, NULLs equal */
+/*
+ * a.key = b.key for every key, NULLs equal, with the equality operator of
+ * each key type's default operator class (the one GROUP BY uses), named by
+ * schema: never an operator found through a search_path.
+ */
 extern void append_key_match(StringInfo buf, const AggLayout *layout,
 							 const char *a, const char *b);
 
 /*
- * A cheaper, coarser match for hash joins: the bucket (NULL read as
- * -infinity) and every key that cannot be NULL.  Groups that match exactly
- * also match coarsely, never the other way round missing.
+ * A cheaper, coarser match that a hash join can use: the bucket (NULL read
+ * as -infinity) and every key that cannot be NULL, compared the same way.
+ * Groups that match exactly also match coarsely, never the other way round
+ * missing.
  */
-extern void append_coarse_key(StringInfo buf, const AggLayout *layout, const char *alias);
-
-/*
- * The exact states of the dirty groups, recomputed from the base table: a
- * SELECT of g1..gN and the states, over the rows of every bucket that has a
- * dirty group, kept to the groups dirty in "dirty_from" (a FROM item aliased
- * d with a __dirty column: the delta table, or the fold's consumed deltas).
- * The rows are read a whole bucket at a time, through the time index, and
- * only groups with rows come out.
- */
-extern void append_dirty_recompute(StringInfo buf, const AggLayout *layout,
-								   const BucketSpec *spec, int32 id,
-								   const char *dirty_from);
+extern void append_coarse_match(StringInfo buf, const AggLayout *layout,
+								const char *a, const char *b);
 
 /* schema-qualified SQL type name with typmod */
 extern char *type_sql(Oid type, int32 typmod);

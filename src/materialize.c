@@ -10,9 +10,11 @@
  * and replaces its buckets by an exact recompute: there is no state carried
  * from one chunk to the next but the watermark in the catalog, so a second
  * caller waits for the lock and then simply continues from where the first
- * one left the watermark, and a crashed run is resumed by the next.
- * Called inside a transaction block (or from a function), it cannot commit:
- * it then does all chunks in the caller's transaction.
+ * one left the watermark, and a crashed run is resumed by the next.  A chunk
+ * that needs a new history partition first makes it, in a transaction of its
+ * own (see history_partitions.c).  Called inside a transaction block (or
+ * from a function), it cannot commit: it then does all chunks in the
+ * caller's transaction.
  *
  * Without a range it seals what is due: every complete bucket older than
  * seal_after.  How depends on the mode:
@@ -21,6 +23,11 @@
  *	 hybrid			move recent rows below the limit into history
  *	 streaming, kappa  fold the pending deltas now
  * The watermark never passes the limit, whatever range is asked for.
+ *
+ * Chunks are ranges of buckets; the base rows a chunk reads are the times of
+ * its buckets (bucket.c), and only groups of its buckets are kept, so that a
+ * zone whose buckets overlap in time never has a group computed from part of
+ * its rows.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -43,26 +50,52 @@
 #include "catalog.h"
 #include "fold.h"
 #include "guc.h"
+#include "history_partitions.h"
 #include "layout.h"
 #include "materialize.h"
-#include "partitions.h"
 #include "util.h"
 
 PG_FUNCTION_INFO_V1(hybridagg_materialize);
 
 /* ----------------------------------------------------------------
- * Exact recompute of a range
+ * Ranges of buckets in SQL
  * ----------------------------------------------------------------
  */
 
-/* "col >= $1 AND col < $2", or "(col >= $1 OR col IS NULL)" up to +infinity */
-static char *
-range_condition(const char *col, int64 hi)
+char *
+bucket_range_condition(const char *col, int64 hi, int param)
 {
 	if (TIMESTAMP_IS_NOEND(hi))
-		return psprintf("(%s >= $1 OR %s IS NULL)", col, col);
-	return psprintf("%s >= $1 AND %s < $2", col, col);
+		return psprintf("(%s >= $%d OR %s IS NULL)", col, param, col);
+	return psprintf("(%s >= $%d AND %s < $%d)", col, param, col, param + 1);
 }
+
+char *
+time_range_condition(const char *col, int64 hi, int param)
+{
+	if (TIMESTAMP_IS_NOEND(hi))
+		return psprintf("(%s >= $%d OR %s IS NULL)", col, param, col);
+	return psprintf("(%s >= $%d AND %s <= $%d)", col, param, col, param + 1);
+}
+
+void
+delete_buckets(const AggregateEntry *entry, int64 lo, int64 hi, Snapshot snap)
+{
+	Oid			types[2] = {entry->bucket.time_type, entry->bucket.time_type};
+	Datum		values[2] = {Int64GetDatum(lo), Int64GetDatum(hi)};
+	const char *kinds[] = {OBJ_DELTA, OBJ_RECENT, OBJ_HISTORY};
+	char	   *condition = bucket_range_condition("g1", hi, 1);
+
+	for (int i = MODE_IS_STREAMING(entry->mode) ? 0 : 2; i < lengthof(kinds); i++)
+		spi_run_snapshot(psprintf("DELETE FROM %s WHERE %s",
+								  internal_qualname(kinds[i], entry->id), condition),
+						 2, types, values, NULL, snap, SPI_OK_DELETE);
+}
+
+/* ----------------------------------------------------------------
+ * Exact recompute of a range
+ * ----------------------------------------------------------------
+ */
 
 /*
  * Recomputes the groups of [lo, hi) from the base table into the table of
@@ -85,20 +118,30 @@ static int64
 insert_recomputed(const AggregateEntry *entry, const AggLayout *layout,
 				  const char *kind, int64 lo, int64 hi, Snapshot snap)
 {
-	Oid			types[2] = {entry->bucket.time_type, entry->bucket.time_type};
-	Datum		values[2] = {Int64GetDatum(lo), Int64GetDatum(hi)};
+	Oid			types[4];
+	Datum		values[4];
+	TimeRange	times;
 	StringInfoData sql;
 	int			nestlevel;
 	int64		groups;
+
+	if (!bucket_range_times(&entry->bucket, lo, hi, &times))
+		return 0;
+	types[0] = types[1] = types[2] = types[3] = entry->bucket.time_type;
+	values[0] = Int64GetDatum(lo);
+	values[1] = Int64GetDatum(hi);
+	values[2] = Int64GetDatum(times.first);
+	values[3] = Int64GetDatum(times.last);
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "WITH g AS MATERIALIZED (SELECT ");
 	append_keys(&sql, layout, "s");
 	appendStringInfoString(&sql, ", ");
 	append_states_from_source(&sql, layout, "s");
-	appendStringInfo(&sql, " FROM %s s WHERE %s GROUP BY ",
+	appendStringInfo(&sql, " FROM %s s WHERE %s AND %s GROUP BY ",
 					 internal_qualname(OBJ_SOURCE, entry->id),
-					 range_condition("s.__time", hi));
+					 time_range_condition("s.__time", hi, 3),
+					 bucket_range_condition("s.g1", hi, 1));
 	append_keys(&sql, layout, "s");
 	appendStringInfo(&sql, ") INSERT INTO %s (", internal_qualname(kind, entry->id));
 	append_keys(&sql, layout, NULL);
@@ -112,52 +155,135 @@ insert_recomputed(const AggregateEntry *entry, const AggLayout *layout,
 		(void) set_config_option("work_mem", psprintf("%d", maintenance_work_mem),
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
-	groups = spi_run_snapshot(sql.data, 2, types, values, NULL, snap, SPI_OK_INSERT);
+	groups = spi_run_snapshot(sql.data, 4, types, values, NULL, snap, SPI_OK_INSERT);
 	AtEOXact_GUC(true, nestlevel);
 	return groups;
+}
+
+/* below split, buckets belong in history; at or above it, in recent */
+static int64
+history_split(const AggregateEntry *entry)
+{
+	if (entry->mode == MODE_BATCH)
+		return DT_NOEND;
+	if (MODE_HAS_HISTORY(entry->mode))
+		return entry->watermark;
+	return DT_NOBEGIN;
 }
 
 int64
 recompute_range(const AggregateEntry *entry, const AggLayout *layout,
 				int64 lo, int64 hi, Snapshot snap)
 {
-	bool		streaming = MODE_IS_STREAMING(entry->mode);
-	Oid			types[2] = {entry->bucket.time_type, entry->bucket.time_type};
-	Datum		values[2] = {Int64GetDatum(lo), Int64GetDatum(hi)};
-	char	   *condition = range_condition("g1", hi);
-	int64		split;
+	int64		split = history_split(entry);
 	int64		groups = 0;
 
-	/* below split, buckets belong in history; at or above it, in recent */
-	if (entry->mode == MODE_BATCH)
-		split = DT_NOEND;
-	else if (MODE_HAS_HISTORY(entry->mode))
-		split = entry->watermark;
-	else
-		split = DT_NOBEGIN;
-
-	if (streaming)
-	{
-		spi_run_snapshot(psprintf("DELETE FROM %s WHERE %s",
-								  internal_qualname(OBJ_DELTA, entry->id), condition),
-						 2, types, values, NULL, snap, SPI_OK_DELETE);
-		spi_run_snapshot(psprintf("DELETE FROM %s WHERE %s",
-								  internal_qualname(OBJ_RECENT, entry->id), condition),
-						 2, types, values, NULL, snap, SPI_OK_DELETE);
-	}
-	spi_run_snapshot(psprintf("DELETE FROM %s WHERE %s",
-							  internal_qualname(OBJ_HISTORY, entry->id), condition),
-					 2, types, values, NULL, snap, SPI_OK_DELETE);
-
+	delete_buckets(entry, lo, hi, snap);
 	if (lo < Min(hi, split))
 	{
 		int64		history_hi = Min(hi, split);
 
-		ensure_partitions_for_source(entry, lo, history_hi, snap);
+		history_partitions_for_range(entry, layout, lo, history_hi);
 		groups += insert_recomputed(entry, layout, OBJ_HISTORY, lo, history_hi, snap);
 	}
-	if (streaming && Max(lo, split) < hi)
+	if (MODE_IS_STREAMING(entry->mode) && Max(lo, split) <= hi &&
+		(Max(lo, split) < hi || TIMESTAMP_IS_NOEND(hi)))
 		groups += insert_recomputed(entry, layout, OBJ_RECENT, Max(lo, split), hi, snap);
+	return groups;
+}
+
+/* ----------------------------------------------------------------
+ * Chunks
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * The end of the chunk that starts at bucket start: a materialize_chunk of
+ * buckets later, at least one bucket, at most limit.  The bucket of
+ * -infinity is a chunk of its own.
+ */
+static int64
+chunk_end(const AggregateEntry *entry, int64 start, int64 limit)
+{
+	int64		end;
+
+	if (TIMESTAMP_IS_NOBEGIN(start))
+		return Min(bucket_next(&entry->bucket, start), limit);
+	if (TIMESTAMP_IS_NOEND(start))
+		return limit;
+	end = start + (int64) hybridagg_materialize_chunk * USECS_PER_MINUTE;
+	end = IS_VALID_TIMESTAMP(end) ? bucket_ceil(&entry->bucket, end) : DT_NOEND;
+	if (end <= start)
+		end = bucket_next(&entry->bucket, start);
+	return Min(end, limit);
+}
+
+/*
+ * The first bucket at or after from that holds anything, in the base table
+ * or in the aggregate's tables, or +infinity: chunks skip empty stretches.
+ */
+static int64
+next_bucket_with_data(const AggregateEntry *entry, int64 from, Snapshot snap)
+{
+	Oid			types[2] = {entry->bucket.time_type, entry->bucket.time_type};
+	Datum		values[2];
+	TimeRange	above;
+	StringInfoData sql;
+	bool		time_null;
+	bool		bucket_null;
+	int64		first = DT_NOEND;
+
+	if (!bucket_range_times(&entry->bucket, from, DT_NOEND, &above))
+		return DT_NOEND;
+	values[0] = Int64GetDatum(from);
+	values[1] = Int64GetDatum(above.first);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT (SELECT min(s.__time) FROM %s s WHERE s.__time >= $2), "
+					 "LEAST((SELECT min(h.g1) FROM %s h WHERE h.g1 >= $1)",
+					 internal_qualname(OBJ_SOURCE, entry->id),
+					 internal_qualname(OBJ_HISTORY, entry->id));
+	if (MODE_IS_STREAMING(entry->mode))
+		appendStringInfo(&sql, ", (SELECT min(r.g1) FROM %s r WHERE r.g1 >= $1)"
+						 ", (SELECT min(d.g1) FROM %s d WHERE d.g1 >= $1)",
+						 internal_qualname(OBJ_RECENT, entry->id),
+						 internal_qualname(OBJ_DELTA, entry->id));
+	appendStringInfoChar(&sql, ')');
+	spi_run_snapshot(sql.data, 2, types, values, NULL, snap, SPI_OK_SELECT);
+	{
+		Datum		time = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &time_null);
+		Datum		bucket = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &bucket_null);
+
+		if (!time_null)
+			first = bucket_floor(&entry->bucket, DatumGetTimestamp(time));
+		if (!bucket_null)
+			first = Min(first, DatumGetTimestamp(bucket));
+	}
+	return Max(from, first);
+}
+
+int64
+recompute_all(const AggregateEntry *entry, const AggLayout *layout,
+			  int64 lo, int64 hi, Snapshot snap)
+{
+	int64		groups = 0;
+	int64		next = lo;
+
+	for (;;)
+	{
+		int64		start = next_bucket_with_data(entry, next, snap);
+		int64		end;
+
+		if (start >= hi || TIMESTAMP_IS_NOEND(start))
+			break;
+		end = chunk_end(entry, start, hi);
+		groups += recompute_range(entry, layout, start, end, snap);
+		next = end;
+		CHECK_FOR_INTERRUPTS();
+	}
+	/* the buckets of +infinity and of no time at all */
+	if (TIMESTAMP_IS_NOEND(hi))
+		groups += recompute_range(entry, layout, DT_NOEND, DT_NOEND, snap);
 	return groups;
 }
 
@@ -168,32 +294,12 @@ recompute_range(const AggregateEntry *entry, const AggLayout *layout,
 
 int64
 seal_by_move(AggregateEntry *entry, const AggLayout *layout, int64 new_watermark,
-			 Snapshot snap)
+			 Snapshot snap, PartitionWait wait)
 {
-	Oid			type = entry->bucket.time_type;
-	Datum		value = Int64GetDatum(new_watermark);
-	char	   *recent = internal_qualname(OBJ_RECENT, entry->id);
-	StringInfoData sql;
-	int64		moved;
+	int64		moved = move_recent_to_history(entry, layout, new_watermark, snap, wait);
 
-	ensure_partitions_for(entry, psprintf("SELECT DISTINCT g1 FROM %s WHERE g1 < $1", recent),
-						  1, &type, &value, snap);
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "WITH moved AS (DELETE FROM %s t WHERE t.g1 < $1 RETURNING t.*) "
-					 "INSERT INTO %s (", recent, internal_qualname(OBJ_HISTORY, entry->id));
-	append_keys(&sql, layout, NULL);
-	appendStringInfoString(&sql, ", ");
-	append_states(&sql, layout, NULL);
-	appendStringInfoString(&sql, ") SELECT ");
-	append_keys(&sql, layout, "m");
-	appendStringInfoString(&sql, ", ");
-	append_states(&sql, layout, "m");
-	appendStringInfoString(&sql, " FROM moved m WHERE m.__rows > 0");
-	moved = spi_run_snapshot(sql.data, 1, &type, &value, NULL, snap, SPI_OK_INSERT);
-
-	catalog_set_watermark(entry->id, new_watermark);
-	entry->watermark = new_watermark;
+	/* groups whose partition could not be made now stay in recent */
+	catalog_set_watermark(entry, new_watermark);
 	return moved;
 }
 
@@ -206,71 +312,47 @@ typedef struct MaterializeRun
 {
 	int32		id;
 	const char *name;
+	bool		atomic;			/* cannot commit between chunks */
 	bool		has_range;
 	int64		range_lo;		/* aligned to bucket boundaries */
 	int64		range_hi;
 	int64		next;			/* start of the next chunk of a range */
+	bool		top_done;		/* the +infinity and NULL buckets of a range
+								 * up to +infinity */
 	int64		total_groups;
 	int			chunks;
 } MaterializeRun;
-
-static int64
-chunk_end(const AggregateEntry *entry, int64 start, int64 limit)
-{
-	int64		end;
-
-	if (TIMESTAMP_NOT_FINITE(start))
-		return limit;
-	end = start + (int64) hybridagg_materialize_chunk * USECS_PER_MINUTE;
-	if (!IS_VALID_TIMESTAMP(end))
-		return limit;
-	end = bucket_ceil(&entry->bucket, end);
-	if (end <= start)
-		end = bucket_end(&entry->bucket, start);
-	return Min(end, limit);
-}
-
-/*
- * The first bucket at or after from that holds anything, in the base table
- * or in the aggregate's tables, or +infinity: chunks skip empty stretches.
- */
-static int64
-next_bucket_with_data(const AggregateEntry *entry, int64 from, Snapshot snap)
-{
-	Oid			type = entry->bucket.time_type;
-	Datum		value = Int64GetDatum(from);
-	StringInfoData sql;
-	bool		isnull;
-	Datum		first;
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT LEAST((SELECT min(s.__time) FROM %s s WHERE s.__time >= $1), "
-					 "(SELECT min(h.g1) FROM %s h WHERE h.g1 >= $1)",
-					 internal_qualname(OBJ_SOURCE, entry->id),
-					 internal_qualname(OBJ_HISTORY, entry->id));
-	if (MODE_IS_STREAMING(entry->mode))
-		appendStringInfo(&sql, ", (SELECT min(r.g1) FROM %s r WHERE r.g1 >= $1)"
-						 ", (SELECT min(d.g1) FROM %s d WHERE d.g1 >= $1)",
-						 internal_qualname(OBJ_RECENT, entry->id),
-						 internal_qualname(OBJ_DELTA, entry->id));
-	appendStringInfoChar(&sql, ')');
-	spi_run_snapshot(sql.data, 1, &type, &value, NULL, snap, SPI_OK_SELECT);
-	first = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (isnull)
-		return DT_NOEND;
-	return Max(from, bucket_floor(&entry->bucket, DatumGetTimestamp(first)));
-}
 
 static void
 report_chunk(const MaterializeRun *run, const AggregateEntry *entry,
 			 const char *what, int64 lo, int64 hi, int64 groups, double seconds)
 {
-	ereport(NOTICE,
-			(errmsg("%s: %s [%s, %s): %lld groups in %.3f s",
-					run->name, what,
-					time_literal(entry->bucket.time_type, lo),
-					time_literal(entry->bucket.time_type, hi),
-					(long long) groups, seconds)));
+	if (TIMESTAMP_IS_NOEND(lo))
+		ereport(NOTICE,
+				(errmsg("%s: %s of +infinity and of no time: %lld groups in %.3f s",
+						run->name, what, (long long) groups, seconds)));
+	else
+		ereport(NOTICE,
+				(errmsg("%s: %s [%s, %s): %lld groups in %.3f s",
+						run->name, what,
+						time_literal(entry->bucket.time_type, lo),
+						time_literal(entry->bucket.time_type, hi),
+						(long long) groups, seconds)));
+}
+
+/*
+ * Outside a transaction block, a chunk whose buckets [lo, history_hi) go to
+ * history and miss partitions makes them and commits first: the chunk is
+ * then done in the next step.
+ */
+static bool
+partitions_first(MaterializeRun *run, const AggregateEntry *entry, const AggLayout *layout,
+				 int64 lo, int64 history_hi)
+{
+	if (run->atomic || lo >= history_hi || !history_partitions_missing(entry, lo, history_hi))
+		return false;
+	history_partitions_for_range(entry, layout, lo, history_hi);
+	return true;
 }
 
 /*
@@ -283,18 +365,20 @@ materialize_step(MaterializeRun *run)
 	AggLayout  *layout;
 	Snapshot	snap;
 	int64		limit;
-	int64		lo;
-	int64		hi;
+	int64		lo = 0;
+	int64		hi = 0;
 	int64		groups = 0;
 	bool		done = false;
 	const char *what = NULL;
 	instr_time	start;
 	instr_time	duration;
+	ActingAs	saved;
 
 	INSTR_TIME_SET_CURRENT(start);
 	lock_aggregate(entry);
 	/* reread under the lock: another session may have moved the watermark */
 	entry = catalog_get(run->id, false);
+	act_as(entry->owner, &saved);
 	layout = layout_read(entry->id);
 	snap = mover_snapshot();
 	limit = seal_limit(entry);
@@ -305,23 +389,33 @@ materialize_step(MaterializeRun *run)
 		hi = run->range_hi;
 		if (entry->mode == MODE_BATCH)
 			hi = Min(hi, limit);
-		if (lo >= hi)
+		if (lo >= hi || TIMESTAMP_IS_NOEND(lo))
 		{
-			/* nothing left in the range; a batch watermark may cross it */
+			/* nothing finite left in the range; a batch watermark may cross it */
 			if (entry->mode == MODE_BATCH && run->next <= entry->watermark &&
 				entry->watermark < hi)
-				catalog_set_watermark(entry->id, hi);
+				catalog_set_watermark(entry, hi);
+			if (TIMESTAMP_IS_NOEND(hi) && !run->top_done)
+			{
+				lo = hi = DT_NOEND;
+				groups = recompute_range(entry, layout, lo, hi, snap);
+				run->top_done = true;
+				what = "recomputed the buckets";
+			}
 			done = true;
 		}
 		else
 		{
 			hi = chunk_end(entry, lo, hi);
-			groups = recompute_range(entry, layout, lo, hi, snap);
-			/* a batch watermark moves only over buckets now exact */
-			if (entry->mode == MODE_BATCH && lo <= entry->watermark && entry->watermark < hi)
-				catalog_set_watermark(entry->id, hi);
-			run->next = hi;
-			what = "recomputed buckets";
+			if (!partitions_first(run, entry, layout, lo, Min(hi, history_split(entry))))
+			{
+				groups = recompute_range(entry, layout, lo, hi, snap);
+				/* a batch watermark moves only over buckets now exact */
+				if (entry->mode == MODE_BATCH && lo <= entry->watermark && entry->watermark < hi)
+					catalog_set_watermark(entry, hi);
+				run->next = hi;
+				what = "recomputed buckets";
+			}
 		}
 	}
 	else if (entry->mode == MODE_BATCH || entry->mode == MODE_LAMBDA)
@@ -330,17 +424,20 @@ materialize_step(MaterializeRun *run)
 		if (lo >= limit)
 		{
 			if (entry->watermark < limit)
-				catalog_set_watermark(entry->id, limit);
+				catalog_set_watermark(entry, limit);
 			done = true;
 		}
 		else
 		{
 			hi = chunk_end(entry, lo, limit);
-			/* the chunk goes to history: move the watermark first */
-			entry->watermark = hi;
-			catalog_set_watermark(entry->id, hi);
-			groups = recompute_range(entry, layout, lo, hi, snap);
-			what = "sealed buckets";
+			/* the chunk goes to history */
+			if (!partitions_first(run, entry, layout, lo, hi))
+			{
+				/* move the watermark first, which makes the split */
+				catalog_set_watermark(entry, hi);
+				groups = recompute_range(entry, layout, lo, hi, snap);
+				what = "sealed buckets";
+			}
 		}
 	}
 	else if (entry->mode == MODE_HYBRID)
@@ -349,7 +446,7 @@ materialize_step(MaterializeRun *run)
 		if (lo < limit)
 		{
 			hi = limit;
-			groups = seal_by_move(entry, layout, limit, snap);
+			groups = seal_by_move(entry, layout, limit, snap, PARTITION_WAIT);
 			what = "sealed buckets";
 		}
 		done = true;
@@ -357,19 +454,19 @@ materialize_step(MaterializeRun *run)
 	else
 	{
 		/* streaming and kappa keep everything in recent: fold what is pending */
-		groups = fold_aggregate(entry, layout, snap);
+		groups = fold_aggregate(entry, layout, snap, PARTITION_WAIT);
 		ereport(NOTICE,
 				(errmsg("%s: folded %lld pending deltas", run->name, (long long) groups)));
 		done = true;
-		lo = hi = 0;
 	}
 
 	UnregisterSnapshot(snap);
+	act_as_restore(&saved);
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
 	if (what)
 		report_chunk(run, entry, what, lo, hi, groups, INSTR_TIME_GET_DOUBLE(duration));
-	if (groups > 0 || !done)
+	if (what && (groups > 0 || !done))
 	{
 		run->total_groups += groups;
 		run->chunks++;
@@ -386,6 +483,7 @@ hybridagg_materialize(PG_FUNCTION_ARGS)
 	MaterializeRun run = {0};
 	AggregateEntry *entry;
 	MemoryContext step_context;
+	int			nestlevel;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -405,6 +503,7 @@ hybridagg_materialize(PG_FUNCTION_ARGS)
 	check_aggregate_owner(entry);
 	run.id = entry->id;
 	run.name = get_rel_name(entry->view_relid);
+	run.atomic = atomic;
 
 	if (!PG_ARGISNULL(1))
 	{
@@ -420,14 +519,12 @@ hybridagg_materialize(PG_FUNCTION_ARGS)
 										 ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
-		int			nestlevel = fix_settings(false);
-		MemoryContext outer = MemoryContextSwitchTo(step_context);
-		ActingAs	saved;
+		MemoryContext outer;
 		bool		done;
 
-		act_as(entry->owner, &saved);
+		nestlevel = fix_settings(SETTINGS_SQL);
+		outer = MemoryContextSwitchTo(step_context);
 		done = materialize_step(&run);
-		act_as_restore(&saved);
 		restore_settings(nestlevel);
 		MemoryContextSwitchTo(outer);
 		MemoryContextReset(step_context);

@@ -1,73 +1,200 @@
 /*-------------------------------------------------------------------------
  * status.c
- *	  Row counts of an aggregate's tables for the hybridagg.aggregates view.
+ *	  What the hybridagg.aggregates view shows of each aggregate's tables.
  *
- * Counted exactly, as the aggregate's owner, so that any user may read the
- * status view; a table the aggregate's mode has no use for reads as NULL.
+ * Cheap, and never in anyone's way: the stored groups are counted by the
+ * cumulative statistics system (live tuples, as pg_stat_user_tables shows
+ * them, summed over history's partitions), not by scanning history and
+ * recent; only the pending deltas and dirty groups are counted exactly, in
+ * the reader's snapshot, from the delta table, which the worker keeps
+ * small.  A table that is locked (a drop in progress) or unreadable gives
+ * NULLs for its aggregate rather than an error for everyone, and so does an
+ * aggregate whose view the reader may not read.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_inherits.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 
+#include "capture_triggers.h"
 #include "catalog.h"
+#include "dirty_groups.h"
 #include "layout.h"
 #include "util.h"
 
 PG_FUNCTION_INFO_V1(hybridagg_table_counts);
+PG_FUNCTION_INFO_V1(hybridagg_aggregate_status);
 
-static void
-count_into(const char *sql, Datum *value, bool *isnull)
+#define STATUS_COLUMNS 5
+
+/* live tuples of a table and its partitions, as the statistics count them */
+static int64
+live_groups(Oid relid)
 {
-	spi_run(sql, SPI_OK_SELECT);
-	*value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+	int64		total = 0;
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		PgStat_StatTabEntry *stats = pgstat_fetch_stat_tabentry(lfirst_oid(lc));
+
+		if (stats)
+			total += stats->n_live_tuples;
+	}
+	return total;
 }
 
+/* 'on', or how the capture triggers of a table in the tree are set instead */
+static char *
+capture_state(const AggregateEntry *entry)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(entry->base_relid, NoLock, NULL))
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (!capture_triggers_complete(entry, relid))
+			return psprintf("missing on %s", get_rel_name(relid));
+		switch (capture_trigger_state(entry->id, relid))
+		{
+			case TRIGGER_FIRES_ALWAYS:
+				continue;
+			case TRIGGER_DISABLED:
+				return psprintf("disabled on %s", get_rel_name(relid));
+			case TRIGGER_FIRES_ON_REPLICA:
+				return psprintf("replica only on %s", get_rel_name(relid));
+			default:
+				return psprintf("origin only on %s", get_rel_name(relid));
+		}
+	}
+	return pstrdup("on");
+}
+
+/* values outlive SPI: the capture text goes to the caller's context */
+static void
+fill_status(const AggregateEntry *entry, MemoryContext caller, Datum *values, bool *nulls)
+{
+	Oid			history = internal_relid(OBJ_HISTORY, entry->id, true);
+	Oid			delta = internal_relid(OBJ_DELTA, entry->id, true);
+
+	if (!OidIsValid(history))
+		return;
+	values[0] = Int64GetDatum(live_groups(history));
+	nulls[0] = false;
+	if (!MODE_IS_STREAMING(entry->mode) || !OidIsValid(delta))
+		return;
+	values[1] = Int64GetDatum(live_groups(internal_relid(OBJ_RECENT, entry->id, false)));
+	nulls[1] = false;
+	{
+		char	   *state = capture_state(entry);
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		values[4] = CStringGetTextDatum(state);
+		nulls[4] = false;
+		MemoryContextSwitchTo(spi);
+	}
+	/* a drop in progress holds the table: say nothing rather than wait */
+	if (ConditionalLockRelationOid(delta, AccessShareLock))
+	{
+		char	   *sql = psprintf("SELECT count(*) FROM %s", internal_qualname(OBJ_DELTA, entry->id));
+		bool		isnull;
+
+		spi_run(sql, SPI_OK_SELECT);
+		values[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		nulls[2] = false;
+		values[3] = Int64GetDatum(dirty_group_count(entry->id, layout_read(entry->id)));
+		nulls[3] = false;
+	}
+}
+
+/*
+ * hybridagg_internal.aggregate_status(id): history_rows, recent_rows,
+ * pending_deltas, dirty_groups, capture.  NULLs where the reader may not
+ * read the aggregate's view, or its tables cannot be read now.
+ */
 Datum
-hybridagg_table_counts(PG_FUNCTION_ARGS)
+hybridagg_aggregate_status(PG_FUNCTION_ARGS)
 {
 	int32		id = PG_GETARG_INT32(0);
 	TupleDesc	desc;
-	Datum		values[4];
-	bool		nulls[4] = {true, true, true, true};
+	Datum		values[STATUS_COLUMNS];
+	bool		nulls[STATUS_COLUMNS] = {true, true, true, true, true};
 	AggregateEntry *entry;
 	int			nestlevel;
-	ActingAs	saved;
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	desc = BlessTupleDesc(desc);
 
-	nestlevel = fix_settings(false);
+	nestlevel = fix_settings(SETTINGS_SQL);
 	entry = catalog_get(id, true);
-	if (entry != NULL && OidIsValid(internal_relid(OBJ_HISTORY, id, true)))
+	if (entry != NULL && OidIsValid(entry->owner) &&
+		pg_class_aclcheck(entry->view_relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
 	{
-		act_as(entry->owner, &saved);
-		SPI_connect();
-		count_into(psprintf("SELECT count(*) FROM %s", internal_qualname(OBJ_HISTORY, id)),
-				   &values[0], &nulls[0]);
-		if (MODE_IS_STREAMING(entry->mode) && OidIsValid(internal_relid(OBJ_DELTA, id, true)))
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(context);
+		PG_TRY();
 		{
-			char	   *delta = internal_qualname(OBJ_DELTA, id);
-			StringInfoData dirty;
+			ActingAs	saved;
 
-			count_into(psprintf("SELECT count(*) FROM %s", internal_qualname(OBJ_RECENT, id)),
-					   &values[1], &nulls[1]);
-			count_into(psprintf("SELECT count(*) FROM %s", delta), &values[2], &nulls[2]);
-			/* groups, not delta rows: a group dirtied twice is recomputed once */
-			initStringInfo(&dirty);
-			appendStringInfoString(&dirty, "SELECT count(*) FROM (SELECT DISTINCT ");
-			append_keys(&dirty, layout_read(id), "d");
-			appendStringInfo(&dirty, " FROM %s d WHERE d.__dirty) g", delta);
-			count_into(dirty.data, &values[3], &nulls[3]);
+			SPI_connect();
+			act_as(entry->owner, &saved);
+			fill_status(entry, context, values, nulls);
+			act_as_restore(&saved);
+			SPI_finish();
+			ReleaseCurrentSubTransaction();
 		}
-		SPI_finish();
-		act_as_restore(&saved);
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(context);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			/* a cancel or a shutdown is not this aggregate's */
+			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+				edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+				ReThrowError(edata);
+			for (int i = 0; i < STATUS_COLUMNS; i++)
+				nulls[i] = true;
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
 	}
 	restore_settings(nestlevel);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/*
+ * The 0.1.0 name, which its status view calls until ALTER EXTENSION
+ * hybridagg UPDATE: nothing to show.
+ */
+Datum
+hybridagg_table_counts(PG_FUNCTION_ARGS)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("hybridagg's SQL objects are older than its library"),
+			 errdetail("The database has hybridagg 0.1.0 installed; the server loads a newer library."),
+			 errhint("Run ALTER EXTENSION hybridagg UPDATE.")));
+	PG_RETURN_NULL();
 }

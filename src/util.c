@@ -106,31 +106,81 @@ extension_owner(void)
 	return owner;
 }
 
-static void
-set_fixed(const char *name, const char *value)
+/*
+ * The settings every statement hybridagg runs, and every evaluation of the
+ * definition, sees: name resolution (search_path), the text forms of values
+ * (DateStyle, IntervalStyle, extra_float_digits, bytea_output, xmlbinary)
+ * and the zone abbreviations date_trunc(unit, t, zone) may read.  The values
+ * are PostgreSQL's defaults wherever the default would do, so that most
+ * sessions already have them and pay nothing to fix them.
+ */
+typedef struct FixedSetting
 {
-	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	const char *name;
+	const char *value;
+} FixedSetting;
+
+static const FixedSetting fixed_settings[] = {
+	{"search_path", FIXED_SEARCH_PATH},
+	{"DateStyle", "ISO, MDY"},
+	{"IntervalStyle", "postgres"},
+	{"extra_float_digits", "1"},
+	{"bytea_output", "hex"},
+	{"xmlbinary", "base64"},
+	{"xmloption", "content"},
+	{"timezone_abbreviations", "Default"},
+};
+
+static bool
+setting_is(const char *name, const char *value)
+{
+	const char *current = GetConfigOption(name, true, false);
+
+	return current != NULL && strcmp(current, value) == 0;
 }
 
 int
-fix_settings(bool deparsing)
+fix_settings(SettingsPurpose purpose)
 {
-	int			nestlevel = NewGUCNestLevel();
+	int			nestlevel = -1;
 
-	set_fixed("search_path", "pg_catalog, pg_temp");
-	set_fixed("datestyle", "ISO, YMD");
-	set_fixed("intervalstyle", "postgres");
-	set_fixed("extra_float_digits", "3");
-	if (deparsing)
-		set_fixed("timezone", "UTC");
+	for (int i = 0; i < lengthof(fixed_settings) + (purpose == SETTINGS_DEPARSE ? 1 : 0); i++)
+	{
+		const char *name = i < lengthof(fixed_settings) ? fixed_settings[i].name : "TimeZone";
+		const char *value = i < lengthof(fixed_settings) ? fixed_settings[i].value : "UTC";
+
+		/* evaluating a compiled definition resolves no names */
+		if (purpose == SETTINGS_EVALUATION && i == 0)
+			continue;
+		if (setting_is(name, value))
+			continue;
+		if (nestlevel < 0)
+			nestlevel = NewGUCNestLevel();
+		(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
 	return nestlevel;
 }
 
 void
 restore_settings(int nestlevel)
 {
-	AtEOXact_GUC(true, nestlevel);
+	if (nestlevel >= 0)
+		AtEOXact_GUC(true, nestlevel);
+}
+
+bool
+settings_are_fixed(void)
+{
+	return setting_is("search_path", FIXED_SEARCH_PATH);
+}
+
+/* every statement hybridagg runs goes through here: never with a user's settings */
+static void
+require_fixed_settings(const char *sql)
+{
+	if (!settings_are_fixed())
+		elog(ERROR, "hybridagg: statement run without fixed settings: %s", sql);
 }
 
 void
@@ -161,6 +211,7 @@ spi_run_args(const char *sql, int nargs, Oid *types, Datum *values,
 {
 	int			rc;
 
+	require_fixed_settings(sql);
 	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 	if (rc != expected)
 		elog(ERROR, "hybridagg: SPI_execute returned %s for: %s",
@@ -179,9 +230,11 @@ uint64
 spi_run_snapshot(const char *sql, int nargs, Oid *types, Datum *values,
 				 const char *nulls, Snapshot snapshot, int expected)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+	SPIPlanPtr	plan;
 	int			rc;
 
+	require_fixed_settings(sql);
+	plan = SPI_prepare(sql, nargs, types);
 	if (plan == NULL)
 		elog(ERROR, "hybridagg: SPI_prepare failed (%s) for: %s",
 			 SPI_result_code_string(SPI_result), sql);

@@ -20,12 +20,14 @@
  *	 recent_<id>   table: streamed groups, buckets at or above the watermark
  *	 delta_<id>    table: append-only changes captured from writers, not yet folded
  *	 groups_<id>   view: the final value of every group
+ *	 token_<id>    table: one secret row the view passes to dirty_groups()
  */
 #define OBJ_SOURCE	"source"
 #define OBJ_HISTORY "history"
 #define OBJ_RECENT	"recent"
 #define OBJ_DELTA	"delta"
 #define OBJ_GROUPS	"groups"
+#define OBJ_TOKEN	"token"
 
 extern char *internal_relname(const char *kind, int32 id);
 extern char *internal_qualname(const char *kind, int32 id);
@@ -35,13 +37,26 @@ extern Oid	internal_schema_oid(void);
 extern Oid	extension_owner(void);
 
 /*
- * Settings under which generated SQL is built and run, whatever the session
- * has: search_path = pg_catalog, pg_temp; DateStyle ISO; IntervalStyle
- * postgres; extra_float_digits 3; and, when deparsing, TimeZone UTC.
- * Returns the GUC nest level to pass to restore_settings().
+ * Settings under which generated SQL is built and run, and the definition
+ * is evaluated, whatever the session has: search_path = pg_catalog, pg_temp,
+ * and fixed text forms of values (see util.c); when deparsing, TimeZone UTC
+ * as well.  Only the settings that differ are changed.  Returns what to
+ * pass to restore_settings().  Every SPI statement hybridagg runs checks
+ * that they are in force.
  */
-extern int	fix_settings(bool deparsing);
+#define FIXED_SEARCH_PATH "pg_catalog, pg_temp"
+
+typedef enum SettingsPurpose
+{
+	SETTINGS_SQL,				/* building and running SQL */
+	SETTINGS_DEPARSE,			/* the same, and printing expressions in UTC */
+	SETTINGS_EVALUATION			/* evaluating compiled expressions: no
+								 * search_path needed */
+} SettingsPurpose;
+
+extern int	fix_settings(SettingsPurpose purpose);
 extern void restore_settings(int nestlevel);
+extern bool settings_are_fixed(void);
 
 /* Acting as another role (the aggregate's owner, or the extension's owner) */
 typedef struct ActingAs

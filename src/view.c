@@ -11,12 +11,14 @@
  * through it.
  *
  * groups_<id> holds the final value of each group as g1..gN, f1..fM.  In
- * batch mode it is history below the watermark W plus the raw rows at or
- * above W aggregated at query time.  In the streaming modes it combines, in
+ * batch mode it is history below the watermark W plus the raw rows of the
+ * buckets at or above W aggregated at query time (read from watermark_time
+ * on, the first time whose bucket is W or later: see bucket.c).  In the streaming modes it combines, in
  * one snapshot:
  *	 C  groups with a dirty delta (a deleted min or max), recomputed from the
- *		base table, through the time index, one bucket at a time, by
- *		hybridagg_internal.dirty_groups(id) in the query's snapshot;
+ *		base table, through the time index, by
+ *		hybridagg_internal.dirty_groups(id, token) in the query's snapshot
+ *		(dirty_groups.c);
  *	 A  stored groups (history and recent) with no pending delta, as stored:
  *		A1 those whose bucket lies outside the range of pending buckets, and
  *		A2 those inside it, by an anti-join;
@@ -47,19 +49,12 @@
  */
 #include "postgres.h"
 
-#include "utils/snapmgr.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
-#include "access/htup_details.h"
-#include "funcapi.h"
-#include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
-#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
 
@@ -106,6 +101,43 @@ create_source_view(const Definition *def, int32 id)
  * ----------------------------------------------------------------
  */
 
+static bool
+has_state(const AggLayout *layout, StateKind kind, int arg, Oid *type)
+{
+	for (int i = 0; i < layout->nstates; i++)
+	{
+		if (layout->states[i].kind == kind && layout->states[i].arg == arg)
+		{
+			if (type)
+				*type = layout->states[i].type;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A float or numeric sum or average of a group that holds NaN or an
+ * infinity is that, as PostgreSQL's own aggregates make it; finite is the
+ * SQL of the value otherwise.
+ */
+static void
+append_nonfinite_or(StringInfo buf, const AggLayout *layout, int a, const char *x,
+					Oid type, const char *finite)
+{
+	const char *t = type_sql(type, -1);
+
+	if (!has_state(layout, STATE_NAN, a, NULL))
+	{
+		appendStringInfoString(buf, finite);
+		return;
+	}
+	appendStringInfo(buf, "CASE WHEN coalesce(%s.nan_v%d, 0) > 0 OR (coalesce(%s.posinf_v%d, 0) > 0 AND coalesce(%s.neginf_v%d, 0) > 0) THEN 'NaN'::%s"
+					 " WHEN coalesce(%s.posinf_v%d, 0) > 0 THEN 'Infinity'::%s"
+					 " WHEN coalesce(%s.neginf_v%d, 0) > 0 THEN '-Infinity'::%s ELSE %s END",
+					 x, a, x, a, x, a, t, x, a, t, x, a, t, finite);
+}
+
 static void
 append_finalized(StringInfo buf, const DefinedAggregate *agg, const AggLayout *layout,
 				 const char *alias)
@@ -114,10 +146,7 @@ append_finalized(StringInfo buf, const DefinedAggregate *agg, const AggLayout *l
 	const char *x = alias;
 	Oid			sum_type = InvalidOid;
 
-	for (int i = 0; i < layout->nstates; i++)
-		if (layout->states[i].kind == STATE_SUM && layout->states[i].arg == a)
-			sum_type = layout->states[i].type;
-
+	(void) has_state(layout, STATE_SUM, a, &sum_type);
 	switch (agg->func)
 	{
 		case AGG_COUNT_STAR:
@@ -127,16 +156,20 @@ append_finalized(StringInfo buf, const DefinedAggregate *agg, const AggLayout *l
 			appendStringInfo(buf, "%s.count_v%d", x, a);
 			break;
 		case AGG_SUM:
-			appendStringInfo(buf, "CASE WHEN %s.count_v%d > 0 THEN %s.sum_v%d END", x, a, x, a);
+			appendStringInfo(buf, "CASE WHEN %s.count_v%d > 0 THEN ", x, a);
+			append_nonfinite_or(buf, layout, a, x, sum_type, psprintf("%s.sum_v%d", x, a));
+			appendStringInfoString(buf, " END");
 			break;
 		case AGG_AVG:
 			/* the division PostgreSQL's own avg() final functions make */
+			appendStringInfo(buf, "CASE WHEN %s.count_v%d > 0 THEN ", x, a);
 			if (sum_type == INT8OID || sum_type == NUMERICOID)
-				appendStringInfo(buf, "CASE WHEN %s.count_v%d > 0 THEN %s.sum_v%d::numeric / %s.count_v%d::numeric END",
-								 x, a, x, a, x, a);
+				append_nonfinite_or(buf, layout, a, x, NUMERICOID,
+									psprintf("%s.sum_v%d::numeric / %s.count_v%d::numeric", x, a, x, a));
 			else
-				appendStringInfo(buf, "CASE WHEN %s.count_v%d > 0 THEN %s.sum_v%d / %s.count_v%d::float8 END",
-								 x, a, x, a, x, a);
+				append_nonfinite_or(buf, layout, a, x, FLOAT8OID,
+									psprintf("%s.sum_v%d / %s.count_v%d::float8", x, a, x, a));
+			appendStringInfoString(buf, " END");
 			break;
 		case AGG_MIN:
 			appendStringInfo(buf, "%s.min_v%d", x, a);
@@ -180,12 +213,15 @@ append_batch_groups(StringInfo sql, const Definition *def, const AggregateEntry 
 {
 	const AggLayout *layout = def->layout;
 	int32		id = entry->id;
+	const char *utc = entry->bucket.time_type == TIMESTAMPTZOID ? "%s" : "timezone('UTC', %s)";
 	char	   *watermark;
+	char	   *watermark_time;
 
-	watermark = psprintf(entry->bucket.time_type == TIMESTAMPTZOID ?
-						 "(SELECT a.watermark FROM %s.aggregate a WHERE a.id = %d)" :
-						 "(SELECT timezone('UTC', a.watermark) FROM %s.aggregate a WHERE a.id = %d)",
-						 INTERNAL_SCHEMA, id);
+	/* the buckets at or above W, whose rows start at watermark_time */
+	watermark = psprintf("(SELECT %s FROM %s.aggregate a WHERE a.id = %d)",
+						 psprintf(utc, "a.watermark"), INTERNAL_SCHEMA, id);
+	watermark_time = psprintf("(SELECT %s FROM %s.aggregate a WHERE a.id = %d)",
+							  psprintf(utc, "a.watermark_time"), INTERNAL_SCHEMA, id);
 
 	appendStringInfoString(sql, "SELECT ");
 	append_final_columns(sql, def, "x", 1);
@@ -193,8 +229,8 @@ append_batch_groups(StringInfo sql, const Definition *def, const AggregateEntry 
 	append_keys(sql, layout, "s");
 	appendStringInfoString(sql, ", ");
 	append_states_from_source(sql, layout, "s");
-	appendStringInfo(sql, " FROM %s s WHERE s.__time >= %s%s GROUP BY ",
-					 internal_qualname(OBJ_SOURCE, id), watermark,
+	appendStringInfo(sql, " FROM %s s WHERE (s.__time >= %s AND s.g1 >= %s)%s GROUP BY ",
+					 internal_qualname(OBJ_SOURCE, id), watermark_time, watermark,
 					 layout->keys[0].notnull ? "" : " OR s.__time IS NULL");
 	append_keys(sql, layout, "s");
 	appendStringInfoString(sql, ") x UNION ALL SELECT ");
@@ -211,21 +247,15 @@ append_streaming_groups(StringInfo sql, const Definition *def, const AggregateEn
 	int32		id = entry->id;
 	char	   *delta = internal_qualname(OBJ_DELTA, id);
 	const char *stored[] = {internal_qualname(OBJ_HISTORY, id), internal_qualname(OBJ_RECENT, id)};
-	StringInfoData coarse_t;
-	StringInfoData coarse_d;
 	StringInfoData match;
 	char	   *bucket_t;
 	char	   *bucket_d;
 	char	   *bucket_st;
 	const char *type = type_sql(layout->keys[0].type, -1);
 
-	/* the coarse keys of a stored row t and of a delta d, and their bucket */
-	initStringInfo(&coarse_t);
-	append_coarse_key(&coarse_t, layout, "t");
-	initStringInfo(&coarse_d);
-	append_coarse_key(&coarse_d, layout, "d");
+	/* a delta d and a stored row t of the same group match coarsely */
 	initStringInfo(&match);
-	appendStringInfo(&match, "ROW(%s) = ROW(%s)", coarse_d.data, coarse_t.data);
+	append_coarse_match(&match, layout, "d", "t");
 	bucket_t = layout->keys[0].notnull ? "t.g1" : psprintf("COALESCE(t.g1, '-infinity'::%s)", type);
 	bucket_d = layout->keys[0].notnull ? "d.g1" : psprintf("COALESCE(d.g1, '-infinity'::%s)", type);
 	bucket_st = layout->keys[0].notnull ? "st.g1" : psprintf("COALESCE(st.g1, '-infinity'::%s)", type);
@@ -233,14 +263,16 @@ append_streaming_groups(StringInfo sql, const Definition *def, const AggregateEn
 	/*
 	 * C: dirty groups, recomputed from the base table by dirty_groups(),
 	 * whose fixed row estimate keeps the plan of the whole view from
-	 * depending on how many deltas the statistics of delta_<id> guess.
+	 * depending on how many deltas the statistics of delta_<id> guess.  The
+	 * token, which only the aggregate's owner may read, is what lets this
+	 * view (and views on it) call it: see dirty_groups.c.
 	 */
 	if (layout->has_extremes)
 	{
 		appendStringInfoString(sql, "SELECT ");
 		append_final_columns(sql, def, "c", 1);
-		appendStringInfo(sql, " FROM %s.dirty_groups(%d, %s::regclass) AS c(", INTERNAL_SCHEMA, id,
-						 quote_literal_cstr(internal_qualname(OBJ_SOURCE, id)));
+		appendStringInfo(sql, " FROM %s.dirty_groups(%d, (SELECT k.token FROM %s k)) AS c(",
+						 INTERNAL_SCHEMA, id, internal_qualname(OBJ_TOKEN, id));
 		for (int i = 0; i < layout->nkeys + layout->nstates; i++)
 		{
 			const LayoutColumn *col = i < layout->nkeys ? &layout->keys[i] :
@@ -429,117 +461,4 @@ create_user_view(const Definition *def, int32 id, Oid namespace_oid, const char 
 						 deparse_expression(over_group_columns(def->query->havingQual, &context),
 											dpcontext, true, false));
 	spi_run(sql.data, SPI_OK_UTILITY);
-}
-
-/* ----------------------------------------------------------------
- * hybridagg_internal.dirty_groups(id): branch C of groups_<id>
- * ----------------------------------------------------------------
- */
-
-PG_FUNCTION_INFO_V1(hybridagg_dirty_groups);
-
-/* per backend, per source view: the prepared recompute of the dirty groups */
-typedef struct DirtyGroupsPlan
-{
-	Oid			source_relid;	/* hash key: one aggregate, never reused */
-	int32		id;
-	Oid			view_relid;
-	Oid			owner;
-	SPIPlanPtr	plan;			/* kept; PostgreSQL replans it when needed */
-} DirtyGroupsPlan;
-
-static HTAB *dirty_groups_plans = NULL;
-
-static DirtyGroupsPlan *
-dirty_groups_plan(int32 id, Oid source_relid)
-{
-	DirtyGroupsPlan *entry;
-	bool		found;
-
-	if (dirty_groups_plans == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(DirtyGroupsPlan);
-		dirty_groups_plans = hash_create("hybridagg dirty groups plans", 16, &ctl,
-										 HASH_ELEM | HASH_BLOBS);
-	}
-	entry = hash_search(dirty_groups_plans, &source_relid, HASH_ENTER, &found);
-	if (!found || entry->plan == NULL)
-	{
-		int			nestlevel = fix_settings(false);	/* the plan keeps them */
-		AggregateEntry *aggregate = catalog_get(id, false);
-		StringInfoData sql;
-		SPIPlanPtr	plan;
-		ActingAs	saved;
-
-		entry->plan = NULL;
-		initStringInfo(&sql);
-		append_dirty_recompute(&sql, layout_read(id), &aggregate->bucket, id,
-							   psprintf("%s d WHERE d.__dirty", internal_qualname(OBJ_DELTA, id)));
-		act_as(aggregate->owner, &saved);
-		plan = SPI_prepare(sql.data, 0, NULL);
-		act_as_restore(&saved);
-		if (plan == NULL)
-			elog(ERROR, "hybridagg: could not prepare the dirty groups of aggregate %d", id);
-		SPI_keepplan(plan);
-		restore_settings(nestlevel);
-		entry->id = id;
-		entry->view_relid = aggregate->view_relid;
-		entry->owner = aggregate->owner;
-		entry->plan = plan;
-	}
-	return entry;
-}
-
-/*
- * The exact states of an aggregate's dirty groups, recomputed from the base
- * table in the calling query's snapshot.  It shows what the aggregate's view
- * shows, so whoever may read the view may call it; it reads as the owner.
- * Called by every query on the view: with nothing dirty, which is the usual
- * case, it costs one scan of the small delta table, and no plan.
- */
-Datum
-hybridagg_dirty_groups(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int32		id = PG_GETARG_INT32(0);
-	Oid			source_relid = PG_GETARG_OID(1);
-	DirtyGroupsPlan *entry;
-	ActingAs	saved;
-	int			nestlevel;
-
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	if (!delta_has_rows(id, true))
-		return (Datum) 0;
-
-	SPI_connect();
-	entry = dirty_groups_plan(id, source_relid);
-	if (pg_class_aclcheck(entry->view_relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for view %s", get_rel_name(entry->view_relid)),
-				 errdetail("hybridagg_internal.dirty_groups() returns groups of that view.")));
-
-	act_as(entry->owner, &saved);
-	/* a few groups: compiling the plan would cost more than running it */
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	/* read-only: in the snapshot of the query that calls it */
-	if (SPI_execute_plan(entry->plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "hybridagg: could not recompute the dirty groups of aggregate %d", id);
-	AtEOXact_GUC(true, nestlevel);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		Datum	   *values = palloc(sizeof(Datum) * rsinfo->setDesc->natts);
-		bool	   *nulls = palloc(sizeof(bool) * rsinfo->setDesc->natts);
-
-		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, nulls);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	act_as_restore(&saved);
-	SPI_finish();
-	return (Datum) 0;
 }

@@ -370,7 +370,7 @@ fold_in_transaction(int32 id)
 		{
 			int64		lo = entry->watermark;
 			Snapshot	snap = mover_snapshot();
-			int64		moved = seal_by_move(entry, layout_read(id), seal_limit(entry), snap);
+			int64		moved = seal_by_move(entry, layout_read(id), seal_limit(entry), snap, PARTITION_TRY);
 
 			UnregisterSnapshot(snap);
 			stats_record_batch(id, moved, 0);

@@ -43,3 +43,17 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- stored_groups(view): how many groups an aggregate stores in history and in
+-- recent, counted in its internal tables (the status view shows estimates).
+CREATE OR REPLACE FUNCTION stored_groups(view_name regclass, OUT history bigint, OUT recent bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    agg_id int := (SELECT id FROM hybridagg_internal.aggregate WHERE view = view_name);
+BEGIN
+    EXECUTE format('SELECT count(*) FROM hybridagg_internal.history_%s', agg_id) INTO history;
+    IF to_regclass(format('hybridagg_internal.recent_%s', agg_id)) IS NOT NULL THEN
+        EXECUTE format('SELECT count(*) FROM hybridagg_internal.recent_%s', agg_id) INTO recent;
+    END IF;
+END
+$fn$;

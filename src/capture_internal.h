@@ -1,0 +1,142 @@
+/*-------------------------------------------------------------------------
+ * capture_internal.h
+ *	  What the parts of the capture share: the compiled definition of an
+ *	  aggregate (capture_target.c), the definition evaluated over a row
+ *	  (capture_rows.c), and a statement's groups on their way to delta rows
+ *	  (capture_groups.c).  capture.c has the trigger entry points.
+ *-------------------------------------------------------------------------
+ */
+#ifndef HYBRIDAGG_CAPTURE_INTERNAL_H
+#define HYBRIDAGG_CAPTURE_INTERNAL_H
+
+#include "access/attmap.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "nodes/execnodes.h"
+#include "storage/lock.h"
+
+#include "layout.h"
+
+/* how a state accumulates */
+typedef enum Accumulate
+{
+	ACC_ROWS,
+	ACC_COUNT,
+	ACC_SUM_INT64,				/* sum of int2, int4 (into int8) and money */
+	ACC_SUM_INT128,				/* sum of int8, into numeric */
+	ACC_SUM_NUMERIC,			/* finite values only */
+	ACC_SUM_FLOAT4,				/* finite values only */
+	ACC_SUM_FLOAT8,				/* finite values only */
+	ACC_SUM_INTERVAL,
+	ACC_MIN,
+	ACC_MAX,
+	ACC_NAN,					/* counts of a float or numeric column's NaN */
+	ACC_POSINF,					/* ... +Infinity */
+	ACC_NEGINF					/* ... and -Infinity values */
+} Accumulate;
+
+/* how min and max compare: inline for the common types, else the btree proc */
+typedef enum Compare
+{
+	CMP_INT16,
+	CMP_INT32,					/* int4, date */
+	CMP_INT64,					/* int8, timestamp, timestamptz, time, money */
+	CMP_FLOAT4,
+	CMP_FLOAT8,
+	CMP_PROC
+} Compare;
+
+typedef struct StateSpec
+{
+	Accumulate	how;
+	int			arg;			/* index into the argument values; -1 for rows */
+	Oid			argtype;
+	Oid			collation;
+	Compare		compare_kind;	/* min, max */
+	FmgrInfo	compare;		/* min, max with CMP_PROC: the btree proc */
+	int16		typlen;
+	bool		typbyval;
+} StateSpec;
+
+/* A partition whose rows are laid out unlike the base table's */
+typedef struct PartitionFormat
+{
+	Oid			relid;
+	TupleDesc	desc;			/* unpinned copy */
+	AttrMap    *map;			/* to the base table's columns; NULL if same */
+} PartitionFormat;
+
+/* What a backend keeps of one aggregate, built on first use */
+typedef struct CaptureTarget
+{
+	int32		id;				/* hash key */
+	bool		valid;
+	MemoryContext context;
+	Oid			owner;
+	Oid			base_relid;
+	Oid			source_relid;
+	Oid			delta_relid;
+	List	   *tree;			/* the base table and its partitions */
+	AggLayout  *layout;
+	TupleDesc	base_desc;		/* unpinned copies of the relations' */
+	TupleDesc	delta_desc;		/* descriptors, for slots */
+	ExprState  *where;			/* NULL when the definition has none */
+	List	   *projected;		/* group keys then arguments, planned */
+	/* two lanes (an UPDATE reads old and new rows in step), built on use */
+	ProjectionInfo *projections[2];
+	int16	   *key_typlen;
+	bool	   *key_typbyval;
+	int16	   *arg_typlen;
+	bool	   *arg_typbyval;
+	StateSpec  *states;
+	List	   *partitions;		/* PartitionFormat of partitions seen */
+	/* the base table's own BEFORE TRUNCATE marks its statement here */
+	LocalTransactionId truncating_lxid;
+	CommandId	truncating_cid;
+} CaptureTarget;
+
+/* capture_target.c */
+extern CaptureTarget *capture_target(int32 id);
+extern PartitionFormat *partition_format(CaptureTarget *target, Oid relid);
+extern ProjectionInfo *capture_projection(CaptureTarget *target, int lane);
+
+/* The definition evaluated over one base row */
+typedef struct RowValues
+{
+	bool		passes;			/* the WHERE clause holds */
+	Datum	   *keys;
+	bool	   *key_nulls;
+	Datum	   *args;
+	bool	   *arg_nulls;
+} RowValues;
+
+/* Reads rows of the base table or of one of its partitions */
+typedef struct RowReader
+{
+	CaptureTarget *target;
+	TupleTableSlot *slot;		/* a row as the relation stores it */
+	TupleTableSlot *base_slot;	/* the row in the base table's layout */
+	AttrMap    *map;			/* from the one to the other; NULL if same */
+	ExprContext *econtext;
+	ProjectionInfo *projection; /* group keys and arguments of the row */
+	RowValues	row;			/* the definition evaluated over the row */
+} RowReader;
+
+/* capture_rows.c */
+extern void reader_init(RowReader *reader, CaptureTarget *target, Oid relid,
+						TupleTableSlot *slot, int lane);
+extern void reader_free(RowReader *reader);
+extern void reader_evaluate(RowReader *reader);
+extern bool same_datums(int n, const Datum *a, const bool *anull, const Datum *b,
+						const bool *bnull, const int16 *typlen, const bool *typbyval);
+extern bool same_row(CaptureTarget *target, const RowValues *a, const RowValues *b);
+
+/* capture_groups.c: a statement's groups, flushed to delta rows */
+typedef struct GroupTable GroupTable;
+
+extern GroupTable *group_table_create(CaptureTarget *target, MemoryContext context);
+extern void accumulate(GroupTable *table, const RowValues *row, int sign);
+extern void flush_groups(GroupTable *table);
+extern int	group_table_written(GroupTable *table);
+
+#endif
