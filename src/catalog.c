@@ -365,6 +365,21 @@ lock_aggregate(const AggregateEntry *entry)
 	LockDatabaseObject(catalog, (Oid) entry->id, 0, ExclusiveLock);
 }
 
+bool
+lock_aggregate_conditional(const AggregateEntry *entry)
+{
+	Oid			catalog = get_relname_relid("aggregate", internal_schema_oid());
+
+	if (!ConditionalLockRelationOid(entry->base_relid, AccessShareLock))
+		return false;
+	if (!ConditionalLockDatabaseObject(catalog, (Oid) entry->id, 0, ExclusiveLock))
+	{
+		UnlockRelationOid(entry->base_relid, AccessShareLock);
+		return false;
+	}
+	return true;
+}
+
 void
 aggregate_range(const AggregateEntry *entry, TimestampTz range_start, TimestampTz range_end,
 				int64 *lo, int64 *hi)

@@ -70,6 +70,13 @@ extern void stats_record_error(int32 id, const char *message);
 extern void lock_aggregate(const AggregateEntry *entry);
 
 /*
+ * The same locks, in the same order, without waiting: false, holding
+ * neither, if another session holds a conflicting one (the worker then tries
+ * the aggregate again later, instead of stalling every other one).
+ */
+extern bool lock_aggregate_conditional(const AggregateEntry *entry);
+
+/*
  * The buckets that a user's [range_start, range_end) covers, widened to
  * whole buckets: [*lo, *hi).  A timestamp aggregate reads the range in the
  * session's TimeZone, as the timestamptz arguments were written.

@@ -10,7 +10,10 @@
  * pending deltas and, in hybrid mode, seal what is due.  An aggregate that
  * fails does not stop the others: the error is logged, stored in
  * hybridagg_internal.aggregate_stats for the status view, and the aggregate
- * is retried after a back-off that doubles up to a minute.
+ * is retried after a back-off that doubles up to a minute.  The worker never
+ * waits for an aggregate's lock: it takes it conditionally, skips an
+ * aggregate another session holds, and tries it again next cycle, so that
+ * one blocked aggregate does not stall the others.
  *
  * SIGTERM stops the worker at the next CHECK_FOR_INTERRUPTS; SIGHUP rereads
  * the configuration.  A worker stays while its database has the extension,
@@ -344,13 +347,18 @@ streaming_aggregates(bool *has_extension)
 	return ids;
 }
 
-/* fold one aggregate and seal what is due, in a transaction of its own */
-static void
+/*
+ * Fold one aggregate and seal what is due, in a transaction of its own.
+ * Returns false if another session holds the aggregate's lock (or a lock on
+ * its base table that conflicts): nothing was done, try again later.
+ */
+static bool
 fold_in_transaction(int32 id)
 {
 	int			nestlevel;
 	AggregateEntry *entry;
 	ActingAs	saved;
+	bool		locked = true;
 
 	/* now() of the transaction: when this fold happened */
 	SetCurrentStatementStartTimestamp();
@@ -361,11 +369,13 @@ fold_in_transaction(int32 id)
 	entry = catalog_get(id, true);
 	if (entry != NULL && MODE_IS_STREAMING(entry->mode))
 	{
+		int64		consumed;
+
 		act_as(entry->owner, &saved);
-		(void) fold_aggregate_by_id(id);
+		locked = fold_aggregate_by_id(id, &consumed);
 
 		/* the lock is still held: seal in a snapshot of its own */
-		entry = catalog_get(id, true);
+		entry = locked ? catalog_get(id, true) : NULL;
 		if (entry && entry->mode == MODE_HYBRID && entry->watermark < seal_limit(entry))
 		{
 			int64		lo = entry->watermark;
@@ -382,6 +392,7 @@ fold_in_transaction(int32 id)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	return locked;
 }
 
 static void
@@ -437,9 +448,13 @@ worker_cycle(List *ids)
 		pgstat_report_activity(STATE_RUNNING, psprintf("folding hybridagg aggregate %d", id));
 		PG_TRY();
 		{
-			fold_in_transaction(id);
-			backoff->failures = 0;
-			backoff->retry_at = 0;
+			if (fold_in_transaction(id))
+			{
+				backoff->failures = 0;
+				backoff->retry_at = 0;
+			}
+			else
+				elog(DEBUG1, "hybridagg: aggregate %d is locked by another session, trying again next cycle", id);
 		}
 		PG_CATCH();
 		{
