@@ -60,7 +60,9 @@ CREATE TABLE hybridagg_internal.aggregate_stats (
     last_fold_at        timestamptz,
     last_fold_seconds   double precision,
     last_error          text,
-    last_error_at       timestamptz
+    last_error_at       timestamptz,
+    last_error_sqlstate text,
+    last_error_detail   text
 ) WITH (fillfactor = 50);
 GRANT SELECT ON hybridagg_internal.aggregate_stats TO PUBLIC;
 
@@ -185,7 +187,9 @@ SELECT a.view::text AS name,
        s.last_error_at,
        a.owner,
        a.created_at,
-       a.definition
+       a.definition,
+       s.last_error_sqlstate,
+       s.last_error_detail
   FROM hybridagg_internal.aggregate a
   LEFT JOIN hybridagg_internal.aggregate_stats s USING (id)
   CROSS JOIN LATERAL hybridagg_internal.table_counts(a.id) c;

@@ -9,7 +9,8 @@
  * then for each streaming aggregate, in a transaction of its own: fold the
  * pending deltas and, in hybrid mode, seal what is due.  An aggregate that
  * fails does not stop the others: the error is logged, stored in
- * hybridagg_internal.aggregate_stats for the status view, and the aggregate
+ * hybridagg_internal.aggregate_stats for the status view (message, SQLSTATE,
+ * detail), and the aggregate
  * is retried after a back-off that doubles up to a minute.  The worker never
  * waits for an aggregate's lock: it takes it conditionally, skips an
  * aggregate another session holds, and tries it again next cycle, so that
@@ -404,8 +405,10 @@ record_failure(int32 id, ErrorData *edata)
 	backoff->failures++;
 	backoff->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay);
 	ereport(LOG,
-			(errmsg("hybridagg: aggregate %d failed, retrying in %d ms: %s",
-					id, delay, edata->message)));
+			(errcode(edata->sqlerrcode),
+			 errmsg("hybridagg: aggregate %d failed, retrying in %d ms: %s",
+					id, delay, edata->message),
+			 edata->detail ? errdetail_internal("%s", edata->detail) : 0));
 
 	PG_TRY();
 	{
@@ -417,7 +420,7 @@ record_failure(int32 id, ErrorData *edata)
 		SPI_connect();
 		nestlevel = fix_settings(false);
 		if (catalog_get(id, true) != NULL)
-			stats_record_error(id, edata->message);
+			stats_record_error(id, edata);
 		restore_settings(nestlevel);
 		SPI_finish();
 		PopActiveSnapshot();
