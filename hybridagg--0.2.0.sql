@@ -164,6 +164,14 @@ SELECT hybridagg_internal.request_worker();
 -- Status
 ------------------------------------------------------------------------------
 
+-- What the worker of this database is doing, read from shared memory:
+-- running, starting, waiting for a worker slot, not started yet, disabled,
+-- none on a standby, or not preloaded.
+CREATE FUNCTION hybridagg_internal.worker_state()
+RETURNS text
+AS 'MODULE_PATHNAME', 'hybridagg_worker_state'
+LANGUAGE C VOLATILE;
+
 CREATE VIEW hybridagg.aggregates AS
 SELECT a.view::text AS name,
        a.view,
@@ -189,10 +197,11 @@ SELECT a.view::text AS name,
        a.created_at,
        a.definition,
        s.last_error_sqlstate,
-       s.last_error_detail
+       s.last_error_detail,
+       CASE WHEN a.mode <> 'batch' THEN hybridagg_internal.worker_state() END AS worker
   FROM hybridagg_internal.aggregate a
   LEFT JOIN hybridagg_internal.aggregate_stats s USING (id)
   CROSS JOIN LATERAL hybridagg_internal.table_counts(a.id) c;
 GRANT SELECT ON hybridagg.aggregates TO PUBLIC;
 COMMENT ON VIEW hybridagg.aggregates IS
-  'hybridagg: one row per aggregate with its mode, watermark, table sizes, pending work, counters and last error';
+  'hybridagg: one row per aggregate with its mode, watermark, table sizes, pending work, counters, last error and worker';

@@ -34,7 +34,7 @@ _PG_init(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	hybridagg_preloaded = true;
-	workers_shmem_init();
+	worker_slots_shmem_init();
 	if (hybridagg_worker_enabled)
 		launcher_register();
 }

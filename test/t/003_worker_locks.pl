@@ -67,6 +67,8 @@ insert_into('events_b');
 ok(defined poll_within($node, drained('agg_b'), 60),
 	'agg_b is folded while agg_a is locked by materialize()');
 cmp_ok(pending('agg_a'), '>', 0, 'agg_a waits for its lock');
+is($node->safe_psql('postgres', "SELECT worker FROM hybridagg.aggregates WHERE name = 'agg_a'"),
+	'running', 'the worker runs meanwhile');
 $session->query_safe('COMMIT');
 ok(defined poll_within($node, drained('agg_a'), 60), 'agg_a is folded once the lock goes');
 
