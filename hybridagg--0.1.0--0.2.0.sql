@@ -32,6 +32,10 @@ ALTER TABLE hybridagg_internal.aggregate
     ADD COLUMN capture_interrupted_at timestamptz,
     ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
 
+ALTER TABLE hybridagg_internal.aggregate_stats
+    ADD COLUMN last_error_sqlstate text,
+    ADD COLUMN last_error_detail text;
+
 -- functions
 CREATE FUNCTION hybridagg.fold(name text)
 RETURNS bigint
@@ -101,6 +105,14 @@ ALTER EVENT TRIGGER hybridagg_base_table_ddl_start ENABLE ALWAYS;
 
 REVOKE ALL ON FUNCTION hybridagg_internal.request_worker() FROM PUBLIC;
 
+-- What the worker of this database is doing, read from shared memory:
+-- running, starting, waiting for a worker slot, not started yet, disabled,
+-- none on a standby, or not preloaded.
+CREATE FUNCTION hybridagg_internal.worker_state()
+RETURNS text
+AS 'MODULE_PATHNAME', 'hybridagg_worker_state'
+LANGUAGE C VOLATILE;
+
 -- the status view
 CREATE VIEW hybridagg.aggregates AS
 SELECT a.view::text AS name,
@@ -115,6 +127,7 @@ SELECT a.view::text AS name,
        c.dirty_groups,
        c.capture,
        a.capture_interrupted_at,
+       CASE WHEN a.mode <> 'batch' THEN hybridagg_internal.worker_state() END AS worker,
        s.batches,
        s.batch_groups,
        s.last_batch_at,
@@ -124,6 +137,8 @@ SELECT a.view::text AS name,
        s.last_fold_at,
        s.last_fold_seconds,
        s.last_error,
+       s.last_error_sqlstate,
+       s.last_error_detail,
        s.last_error_at,
        v.relowner::regrole AS owner,
        a.created_at,
@@ -134,4 +149,4 @@ SELECT a.view::text AS name,
   CROSS JOIN LATERAL hybridagg_internal.aggregate_status(a.id) c;
 GRANT SELECT ON hybridagg.aggregates TO PUBLIC;
 COMMENT ON VIEW hybridagg.aggregates IS
-  'hybridagg: one row per aggregate with its mode, watermark, table sizes, pending work, counters and last error';
+  'hybridagg: one row per aggregate with its mode, watermark, table sizes, pending work, capture, worker, counters and last error';

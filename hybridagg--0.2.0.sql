@@ -71,7 +71,9 @@ CREATE TABLE hybridagg_internal.aggregate_stats (
     last_fold_at        timestamptz,
     last_fold_seconds   double precision,
     last_error          text,
-    last_error_at       timestamptz
+    last_error_at       timestamptz,
+    last_error_sqlstate text,
+    last_error_detail   text
 ) WITH (fillfactor = 50);
 GRANT SELECT ON hybridagg_internal.aggregate_stats TO PUBLIC;
 
@@ -222,6 +224,14 @@ SELECT hybridagg_internal.request_worker();
 -- Status
 ------------------------------------------------------------------------------
 
+-- What the worker of this database is doing, read from shared memory:
+-- running, starting, waiting for a worker slot, not started yet, disabled,
+-- none on a standby, or not preloaded.
+CREATE FUNCTION hybridagg_internal.worker_state()
+RETURNS text
+AS 'MODULE_PATHNAME', 'hybridagg_worker_state'
+LANGUAGE C VOLATILE;
+
 CREATE VIEW hybridagg.aggregates AS
 SELECT a.view::text AS name,
        a.view,
@@ -235,6 +245,7 @@ SELECT a.view::text AS name,
        c.dirty_groups,
        c.capture,
        a.capture_interrupted_at,
+       CASE WHEN a.mode <> 'batch' THEN hybridagg_internal.worker_state() END AS worker,
        s.batches,
        s.batch_groups,
        s.last_batch_at,
@@ -244,6 +255,8 @@ SELECT a.view::text AS name,
        s.last_fold_at,
        s.last_fold_seconds,
        s.last_error,
+       s.last_error_sqlstate,
+       s.last_error_detail,
        s.last_error_at,
        v.relowner::regrole AS owner,
        a.created_at,
@@ -254,4 +267,4 @@ SELECT a.view::text AS name,
   CROSS JOIN LATERAL hybridagg_internal.aggregate_status(a.id) c;
 GRANT SELECT ON hybridagg.aggregates TO PUBLIC;
 COMMENT ON VIEW hybridagg.aggregates IS
-  'hybridagg: one row per aggregate with its mode, watermark, table sizes, pending work, counters and last error';
+  'hybridagg: one row per aggregate with its mode, watermark, table sizes, pending work, capture, worker, counters and last error';

@@ -392,14 +392,36 @@ void
 stats_record_fold(int32 id, int64 deltas, double seconds)
 {
 	stats_update("folds = folds + 1, folded_deltas = folded_deltas + $2, "
-				 "last_fold_at = now(), last_fold_seconds = $3, last_error = NULL",
+				 "last_fold_at = now(), last_fold_seconds = $3, last_error = NULL, "
+				 "last_error_sqlstate = NULL, last_error_detail = NULL",
 				 id, deltas, seconds, NULL);
 }
 
 void
-stats_record_error(int32 id, const char *message)
+stats_record_error(int32 id, const ErrorData *edata)
 {
-	stats_update("last_error = $4, last_error_at = now()", id, 0, 0, message);
+	Oid			types[4] = {INT4OID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	ActingAs	saved;
+
+	values[0] = Int32GetDatum(id);
+	values[1] = CStringGetTextDatum(edata->message ? edata->message : "");
+	values[2] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
+	values[3] = edata->detail ? CStringGetTextDatum(edata->detail) : (Datum) 0;
+	if (edata->detail == NULL)
+		nulls[3] = 'n';
+
+	act_as(extension_owner(), &saved);
+	SPI_connect();
+	/* a restored dump has the catalog (dumped) but not the counters */
+	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id) VALUES ($1) ON CONFLICT DO NOTHING",
+				 1, types, values, NULL, SPI_OK_INSERT);
+	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate_stats SET last_error = $2, "
+				 "last_error_sqlstate = $3, last_error_detail = $4, last_error_at = now() WHERE id = $1",
+				 4, types, values, nulls, SPI_OK_UPDATE);
+	SPI_finish();
+	act_as_restore(&saved);
 }
 
 void
@@ -409,6 +431,21 @@ lock_aggregate(const AggregateEntry *entry)
 
 	LockRelationOid(entry->base_relid, AccessShareLock);
 	LockDatabaseObject(catalog, (Oid) entry->id, 0, ExclusiveLock);
+}
+
+bool
+lock_aggregate_conditional(const AggregateEntry *entry)
+{
+	Oid			catalog = get_relname_relid("aggregate", internal_schema_oid());
+
+	if (!ConditionalLockRelationOid(entry->base_relid, AccessShareLock))
+		return false;
+	if (!ConditionalLockDatabaseObject(catalog, (Oid) entry->id, 0, ExclusiveLock))
+	{
+		UnlockRelationOid(entry->base_relid, AccessShareLock);
+		return false;
+	}
+	return true;
 }
 
 void

@@ -66,7 +66,9 @@ extern List *catalog_streaming_ids(void);
 
 extern void stats_record_batch(int32 id, int64 groups, double seconds);
 extern void stats_record_fold(int32 id, int64 deltas, double seconds);
-extern void stats_record_error(int32 id, const char *message);
+
+/* the error of a failed fold: its message, SQLSTATE and detail */
+extern void stats_record_error(int32 id, const ErrorData *edata);
 
 /*
  * The lock every mover (fold, seal, materialize, reprocess, truncate, drop)
@@ -74,6 +76,13 @@ extern void stats_record_error(int32 id, const char *message);
  * caller holds more), then the aggregate.  Writers never take it.
  */
 extern void lock_aggregate(const AggregateEntry *entry);
+
+/*
+ * The same locks, in the same order, without waiting: false, holding
+ * neither, if another session holds a conflicting one (the worker then tries
+ * the aggregate again later, instead of stalling every other one).
+ */
+extern bool lock_aggregate_conditional(const AggregateEntry *entry);
 
 /*
  * The buckets that a user's [range_start, range_end) covers, widened to

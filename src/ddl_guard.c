@@ -4,11 +4,15 @@
  *	  aggregate: event triggers at the start and at the end of CREATE TABLE,
  *	  ALTER TABLE and ALTER VIEW.
  *
- * Each command is looked at only if it touched a base table, a table of its
- * partition or inheritance tree, a table one of them is attached to, or an
- * aggregate's view; every other DDL in the database costs one scan of the
- * small catalog.  Under the aggregate's lock (so that concurrent DDL on two
- * partitions of one table, and the worker, take turns):
+ * The guard reads what each command did (the collected commands and their
+ * ALTER TABLE subcommands, as PostgreSQL hands them to event triggers) and
+ * acts on those subcommands only: CREATE TABLE ... PARTITION OF or
+ * INHERITS, ATTACH and DETACH PARTITION, INHERIT, ROW LEVEL SECURITY,
+ * SET UNLOGGED, ENABLE and DISABLE TRIGGER, OWNER TO.  So DDL on unrelated
+ * tables, hybridagg's own partition DDL, and a pg_restore (which loads the
+ * catalog before it creates the capture triggers) change nothing.  Under the
+ * aggregate's lock (so that concurrent DDL on two partitions of one table,
+ * and the worker, take turns):
  *	 - a partition created, attached or detached under a streaming
  *	   aggregate's base table gets or loses the capture triggers, and its
  *	   rows are added to or subtracted from the aggregate; the DDL holds the
@@ -31,7 +35,10 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "commands/event_trigger.h"
@@ -40,7 +47,9 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "tcop/deparse_utility.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -54,29 +63,32 @@ PG_FUNCTION_INFO_V1(hybridagg_base_table_ddl);
 PG_FUNCTION_INFO_V1(hybridagg_base_table_ddl_start);
 PG_FUNCTION_INFO_V1(hybridagg_capture_partitions);
 
-/* the relations a command touched, from pg_event_trigger_ddl_commands() */
+/* the commands of this event, from pg_event_trigger_ddl_commands() */
 static pg_noinline List *
-touched_relations(void)
+collected_commands(void)
 {
-	List	   *relids = NIL;
+	List	   *commands = NIL;
 
-	spi_run("SELECT DISTINCT objid FROM pg_event_trigger_ddl_commands() "
-			" WHERE classid = 'pg_class'::regclass AND objid IS NOT NULL", SPI_OK_SELECT);
+	spi_run("SELECT command FROM pg_event_trigger_ddl_commands()", SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
+		Datum		command = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
 
-		relids = lappend_oid(relids, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-																	SPI_tuptable->tupdesc, 1, &isnull)));
+		/* a pointer into the event trigger's state, valid for this event */
+		if (!isnull)
+			commands = lappend(commands, DatumGetPointer(command));
 	}
-	return relids;
+	return commands;
 }
 
 /* every aggregate, for a look at which ones a command touched */
 static List *
 all_aggregates(void)
 {
+	List	   *entries = NIL;
 	List	   *ids = NIL;
+	ListCell   *lc;
 
 	spi_run("SELECT id FROM " INTERNAL_SCHEMA ".aggregate ORDER BY id", SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -86,29 +98,32 @@ all_aggregates(void)
 		ids = lappend_int(ids, DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
 														   SPI_tuptable->tupdesc, 1, &isnull)));
 	}
-	return ids;
+	foreach(lc, ids)
+	{
+		AggregateEntry *entry = catalog_get(lfirst_int(lc), true);
+
+		if (entry != NULL && OidIsValid(entry->owner))
+			entries = lappend(entries, entry);
+	}
+	return entries;
 }
 
-static bool
-touches(const AggregateEntry *entry, List *touched)
+/* the aggregates whose base table is relid or has it in its partition tree */
+static List *
+aggregates_over(List *aggregates, Oid relid)
 {
-	List	   *tree;
+	List	   *found = NIL;
 	ListCell   *lc;
 
-	if (list_member_oid(touched, entry->view_relid) || list_member_oid(touched, entry->base_relid))
-		return true;
-	/* the tables under the base table, and the detached ones that still carry its triggers */
-	tree = list_concat(find_all_inheritors(entry->base_relid, NoLock, NULL),
-					   MODE_IS_STREAMING(entry->mode) ? tables_with_capture_triggers(entry->id) : NIL);
-	foreach(lc, touched)
+	foreach(lc, aggregates)
 	{
-		Oid			relid = lfirst_oid(lc);
+		AggregateEntry *entry = lfirst(lc);
 
-		if (list_member_oid(tree, relid) ||
-			list_member_oid(find_inheritance_children(relid, NoLock), entry->base_relid))
-			return true;
+		if (entry->base_relid == relid ||
+			list_member_oid(find_all_inheritors(entry->base_relid, NoLock, NULL), relid))
+			found = lappend(found, entry);
 	}
-	return false;
+	return found;
 }
 
 static void
@@ -126,32 +141,12 @@ refuse(const AggregateEntry *entry, Oid relid, const char *what, const char *det
 }
 
 static void
-check_table(const AggregateEntry *entry, Oid relid)
+refuse_unlogged(const AggregateEntry *entry, Oid relid)
 {
-	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Form_pg_class form;
-
-	if (!HeapTupleIsValid(tuple))
-		return;
-	form = (Form_pg_class) GETSTRUCT(tuple);
-	if (form->relpersistence == RELPERSISTENCE_UNLOGGED)
+	if (get_rel_persistence(relid) == RELPERSISTENCE_UNLOGGED)
 		refuse(entry, relid, "cannot be unlogged",
 			   "after a crash an unlogged table is empty, and the aggregate would not be.",
 			   "Keep the table logged, or drop the aggregate first.");
-	if (relid == entry->base_relid && form->relrowsecurity)
-		refuse(entry, relid, "cannot have row-level security",
-			   "the aggregate would serve every reader totals of rows that its policies hide.",
-			   "Drop the aggregate first, or aggregate a table that holds only rows all readers may see.");
-	if (relid == entry->base_relid && form->relispartition && MODE_IS_STREAMING(entry->mode))
-		refuse(entry, relid, "cannot become a partition",
-			   "writes through the partitioned table would not be captured.",
-			   "Aggregate the partitioned table instead, with a WHERE clause on the partition key.");
-	if (form->relkind == RELKIND_RELATION && MODE_IS_STREAMING(entry->mode) &&
-		find_inheritance_children(relid, NoLock) != NIL)
-		refuse(entry, relid, "cannot have inheritance children",
-			   "an UPDATE or DELETE of the parent reaches the children's rows, which the aggregate does not hold.",
-			   "Use declarative partitioning, or mode => 'batch'.");
-	ReleaseSysCache(tuple);
 }
 
 static void
@@ -168,40 +163,54 @@ record_capture_interrupted(const AggregateEntry *entry, Oid relid, char state)
 	catalog_set_capture_interrupted(entry->id, true);
 }
 
-/* the capture triggers in line with the partition tree, firing always */
+/* a trigger of relid was enabled or disabled: the capture must fire always */
 static void
-align_capture_triggers(const AggregateEntry *entry)
+check_capture_state(const AggregateEntry *entry, Oid relid)
 {
-	List	   *tree = find_all_inheritors(entry->base_relid, NoLock, NULL);
+	char		state;
+
+	if (!has_capture_triggers(entry->id, relid))
+		return;
+	state = capture_trigger_state(entry->id, relid);
+	/* ENABLE TRIGGER (ALL) leaves it firing on the origin only */
+	if (state == TRIGGER_FIRES_ON_ORIGIN)
+		enable_capture_triggers_always(entry->id, relid);
+	else if (state != TRIGGER_FIRES_ALWAYS)
+		record_capture_interrupted(entry, relid, state);
+}
+
+/* partition relid (and its partitions) joined the base table: rows too */
+static void
+partition_joined(const AggregateEntry *entry, Oid relid)
+{
 	ListCell   *lc;
 
-	foreach(lc, tree)
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
 	{
-		Oid			relid = lfirst_oid(lc);
-		char		state;
+		Oid			part = lfirst_oid(lc);
 
-		if (!has_capture_triggers(entry->id, relid))
-		{
-			/* new or attached: its rows join the base table */
-			install_capture_triggers_on(entry, relid);
-			capture_replay_relation(entry->id, relid, 1);
+		refuse_unlogged(entry, part);
+		if (has_capture_triggers(entry->id, part))
 			continue;
-		}
-		state = capture_trigger_state(entry->id, relid);
-		if (state == TRIGGER_FIRES_ON_ORIGIN)
-			enable_capture_triggers_always(entry->id, relid);
-		else if (state != TRIGGER_FIRES_ALWAYS)
-			record_capture_interrupted(entry, relid, state);
+		install_capture_triggers_on(entry, part);
+		capture_replay_relation(entry->id, part, 1);
 	}
-	foreach(lc, tables_with_capture_triggers(entry->id))
-	{
-		Oid			relid = lfirst_oid(lc);
+}
 
-		if (list_member_oid(tree, relid))
+/* partition relid (and its partitions) left the base table: rows too */
+static void
+partition_left(const AggregateEntry *entry, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		Oid			part = lfirst_oid(lc);
+
+		if (!has_capture_triggers(entry->id, part))
 			continue;
-		/* detached: its rows leave the base table */
-		remove_capture_triggers_from(entry, relid);
-		capture_replay_relation(entry->id, relid, -1);
+		remove_capture_triggers_from(entry, part);
+		capture_replay_relation(entry->id, part, -1);
 	}
 }
 
@@ -210,47 +219,250 @@ static void
 follow_view_owner(const AggregateEntry *entry)
 {
 	const char *owner = quote_identifier(GetUserNameFromId(entry->owner, false));
-	Oid			schema = internal_schema_oid();
+	Oid			types[3] = {OIDOID, OIDOID, TEXTOID};
+	Datum		values[3];
+	List	   *statements = NIL;
+	ListCell   *lc;
 	ActingAs	saved;
 
+	values[0] = ObjectIdGetDatum(internal_schema_oid());
+	values[1] = ObjectIdGetDatum(entry->owner);
+	values[2] = CStringGetTextDatum(psprintf("%d", entry->id));
 	spi_run_args("SELECT c.oid::regclass::text, c.relkind = 'v' FROM pg_class c "
 				 " WHERE c.relnamespace = $1 AND c.relowner <> $2 "
 				 "   AND c.relkind IN ('r', 'p', 'v') AND c.relname ~ ('^[a-z]+_' || $3 || '($|_)')",
-				 3, (Oid[]) {OIDOID, OIDOID, TEXTOID},
-				 (Datum[]) {ObjectIdGetDatum(schema), ObjectIdGetDatum(entry->owner),
-				 CStringGetTextDatum(psprintf("%d", entry->id))},
-				 NULL, SPI_OK_SELECT);
-	if (SPI_processed == 0)
-		return;
+				 3, types, values, NULL, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		List	   *objects = NIL;
-		ListCell   *lc;
+		bool		isnull;
+		bool		is_view = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
 
-		for (uint64 i = 0; i < SPI_processed; i++)
+		statements = lappend(statements,
+							 psprintf("ALTER %s %s OWNER TO %s", is_view ? "VIEW" : "TABLE",
+									  SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
+									  owner));
+	}
+	/* ALTER ... OWNER runs no code of the old or the new owner */
+	act_as(extension_owner(), &saved);
+	foreach(lc, statements)
+		spi_run(lfirst(lc), SPI_OK_UTILITY);
+	act_as_restore(&saved);
+}
+
+/* the tables relid inherits from (the parse tree's names are the user's) */
+static List *
+inheritance_parents(Oid relid)
+{
+	Relation	pg_inherits = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *parents = NIL;
+
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(pg_inherits, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		parents = lappend_oid(parents, ((Form_pg_inherits) GETSTRUCT(tuple))->inhparent);
+	systable_endscan(scan);
+	table_close(pg_inherits, AccessShareLock);
+	return parents;
+}
+
+/* CREATE TABLE relid ... PARTITION OF, or ... INHERITS */
+static void
+table_created(List *aggregates, Oid relid, CreateStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->partbound)
+	{
+		foreach(lc, aggregates_over(aggregates, relid))
 		{
-			bool		isnull;
-			bool		is_view = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+			AggregateEntry *entry = lfirst(lc);
 
-			objects = lappend(objects, psprintf("ALTER %s %s OWNER TO %s", is_view ? "VIEW" : "TABLE",
-												SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
-												owner));
+			if (!MODE_IS_STREAMING(entry->mode))
+				continue;
+			lock_aggregate(entry);
+			partition_joined(entry, relid);
 		}
-		/* ALTER ... OWNER runs no code of the old or the new owner */
-		act_as(extension_owner(), &saved);
-		foreach(lc, objects)
-			spi_run(lfirst(lc), SPI_OK_UTILITY);
-		act_as_restore(&saved);
+		return;
+	}
+	foreach(lc, inheritance_parents(relid))
+	{
+		Oid			parent = lfirst_oid(lc);
+		ListCell   *lc2;
+
+		foreach(lc2, aggregates)
+		{
+			AggregateEntry *entry = lfirst(lc2);
+
+			if (MODE_IS_STREAMING(entry->mode) && entry->base_relid == parent)
+				refuse(entry, parent, "cannot have inheritance children",
+					   "an UPDATE or DELETE of the parent reaches the children's rows, which the aggregate does not hold.",
+					   "Use declarative partitioning, or mode => 'batch'.");
+		}
+	}
+}
+
+/* one subcommand of ALTER TABLE relid */
+static void
+table_altered(List *aggregates, Oid relid, AlterTableCmd *cmd)
+{
+	List	   *touched = aggregates_over(aggregates, relid);
+	ListCell   *lc;
+
+	switch (cmd->subtype)
+	{
+		case AT_AttachPartition:
+			/* a streaming aggregate's base table may not become a partition */
+			foreach(lc, aggregates)
+			{
+				AggregateEntry *entry = lfirst(lc);
+
+				if (MODE_IS_STREAMING(entry->mode) && get_rel_relispartition(entry->base_relid))
+					refuse(entry, entry->base_relid, "cannot become a partition",
+						   "writes through the partitioned table would not be captured.",
+						   "Aggregate the partitioned table instead, with a WHERE clause on the partition key.");
+			}
+			/* the tables of the tree that do not carry the triggers yet */
+			foreach(lc, touched)
+			{
+				AggregateEntry *entry = lfirst(lc);
+				ListCell   *lc2;
+
+				if (!MODE_IS_STREAMING(entry->mode))
+					continue;
+				lock_aggregate(entry);
+				foreach(lc2, find_all_inheritors(entry->base_relid, NoLock, NULL))
+					if (!has_capture_triggers(entry->id, lfirst_oid(lc2)))
+						partition_joined(entry, lfirst_oid(lc2));
+			}
+			break;
+		case AT_DetachPartition:
+			/* the tables that carry the triggers but left the tree */
+			foreach(lc, touched)
+			{
+				AggregateEntry *entry = lfirst(lc);
+				List	   *tree;
+				ListCell   *lc2;
+
+				if (!MODE_IS_STREAMING(entry->mode))
+					continue;
+				lock_aggregate(entry);
+				tree = find_all_inheritors(entry->base_relid, NoLock, NULL);
+				foreach(lc2, tables_with_capture_triggers(entry->id))
+					if (!list_member_oid(tree, lfirst_oid(lc2)))
+						partition_left(entry, lfirst_oid(lc2));
+			}
+			break;
+		case AT_AddInherit:
+			foreach(lc, inheritance_parents(relid))
+			{
+				Oid			parent = lfirst_oid(lc);
+				ListCell   *lc2;
+
+				foreach(lc2, aggregates)
+				{
+					AggregateEntry *entry = lfirst(lc2);
+
+					if (MODE_IS_STREAMING(entry->mode) && entry->base_relid == parent)
+						refuse(entry, parent, "cannot have inheritance children",
+							   "an UPDATE or DELETE of the parent reaches the children's rows, which the aggregate does not hold.",
+							   "Use declarative partitioning, or mode => 'batch'.");
+				}
+			}
+			break;
+		case AT_EnableRowSecurity:
+		case AT_ForceRowSecurity:
+			foreach(lc, touched)
+			{
+				AggregateEntry *entry = lfirst(lc);
+
+				if (entry->base_relid == relid)
+					refuse(entry, relid, "cannot have row-level security",
+						   "the aggregate would serve every reader totals of rows that its policies hide.",
+						   "Drop the aggregate first, or aggregate a table that holds only rows all readers may see.");
+			}
+			break;
+		case AT_SetUnLogged:
+			foreach(lc, touched)
+				refuse_unlogged(lfirst(lc), relid);
+			break;
+		case AT_EnableTrig:
+		case AT_EnableAlwaysTrig:
+		case AT_EnableReplicaTrig:
+		case AT_EnableTrigAll:
+		case AT_EnableTrigUser:
+		case AT_DisableTrig:
+		case AT_DisableTrigAll:
+		case AT_DisableTrigUser:
+			foreach(lc, touched)
+			{
+				AggregateEntry *entry = lfirst(lc);
+
+				if (MODE_IS_STREAMING(entry->mode))
+					check_capture_state(entry, relid);
+			}
+			break;
+		case AT_ChangeOwner:
+			foreach(lc, aggregates)
+			{
+				AggregateEntry *entry = lfirst(lc);
+
+				if (entry->view_relid == relid)
+					follow_view_owner(entry);
+			}
+			break;
+		default:
+			break;
 	}
 }
 
 /* set while the guard runs DDL of its own, which it need not look at */
 static bool guarding = false;
 
+static void
+guard_commands(List *commands)
+{
+	List	   *aggregates = NIL;
+	ListCell   *lc;
+
+	foreach(lc, commands)
+	{
+		CollectedCommand *command = lfirst(lc);
+
+		if (command->type == SCT_Simple && IsA(command->parsetree, CreateStmt))
+		{
+			if (aggregates == NIL)
+				aggregates = all_aggregates();
+			table_created(aggregates, command->d.simple.address.objectId,
+						  (CreateStmt *) command->parsetree);
+		}
+		else if (command->type == SCT_AlterTable)
+		{
+			ListCell   *lc2;
+
+			/* hybridagg's own tables change as it works: nothing to look at */
+			if (get_rel_namespace(command->d.alterTable.objectId) == internal_schema_oid())
+				continue;
+			if (aggregates == NIL)
+				aggregates = all_aggregates();
+			foreach(lc2, command->d.alterTable.subcmds)
+			{
+				CollectedATSubcmd *sub = lfirst(lc2);
+
+				if (IsA(sub->parsetree, AlterTableCmd))
+					table_altered(aggregates, command->d.alterTable.objectId,
+								  (AlterTableCmd *) sub->parsetree);
+			}
+		}
+	}
+}
+
 Datum
 hybridagg_base_table_ddl(PG_FUNCTION_ARGS)
 {
-	List	   *touched;
-	ListCell   *lc;
 	int			nestlevel;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
@@ -262,41 +474,16 @@ hybridagg_base_table_ddl(PG_FUNCTION_ARGS)
 
 	nestlevel = fix_settings(SETTINGS_SQL);
 	SPI_connect();
-	touched = touched_relations();
-	/* hybridagg's own tables change as it works: nothing to look at */
-	foreach(lc, touched)
-		if (get_rel_namespace(lfirst_oid(lc)) == internal_schema_oid())
-			touched = foreach_delete_current(touched, lc);
-	if (touched != NIL)
+	guarding = true;
+	PG_TRY();
 	{
-		guarding = true;
-		PG_TRY();
-		{
-			foreach(lc, all_aggregates())
-			{
-				AggregateEntry *entry = catalog_get(lfirst_int(lc), true);
-
-				if (entry == NULL || !OidIsValid(entry->owner) || !touches(entry, touched))
-					continue;
-				lock_aggregate(entry);
-				check_table(entry, entry->base_relid);
-				if (MODE_IS_STREAMING(entry->mode))
-				{
-					ListCell   *lc2;
-
-					foreach(lc2, find_all_inheritors(entry->base_relid, NoLock, NULL))
-						check_table(entry, lfirst_oid(lc2));
-					align_capture_triggers(entry);
-				}
-				follow_view_owner(entry);
-			}
-		}
-		PG_FINALLY();
-		{
-			guarding = false;
-		}
-		PG_END_TRY();
+		guard_commands(collected_commands());
 	}
+	PG_FINALLY();
+	{
+		guarding = false;
+	}
+	PG_END_TRY();
 	SPI_finish();
 	restore_settings(nestlevel);
 	PG_RETURN_NULL();
@@ -347,9 +534,9 @@ hybridagg_base_table_ddl_start(PG_FUNCTION_ARGS)
 		ids = all_aggregates();
 		foreach(lc2, ids)
 		{
-			AggregateEntry *entry = catalog_get(lfirst_int(lc2), true);
+			AggregateEntry *entry = lfirst(lc2);
 
-			if (entry && MODE_IS_STREAMING(entry->mode) &&
+			if (MODE_IS_STREAMING(entry->mode) &&
 				list_member_oid(find_all_inheritors(entry->base_relid, NoLock, NULL), parent))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

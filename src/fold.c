@@ -270,34 +270,36 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot sn
 	return consumed;
 }
 
-int64
-fold_aggregate_by_id(int32 id)
+bool
+fold_aggregate_by_id(int32 id, int64 *consumed)
 {
 	AggregateEntry *entry = catalog_get(id, true);
 	AggLayout  *layout;
 	Snapshot	snap;
-	int64		consumed;
 	instr_time	start;
 	instr_time	duration;
 
+	*consumed = 0;
 	if (entry == NULL || !MODE_IS_STREAMING(entry->mode))
-		return 0;				/* dropped, or switched to batch */
-	if (!delta_has_rows(id, false))
-		return 0;
-	INSTR_TIME_SET_CURRENT(start);
-	lock_aggregate(entry);
+		return true;			/* dropped, or switched to batch */
+	/* lock order: base table, aggregate, then delta (catalog.c) */
+	if (!lock_aggregate_conditional(entry))
+		return false;
 	entry = catalog_get(id, true);
-	if (entry == NULL)
-		return 0;
+	if (entry == NULL || !MODE_IS_STREAMING(entry->mode))
+		return true;
+	if (!delta_has_rows(id, false))
+		return true;
+	INSTR_TIME_SET_CURRENT(start);
 	layout = layout_read(id);
 	snap = mover_snapshot();
-	consumed = fold_aggregate(entry, layout, snap, PARTITION_TRY);
+	*consumed = fold_aggregate(entry, layout, snap, PARTITION_TRY);
 	UnregisterSnapshot(snap);
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
-	if (consumed > 0)
-		stats_record_fold(id, consumed, INSTR_TIME_GET_DOUBLE(duration));
-	return consumed;
+	if (*consumed > 0)
+		stats_record_fold(id, *consumed, INSTR_TIME_GET_DOUBLE(duration));
+	return true;
 }
 
 /* ----------------------------------------------------------------

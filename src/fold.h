@@ -31,9 +31,11 @@ extern int64 move_recent_to_history(const AggregateEntry *entry, const AggLayout
 									int64 below, Snapshot snap, PartitionWait wait);
 
 /*
- * One fold of aggregate id in its own transaction, as the worker and the
- * tests run it: lock, snapshot, fold, counters.  Returns the deltas consumed.
+ * One fold of aggregate id in the caller's transaction, as the worker runs
+ * it: lock without waiting, snapshot, fold, counters; *consumed is the
+ * number of deltas consumed.  Returns false, having done nothing, if another
+ * session holds the aggregate's lock; true otherwise, still holding it.
  */
-extern int64 fold_aggregate_by_id(int32 id);
+extern bool fold_aggregate_by_id(int32 id, int64 *consumed);
 
 #endif

@@ -2,9 +2,11 @@
  * guc.c
  *	  Every hybridagg.* setting: name, default, limits and context.
  *
- * The settings that shape the launcher (hybridagg.worker) are only defined
- * when the library is preloaded; the others may be changed per session or by
- * reloading the configuration, and the worker rereads them on SIGHUP.
+ * The settings that shape the launcher (hybridagg.worker,
+ * hybridagg.max_workers) are only defined when the library is preloaded:
+ * defined later, a PGC_POSTMASTER setting is FATAL.  The others may be
+ * changed per session or by reloading the configuration, and the worker
+ * rereads them on SIGHUP.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -12,6 +14,7 @@
 #include <limits.h>
 
 #include "miscadmin.h"
+#include "postmaster/postmaster.h"
 #include "utils/guc.h"
 
 #include "guc.h"
@@ -20,12 +23,15 @@
 #define DEFAULT_LAUNCHER_INTERVAL_S	10
 #define DEFAULT_WAKE_THRESHOLD		10000
 #define DEFAULT_MATERIALIZE_CHUNK_MIN	(24 * 60)
+#define DEFAULT_MAX_WORKERS			8
+#define MAX_MAX_WORKERS				MAX_BACKENDS
 
 int			hybridagg_fold_interval = DEFAULT_FOLD_INTERVAL_MS;
 int			hybridagg_launcher_interval = DEFAULT_LAUNCHER_INTERVAL_S;
 int			hybridagg_wake_threshold = DEFAULT_WAKE_THRESHOLD;
 int			hybridagg_materialize_chunk = DEFAULT_MATERIALIZE_CHUNK_MIN;
 bool		hybridagg_worker_enabled = true;
+int			hybridagg_max_workers = DEFAULT_MAX_WORKERS;
 
 void
 hybridagg_define_gucs(void)
@@ -67,6 +73,7 @@ hybridagg_define_gucs(void)
 							NULL, NULL, NULL);
 
 	if (process_shared_preload_libraries_in_progress)
+	{
 		DefineCustomBoolVariable("hybridagg.worker",
 								 "Starts the hybridagg launcher and its per-database workers.",
 								 NULL,
@@ -75,6 +82,22 @@ hybridagg_define_gucs(void)
 								 PGC_POSTMASTER,
 								 0,
 								 NULL, NULL, NULL);
+		DefineCustomIntVariable("hybridagg.max_workers",
+								"Most hybridagg workers that run at once, one per database.",
+								"They count against max_worker_processes, as does the launcher.",
+								&hybridagg_max_workers,
+								DEFAULT_MAX_WORKERS, 1, MAX_MAX_WORKERS,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
+	}
 
 	MarkGUCPrefixReserved("hybridagg");
+}
+
+int
+hybridagg_worker_budget(void)
+{
+	/* the launcher takes one of max_worker_processes itself */
+	return Max(1, Min(hybridagg_max_workers, max_worker_processes - 1));
 }

@@ -5,7 +5,9 @@
  *	  launcher of the background workers.
  *
  * Without preloading, only batch aggregates can be created: create() of a
- * streaming mode refuses with a hint (see create.c).
+ * streaming mode refuses with a hint (see create.c).  Under pg_upgrade
+ * (binary upgrade mode) the library does nothing at all, so that the
+ * upgrade never starts a launcher or a worker.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -26,11 +28,13 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	if (IsBinaryUpgrade)
+		return;
 	hybridagg_define_gucs();
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	hybridagg_preloaded = true;
-	workers_shmem_init();
+	worker_slots_shmem_init();
 	if (hybridagg_worker_enabled)
 		launcher_register();
 }

@@ -4,8 +4,9 @@
  *
  * Cheap, and never in anyone's way: the stored groups are counted by the
  * cumulative statistics system (live tuples, as pg_stat_user_tables shows
- * them, summed over history's partitions), not by scanning history and
- * recent; only the pending deltas and dirty groups are counted exactly, in
+ * them, summed over history's partitions; on a hot standby, which has no
+ * statistics of the primary's writes, the planner's reltuples), not by
+ * scanning history and recent; only the pending deltas and dirty groups are counted exactly, in
  * the reader's snapshot, from the delta table, which the worker keeps
  * small.  A table that is locked (a drop in progress) or unreadable gives
  * NULLs for its aggregate rather than an error for everyone, and so does an
@@ -16,6 +17,8 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -29,6 +32,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 
 #include "capture_triggers.h"
 #include "catalog.h"
@@ -41,21 +45,47 @@ PG_FUNCTION_INFO_V1(hybridagg_aggregate_status);
 
 #define STATUS_COLUMNS 5
 
-/* live tuples of a table and its partitions, as the statistics count them */
-static int64
-live_groups(Oid relid)
+/*
+ * Live tuples of a table and its partitions, as the statistics count them.
+ * A hot standby has no statistics of the primary's writes: there the count
+ * is the planner's (pg_class.reltuples, as of the last VACUUM or ANALYZE),
+ * or NULL if there is none yet.
+ */
+static bool
+live_groups(Oid relid, int64 *total)
 {
-	int64		total = 0;
+	bool		known = !RecoveryInProgress();
 	ListCell   *lc;
 
+	*total = 0;
 	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
 	{
-		PgStat_StatTabEntry *stats = pgstat_fetch_stat_tabentry(lfirst_oid(lc));
+		Oid			table = lfirst_oid(lc);
 
-		if (stats)
-			total += stats->n_live_tuples;
+		if (!RecoveryInProgress())
+		{
+			PgStat_StatTabEntry *stats = pgstat_fetch_stat_tabentry(table);
+
+			if (stats)
+				*total += stats->n_live_tuples;
+		}
+		else if (get_rel_relkind(table) != RELKIND_PARTITIONED_TABLE)
+		{
+			HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(table));
+			float4		reltuples;
+
+			if (!HeapTupleIsValid(tuple))
+				continue;
+			reltuples = ((Form_pg_class) GETSTRUCT(tuple))->reltuples;
+			ReleaseSysCache(tuple);
+			if (reltuples >= 0)
+			{
+				*total += (int64) reltuples;
+				known = true;
+			}
+		}
 	}
-	return total;
+	return known;
 }
 
 /* 'on', or how the capture triggers of a table in the tree are set instead */
@@ -91,15 +121,22 @@ fill_status(const AggregateEntry *entry, MemoryContext caller, Datum *values, bo
 {
 	Oid			history = internal_relid(OBJ_HISTORY, entry->id, true);
 	Oid			delta = internal_relid(OBJ_DELTA, entry->id, true);
+	int64		groups;
 
 	if (!OidIsValid(history))
 		return;
-	values[0] = Int64GetDatum(live_groups(history));
-	nulls[0] = false;
+	if (live_groups(history, &groups))
+	{
+		values[0] = Int64GetDatum(groups);
+		nulls[0] = false;
+	}
 	if (!MODE_IS_STREAMING(entry->mode) || !OidIsValid(delta))
 		return;
-	values[1] = Int64GetDatum(live_groups(internal_relid(OBJ_RECENT, entry->id, false)));
-	nulls[1] = false;
+	if (live_groups(internal_relid(OBJ_RECENT, entry->id, false), &groups))
+	{
+		values[1] = Int64GetDatum(groups);
+		nulls[1] = false;
+	}
 	{
 		char	   *state = capture_state(entry);
 		MemoryContext spi = MemoryContextSwitchTo(caller);

@@ -29,6 +29,8 @@ $node->safe_psql('postgres', qq{
 ok($node->poll_query_until('postgres',
 	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'hybridagg worker' AND datname = 'postgres'"),
 	'a hybridagg worker runs for the database');
+is($node->safe_psql('postgres', "SELECT worker FROM hybridagg.aggregates WHERE name = 'events_1m'"),
+	'running', 'the status view says so');
 
 $node->safe_psql('postgres', q{
 	INSERT INTO events SELECT now() - i * interval '1 second', i % 10, i FROM generate_series(1, 5000) i;
