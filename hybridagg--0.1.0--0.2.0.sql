@@ -105,6 +105,14 @@ ALTER EVENT TRIGGER hybridagg_base_table_ddl_start ENABLE ALWAYS;
 
 REVOKE ALL ON FUNCTION hybridagg_internal.request_worker() FROM PUBLIC;
 
+-- The times hybridagg reads for a bucket of an aggregate: a diagnostic, and
+-- what the tests check against PostgreSQL's own bucket functions.
+CREATE FUNCTION hybridagg_internal.bucket_times(id integer, bucket anyelement,
+                                                OUT first anyelement, OUT last anyelement)
+AS 'MODULE_PATHNAME', 'hybridagg_bucket_times'
+LANGUAGE C STRICT STABLE;
+REVOKE ALL ON FUNCTION hybridagg_internal.bucket_times(integer, anyelement) FROM PUBLIC;
+
 -- What the worker of this database is doing, read from shared memory:
 -- running, starting, waiting for a worker slot, not started yet, disabled,
 -- none on a standby, or not preloaded.

@@ -210,6 +210,14 @@ CREATE EVENT TRIGGER hybridagg_base_table_ddl_start ON ddl_command_start
   EXECUTE FUNCTION hybridagg_internal.base_table_ddl_start();
 ALTER EVENT TRIGGER hybridagg_base_table_ddl_start ENABLE ALWAYS;
 
+-- The times hybridagg reads for a bucket of an aggregate: a diagnostic, and
+-- what the tests check against PostgreSQL's own bucket functions.
+CREATE FUNCTION hybridagg_internal.bucket_times(id integer, bucket anyelement,
+                                                OUT first anyelement, OUT last anyelement)
+AS 'MODULE_PATHNAME', 'hybridagg_bucket_times'
+LANGUAGE C STRICT STABLE;
+REVOKE ALL ON FUNCTION hybridagg_internal.bucket_times(integer, anyelement) FROM PUBLIC;
+
 -- Ask the launcher for a worker in this database (a no-op when the library
 -- is not preloaded).  Run now, so that a database restored by pg_restore, or
 -- created with CREATE EXTENSION, gets its worker without waiting.

@@ -38,7 +38,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "funcapi.h"
 #include "common/int.h"
 #include "miscadmin.h"
 #include "parser/scansup.h"
@@ -50,7 +52,10 @@
 #include "utils/timestamp.h"
 
 #include "bucket.h"
+#include "catalog.h"
 #include "util.h"
+
+PG_FUNCTION_INFO_V1(hybridagg_bucket_times);
 
 /* seconds from the Unix epoch (pg_time_t) to PostgreSQL's (timestamps) */
 #define EPOCH_SHIFT_SECS \
@@ -361,7 +366,8 @@ piece_guess_last(const Zone *zone, int64 t)
 	return Min(last, zone_next_change(zone, t) - 1);
 }
 
-typedef void (*PieceVisitor) (int64 first, int64 last, int64 bucket, void *arg);
+/* sees a piece; returns false to stop the walk */
+typedef bool (*PieceVisitor) (int64 first, int64 last, int64 bucket, void *arg);
 
 /*
  * The first time at or after t, and at most to + 1, whose bucket PostgreSQL
@@ -441,27 +447,9 @@ walk_pieces(const Zone *zone, int64 from, int64 to, PieceVisitor visit, void *ar
 			}
 			last = lo;
 		}
-		visit(t, last, bucket, arg);
-		if (last >= to)
+		if (!visit(t, last, bucket, arg) || last >= to)
 			break;
 		t = last + 1;
-	}
-}
-
-/* the window in which the times of bucket b lie */
-static void
-bucket_window(const Zone *zone, int64 b, int64 *from, int64 *to)
-{
-	if (zone->unit->usecs > 0)
-	{
-		/* under a day the offset is t's own: b <= t < b + unit */
-		*from = b;
-		*to = add_clamped(b, zone->unit->usecs - 1);
-	}
-	else
-	{
-		*from = add_clamped(b, -OFFSET_MARGIN);
-		*to = add_clamped(b, zone->unit->max_usecs + OFFSET_MARGIN);
 	}
 }
 
@@ -472,17 +460,19 @@ typedef struct HullOfBucket
 	TimeRange	range;
 } HullOfBucket;
 
-static void
+static bool
 hull_of_bucket(int64 first, int64 last, int64 bucket, void *arg)
 {
 	HullOfBucket *hull = arg;
 
-	if (bucket != hull->bucket)
-		return;
-	if (!hull->found)
-		hull->range.first = first;
-	hull->range.last = last;
-	hull->found = true;
+	if (bucket == hull->bucket)
+	{
+		if (!hull->found)
+			hull->range.first = first;
+		hull->range.last = last;
+		hull->found = true;
+	}
+	return true;
 }
 
 typedef struct FirstAtOrAbove
@@ -492,16 +482,18 @@ typedef struct FirstAtOrAbove
 	int64		first;
 } FirstAtOrAbove;
 
-static void
+static bool
 first_at_or_above(int64 first, int64 last, int64 bucket, void *arg)
 {
 	FirstAtOrAbove *f = arg;
 
-	if (!f->found && bucket >= f->bound)
+	if (bucket >= f->bound)
 	{
 		f->found = true;
 		f->first = first;
+		return false;
 	}
+	return true;
 }
 
 typedef struct LastBelow
@@ -511,7 +503,7 @@ typedef struct LastBelow
 	int64		last;
 } LastBelow;
 
-static void
+static bool
 last_below(int64 first, int64 last, int64 bucket, void *arg)
 {
 	LastBelow  *l = arg;
@@ -521,25 +513,50 @@ last_below(int64 first, int64 last, int64 bucket, void *arg)
 		l->found = true;
 		l->last = last;
 	}
+	return true;
 }
 
 typedef struct SmallestAbove
 {
 	int64		bound;
+	int64		stop_after;		/* once one is found, look this far only */
 	bool		found;
 	int64		bucket;
 } SmallestAbove;
 
-static void
+static bool
 smallest_above(int64 first, int64 last, int64 bucket, void *arg)
 {
 	SmallestAbove *s = arg;
 
+	if (s->found && first > s->stop_after)
+		return false;
 	if (bucket > s->bound && (!s->found || bucket < s->bucket))
 	{
 		s->found = true;
 		s->bucket = bucket;
 	}
+	return true;
+}
+
+/*
+ * Where the times of bucket b (a day or more) end, nominally: one local
+ * unit after b's local start, at b's offset.  The true end lies within
+ * OFFSET_MARGIN of it.
+ */
+static int64
+nominal_end(const Zone *zone, int64 b)
+{
+	int64		offset;
+	int64		local_next;
+	Datum		local_start;
+
+	if (!zone_offset(zone, b, &offset) ||
+		!try_datetime_call(timestamp_trunc, CStringGetTextDatum(zone->spec->unit),
+						   TimestampGetDatum(add_clamped(b, offset)), &local_start) ||
+		!naive_plus(DatumGetTimestamp(local_start), &zone->spec->unit_interval, &local_next))
+		return add_clamped(b, zone->unit->max_usecs);
+	return add_clamped(local_next - offset, 0);
 }
 
 /* ----------------------------------------------------------------
@@ -552,8 +569,7 @@ bucket_times(const BucketSpec *spec, int64 b, TimeRange *range)
 {
 	Zone		zone;
 	HullOfBucket hull = {b, false};
-	int64		from;
-	int64		to;
+	int64		end;
 
 	if (TIMESTAMP_NOT_FINITE(b))
 	{
@@ -567,8 +583,36 @@ bucket_times(const BucketSpec *spec, int64 b, TimeRange *range)
 		return true;
 	}
 	zone_init(&zone, spec);
-	bucket_window(&zone, b, &from, &to);
-	walk_pieces(&zone, from, to, hull_of_bucket, &hull);
+	if (zone.unit->usecs > 0)
+	{
+		/* under a day the offset is t's own: b <= t < b + unit */
+		walk_pieces(&zone, b, add_clamped(b, zone.unit->usecs - 1), hull_of_bucket, &hull);
+		*range = hull.range;
+		return hull.found;
+	}
+
+	/*
+	 * From a day up the bucket's times start within OFFSET_MARGIN of b and
+	 * end within OFFSET_MARGIN of its nominal end: only the pieces there are
+	 * looked at (a millennium holds thousands of offset changes).
+	 */
+	end = nominal_end(&zone, b);
+	if (add_clamped(end, -OFFSET_MARGIN) <= add_clamped(b, OFFSET_MARGIN))
+		walk_pieces(&zone, add_clamped(b, -OFFSET_MARGIN), add_clamped(end, OFFSET_MARGIN),
+					hull_of_bucket, &hull);
+	else
+	{
+		HullOfBucket tail = {b, false};
+
+		walk_pieces(&zone, add_clamped(b, -OFFSET_MARGIN), add_clamped(b, OFFSET_MARGIN),
+					hull_of_bucket, &hull);
+		walk_pieces(&zone, add_clamped(end, -OFFSET_MARGIN), add_clamped(end, OFFSET_MARGIN),
+					hull_of_bucket, &tail);
+		if (hull.found && tail.found)
+			hull.range.last = tail.range.last;
+		else if (tail.found)
+			hull = tail;
+	}
 	*range = hull.range;
 	return hull.found;
 }
@@ -619,8 +663,13 @@ last_time_before(const BucketSpec *spec, int64 hi)
 	}
 	else
 	{
+		int64		bucket;
+
+		/* a bucket's times end within OFFSET_MARGIN of the next bucket */
 		from = add_clamped(hi, -OFFSET_MARGIN);
-		to = add_clamped(hi, zone.unit->max_usecs + OFFSET_MARGIN);
+		to = add_clamped(hi, OFFSET_MARGIN);
+		if (!bucket_of(spec, hi, &bucket) || bucket != hi)
+			to = add_clamped(hi, zone.unit->max_usecs + OFFSET_MARGIN);
 	}
 	walk_pieces(&zone, from, to, last_below, &l);
 	return l.found ? l.last : add_clamped(from, -1);
@@ -702,7 +751,7 @@ int64
 bucket_next(const BucketSpec *spec, int64 b)
 {
 	Zone		zone;
-	SmallestAbove s = {b, false, 0};
+	SmallestAbove s = {b, 0, false, 0};
 	TimeRange	range;
 	int64		from;
 
@@ -722,6 +771,7 @@ bucket_next(const BucketSpec *spec, int64 b)
 	}
 	zone_init(&zone, spec);
 	from = bucket_times(spec, b, &range) ? range.last + 1 : b;
+	s.stop_after = add_clamped(from, 2 * OFFSET_MARGIN);
 	walk_pieces(&zone, from,
 				add_clamped(from, zone.unit->max_usecs + 2 * OFFSET_MARGIN),
 				smallest_above, &s);
@@ -778,4 +828,47 @@ bucket_width(const BucketSpec *spec)
 	else
 		*width = spec->unit_interval;
 	return width;
+}
+
+/* ----------------------------------------------------------------
+ * hybridagg_internal.bucket_times(id, bucket): what hybridagg reads
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * The times [first, last] hybridagg reads for a bucket of aggregate id (a
+ * diagnostic, and what the tests check against PostgreSQL's own bucket
+ * functions); NULLs if no time falls in the bucket.  The bucket and the
+ * times are of the aggregate's time type.
+ */
+Datum
+hybridagg_bucket_times(PG_FUNCTION_ARGS)
+{
+	int32		id = PG_GETARG_INT32(0);
+	int64		bucket = PG_GETARG_INT64(1);
+	TupleDesc	desc;
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+	AggregateEntry *entry;
+	TimeRange	range;
+	int			nestlevel;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	nestlevel = fix_settings(SETTINGS_SQL);
+	entry = catalog_get(id, false);
+	restore_settings(nestlevel);
+	if (get_fn_expr_argtype(fcinfo->flinfo, 1) != entry->bucket.time_type)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the bucket must be of the aggregate's time type, %s",
+						format_type_be(entry->bucket.time_type)),
+				 errhint("Cast the bucket to %s.", format_type_be(entry->bucket.time_type))));
+	if (bucket_times(&entry->bucket, bucket, &range))
+	{
+		values[0] = Int64GetDatum(range.first);
+		values[1] = Int64GetDatum(range.last);
+		nulls[0] = nulls[1] = false;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
