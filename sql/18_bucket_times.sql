@@ -11,6 +11,7 @@
 -- t, and be exact: first and last are in b, the instants just outside are
 -- not.  Every instant is literal (no now()).
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
 SET TimeZone = 'UTC';
 CREATE TABLE sweep_tz (ts timestamptz NOT NULL);
 CREATE TABLE sweep_ts (ts timestamp NOT NULL);
