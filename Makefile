@@ -11,6 +11,9 @@ DATA = hybridagg--$(EXTVERSION).sql hybridagg--0.1.0.sql hybridagg--0.1.0--0.2.0
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
+ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+ISOLATION_OPTS = --load-extension=hybridagg
+
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
 PROVE_FLAGS = -I ./test/perl

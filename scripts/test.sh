@@ -40,13 +40,15 @@ if [ "$what" = all ] || [ "$what" = regress ]; then
 	[ -n "${REGRESS:-}" ] && args+=("REGRESS=$REGRESS")
 	if ! as_postgres env PGHOST="$work/cluster" PGPORT="$port" PGUSER=postgres \
 		make -C "$work/tree" -s installcheck TAP_TESTS= "${args[@]}"; then
-		cat "$work/tree/regression.diffs" 2>/dev/null || true
+		cat "$work/tree/regression.diffs" "$work/tree/output_iso/regression.diffs" 2>/dev/null || true
 		failed=1
 	fi
 	# keep what the tests printed, for a look or a new expected file
-	rm -rf "$ROOT/results"
+	rm -rf "$ROOT/results" "$ROOT/output_iso"
 	cp -r "$work/tree/results" "$ROOT/results" 2>/dev/null || true
+	cp -r "$work/tree/output_iso" "$ROOT/output_iso" 2>/dev/null || true
 	cp "$work/tree/regression.diffs" "$ROOT/" 2>/dev/null || true
+	cp "$work/tree/output_iso/regression.diffs" "$ROOT/isolation.diffs" 2>/dev/null || true
 	cluster_stop "$work/cluster"
 fi
 

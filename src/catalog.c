@@ -164,6 +164,19 @@ catalog_get_by_view(Oid view_relid, bool missing_ok)
 	return entry;
 }
 
+AggregateEntry *
+catalog_reread(const AggregateEntry *entry, const char *name)
+{
+	AggregateEntry *current = catalog_get(entry->id, true);
+
+	if (current == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("hybridagg aggregate \"%s\" was dropped while this command waited for it", name),
+				 errdetail("Another session dropped it and committed.")));
+	return current;
+}
+
 RangeVar *
 name_to_rangevar(const char *name)
 {

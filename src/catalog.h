@@ -50,6 +50,9 @@ extern AggregateEntry *catalog_get_by_view(Oid view_relid, bool missing_ok);
  * whole text as one name.
  */
 extern AggregateEntry *catalog_resolve(const char *name);
+
+/* the catalog row again, under the aggregate's lock; error if it is gone */
+extern AggregateEntry *catalog_reread(const AggregateEntry *entry, const char *name);
 extern RangeVar *name_to_rangevar(const char *name);
 
 extern int32 catalog_next_id(void);

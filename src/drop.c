@@ -113,6 +113,7 @@ hybridagg_drop(PG_FUNCTION_ARGS)
 
 	drop_triggers_now = lock_base_table_for_drop(entry);
 	lock_aggregate(entry);
+	entry = catalog_reread(entry, text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	SPI_connect();
 	drop_aggregate_objects(entry, drop_triggers_now);
 	SPI_finish();

@@ -335,7 +335,7 @@ hybridagg_fold(PG_FUNCTION_ARGS)
 	nestlevel = fix_settings(SETTINGS_SQL);
 	SPI_connect();
 	lock_aggregate(entry);
-	entry = catalog_get(entry->id, false);
+	entry = catalog_reread(entry, text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	act_as(entry->owner, &saved);
 	layout = layout_read(entry->id);
 	snap = mover_snapshot();
@@ -393,7 +393,7 @@ hybridagg_reprocess(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	lock_aggregate(entry);
-	entry = catalog_get(entry->id, false);
+	entry = catalog_reread(entry, text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	act_as(entry->owner, &saved);
 	layout = layout_read(entry->id);
 	snap = mover_snapshot();

@@ -18,11 +18,11 @@
  * pending deltas, and in a partition its plan does not scan.  So partitions
  * are attached under AccessExclusiveLock on history_<id>, held to the end of
  * the transaction: it waits for every reader that planned without the new
- * partition, and every reader that plans later sees it.  The lock is asked
- * for in short attempts (PARTITION_LOCK_ATTEMPT_MS), so that readers queue
- * behind it for a moment at most and pass between attempts; the worker
- * makes one attempt (PARTITION_TRY) and, if readers hold the table, keeps
- * the groups in recent until a later fold.
+ * partition, and every reader that plans later sees it.  A user's call
+ * (materialize, fold, create) waits for it as DDL does; the worker makes
+ * one short attempt (PARTITION_LOCK_ATTEMPT_MS, so that readers queue
+ * behind it for a moment at most) and, if readers hold the table, keeps the
+ * groups in recent, which the view reads too, until a later fold.
  *
  * Who runs what: the aggregate's owner owns history_<id> and may have added
  * constraints, indexes or triggers to it, which ATTACH checks or copies, and
@@ -105,60 +105,56 @@ partition_exists(const AggregateEntry *entry, int64 start)
 }
 
 /*
- * AccessExclusiveLock on history_<id>, asked for in attempts of
- * PARTITION_LOCK_ATTEMPT_MS.  False if PARTITION_TRY and the first attempt
- * failed.
+ * AccessExclusiveLock on history_<id>: waited for as any DDL waits (a user
+ * asked for the work), or, in the worker, tried for a moment only, so that
+ * readers queue behind the attempt for PARTITION_LOCK_ATTEMPT_MS at most.
+ * False if that attempt failed.
  */
 static bool
 lock_out_readers(Oid history, PartitionWait wait)
 {
-	for (;;)
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	int			nestlevel;
+	volatile bool locked = false;
+
+	if (wait == PARTITION_WAIT)
 	{
-		MemoryContext context = CurrentMemoryContext;
-		ResourceOwner owner = CurrentResourceOwner;
-		int			nestlevel;
-		volatile bool locked = false;
-
-		if (ConditionalLockRelationOid(history, AccessExclusiveLock))
-			return true;
-
-		nestlevel = NewGUCNestLevel();
-		(void) set_config_option("lock_timeout", psprintf("%d", PARTITION_LOCK_ATTEMPT_MS),
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(context);
-		PG_TRY();
-		{
-			LockRelationOid(history, AccessExclusiveLock);
-			/* the lock passes to the parent transaction */
-			ReleaseCurrentSubTransaction();
-			locked = true;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(context);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-				ReThrowError(edata);
-			FreeErrorData(edata);
-		}
-		PG_END_TRY();
-		MemoryContextSwitchTo(context);
-		CurrentResourceOwner = owner;
-		AtEOXact_GUC(true, nestlevel);
-
-		if (locked)
-			return true;
-		if (wait == PARTITION_TRY)
-			return false;
-		/* let the readers that queued behind the attempt pass */
-		pg_usleep(PARTITION_LOCK_ATTEMPT_MS * 1000L);
-		CHECK_FOR_INTERRUPTS();
+		LockRelationOid(history, AccessExclusiveLock);
+		return true;
 	}
+	if (ConditionalLockRelationOid(history, AccessExclusiveLock))
+		return true;
+
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("lock_timeout", psprintf("%d", PARTITION_LOCK_ATTEMPT_MS),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(context);
+	PG_TRY();
+	{
+		LockRelationOid(history, AccessExclusiveLock);
+		/* the lock passes to the parent transaction */
+		ReleaseCurrentSubTransaction();
+		locked = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(context);
+	CurrentResourceOwner = owner;
+	AtEOXact_GUC(true, nestlevel);
+	return locked;
 }
 
 /* a partition for [start, start + span), from the layout alone */

@@ -13,8 +13,7 @@
 /* how long to wait for the readers of the view */
 typedef enum PartitionWait
 {
-	PARTITION_WAIT,				/* until the lock is had (retrying, so that
-								 * readers pass in between) */
+	PARTITION_WAIT,				/* until the lock is had, as DDL waits */
 	PARTITION_TRY				/* try for a moment; give up if readers hold
 								 * the table */
 } PartitionWait;

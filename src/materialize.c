@@ -377,7 +377,7 @@ materialize_step(MaterializeRun *run)
 	INSTR_TIME_SET_CURRENT(start);
 	lock_aggregate(entry);
 	/* reread under the lock: another session may have moved the watermark */
-	entry = catalog_get(run->id, false);
+	entry = catalog_reread(entry, run->name);
 	act_as(entry->owner, &saved);
 	layout = layout_read(entry->id);
 	snap = mover_snapshot();
