@@ -56,7 +56,7 @@ if [ "$what" = all ] || [ "$what" = tap ]; then
 	echo "== TAP tests"
 	args=()
 	[ -n "${TAP:-}" ] && args+=("PROVE_TESTS=$TAP")
-	if ! as_postgres make -C "$work/tree" -s installcheck REGRESS= PROVE_FLAGS="-I ./test/perl --timer" "${args[@]}"; then
+	if ! as_postgres make -C "$work/tree" -s installcheck REGRESS= ISOLATION= PROVE_FLAGS="-I ./test/perl --timer" "${args[@]}"; then
 		for log in "$work"/tree/tmp_check/log/regress_log_*; do
 			[ -f "$log" ] && { echo "---- $log"; tail -60 "$log"; }
 		done

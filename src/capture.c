@@ -60,6 +60,7 @@ typedef struct Capture
 	MemoryContext context;		/* everything below lives here */
 	MemoryContext caller;
 	GroupTable *table;
+	int32		id;
 	ActingAs	saved;
 	int			nestlevel;
 } Capture;
@@ -71,6 +72,7 @@ capture_begin(Capture *capture, CaptureTarget *target)
 											 ALLOCSET_DEFAULT_SIZES);
 	capture->caller = MemoryContextSwitchTo(capture->context);
 	capture->table = group_table_create(target, capture->context);
+	capture->id = target->id;
 	/* the definition runs as the aggregate's owner, under fixed settings */
 	capture->nestlevel = fix_settings(SETTINGS_EVALUATION);
 	act_as(target->owner, &capture->saved);
@@ -83,6 +85,7 @@ capture_end(Capture *capture)
 
 	flush_groups(capture->table);
 	written = group_table_written(capture->table);
+	group_table_report(capture->table, capture->id);
 	act_as_restore(&capture->saved);
 	restore_settings(capture->nestlevel);
 	MemoryContextSwitchTo(capture->caller);

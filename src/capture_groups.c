@@ -16,7 +16,8 @@
  * Memory is bounded by work_mem: once the groups' memory context holds more,
  * they are written to delta and forgotten (partial states add up the same
  * whether written at once or in parts), and states that are replaced (a
- * numeric sum, a new min) free the value they replace.
+ * numeric sum, a new min) free the value they replace.  DEBUG1 reports what
+ * each statement's capture held at most.
  *
  * Writers only append to delta, an unindexed heap, with table_multi_insert:
  * no lock but RowExclusiveLock, no row lock, nothing any other writer waits
@@ -57,6 +58,7 @@ typedef struct StateValue
 	float8		f8;
 	float4		f4;
 	Datum		d;
+	Size		capacity;		/* of the buffer d points to, by reference */
 } StateValue;
 
 /* One group of one statement */
@@ -96,9 +98,13 @@ struct GroupTable
 {
 	CaptureTarget *target;
 	MemoryContext context;		/* the groups live here, until flushed */
+	MemoryContext scratch;		/* one row's arithmetic, reset per row */
 	grouptab_hash *groups;
 	int			count;
 	int			written;		/* delta rows written by the statement */
+	int64		rows;			/* rows accumulated */
+	int			flushes;		/* times the groups were written */
+	Size		peak;			/* the most memory the groups held */
 };
 
 /* ----------------------------------------------------------------
@@ -144,6 +150,8 @@ group_table_create(CaptureTarget *target, MemoryContext context)
 	table->target = target;
 	table->context = AllocSetContextCreate(context, "hybridagg capture groups",
 										   ALLOCSET_DEFAULT_SIZES);
+	table->scratch = AllocSetContextCreate(context, "hybridagg capture arithmetic",
+										   ALLOCSET_SMALL_SIZES);
 	table->groups = grouptab_create(table->context, 16, target);
 	return table;
 }
@@ -152,6 +160,15 @@ int
 group_table_written(GroupTable *table)
 {
 	return table->written;
+}
+
+void
+group_table_report(GroupTable *table, int32 id)
+{
+	ereport(DEBUG1,
+			(errmsg_internal("hybridagg: aggregate %d captured " INT64_FORMAT " rows into %d delta rows in %d writes, with at most %zu kB of groups",
+							 id, table->rows, table->written, table->flushes,
+							 table->peak / 1024)));
 }
 
 static CaptureGroup *
@@ -226,14 +243,21 @@ nonfinite_class(Oid type, Datum v)
 {
 	if (type == NUMERICOID)
 	{
+		static Numeric zero = NULL;
 		Numeric		n = DatumGetNumeric(v);
 
 		if (numeric_is_nan(n))
 			return 0;
-		if (numeric_is_inf(n))
-			return DatumGetBool(DirectFunctionCall2(numeric_gt, v,
-													NumericGetDatum(int64_to_numeric(0)))) ? 1 : 2;
-		return -1;
+		if (!numeric_is_inf(n))
+			return -1;
+		if (zero == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			zero = int64_to_numeric(0);
+			MemoryContextSwitchTo(old);
+		}
+		return DatumGetBool(DirectFunctionCall2(numeric_gt, v, NumericGetDatum(zero))) ? 1 : 2;
 	}
 	else
 	{
@@ -247,13 +271,34 @@ nonfinite_class(Oid type, Datum v)
 	}
 }
 
-/* replace a by-reference state, freeing the value it held */
+/*
+ * Set a state to d, computed in the scratch context.  A by-reference value
+ * is copied into the group's buffer for it, which only ever grows (to twice
+ * what it must hold): a state replaced on every row (a sum of numeric, the
+ * max of rising text) neither leaks nor fragments the groups' memory.
+ */
 static void
-replace_state(StateValue *value, Datum d, bool byval)
+replace_state(GroupTable *table, StateValue *value, Datum d, bool byval, int16 typlen)
 {
-	if (!byval && !value->isnull && DatumGetPointer(value->d) != NULL)
-		pfree(DatumGetPointer(value->d));
-	value->d = d;
+	Size		len;
+
+	if (byval)
+	{
+		value->d = d;
+		return;
+	}
+	/* an expanded object is flattened (in the scratch context) first */
+	if (typlen == -1 && VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
+		d = datumCopy(d, false, -1);
+	len = datumGetSize(d, false, typlen);
+	if (value->isnull || value->capacity < len)
+	{
+		if (!value->isnull && value->capacity > 0)
+			pfree(DatumGetPointer(value->d));
+		value->capacity = Max(len * 2, 32);
+		value->d = PointerGetDatum(MemoryContextAlloc(table->context, value->capacity));
+	}
+	memcpy(DatumGetPointer(value->d), DatumGetPointer(d), len);
 }
 
 void
@@ -266,10 +311,12 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 
 	if (!row->passes)
 		return;
+	table->rows++;
 	if (MemoryContextMemAllocated(table->context, false) > (Size) work_mem * 1024)
 		flush_groups(table);
 	group = find_group(table, row);
-	old = MemoryContextSwitchTo(table->context);
+	MemoryContextReset(table->scratch);
+	old = MemoryContextSwitchTo(table->scratch);
 	for (int i = 0; i < layout->nstates; i++)
 	{
 		StateSpec  *spec = &target->states[i];
@@ -311,12 +358,10 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 			case ACC_SUM_NUMERIC:
 				if (nonfinite_class(NUMERICOID, arg) >= 0)
 					continue;
-				if (value->isnull)
-					value->d = sign > 0 ? datumCopy(arg, false, -1) :
-						DirectFunctionCall1(numeric_uminus, arg);
-				else
-					replace_state(value, DirectFunctionCall2(sign > 0 ? numeric_add : numeric_sub,
-															 value->d, arg), false);
+				replace_state(table, value,
+							  value->isnull ? (sign > 0 ? arg : DirectFunctionCall1(numeric_uminus, arg)) :
+							  DirectFunctionCall2(sign > 0 ? numeric_add : numeric_sub, value->d, arg),
+							  false, -1);
 				break;
 			case ACC_SUM_FLOAT4:
 				if (nonfinite_class(FLOAT4OID, arg) >= 0)
@@ -335,8 +380,9 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 					Interval	zero = {0};
 					Datum		current = value->isnull ? IntervalPGetDatum(&zero) : value->d;
 
-					replace_state(value, DirectFunctionCall2(sign > 0 ? interval_pl : interval_mi,
-															 current, arg), false);
+					replace_state(table, value,
+								  DirectFunctionCall2(sign > 0 ? interval_pl : interval_mi, current, arg),
+								  false, sizeof(Interval));
 				}
 				break;
 			case ACC_NAN:
@@ -361,7 +407,7 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 					if (spec->how == ACC_MIN ? cmp >= 0 : cmp <= 0)
 						continue;
 				}
-				replace_state(value, datumCopy(arg, spec->typbyval, spec->typlen), spec->typbyval);
+				replace_state(table, value, arg, spec->typbyval, spec->typlen);
 				break;
 			default:
 				break;
@@ -518,6 +564,8 @@ flush_groups(GroupTable *table)
 
 	if (table->count == 0)
 		return;
+	table->peak = Max(table->peak, MemoryContextMemAllocated(table->context, false));
+	table->flushes++;
 	delta = table_open(target->delta_relid, RowExclusiveLock);
 	slots = palloc(sizeof(TupleTableSlot *) * Min(table->count, DELTA_BATCH));
 	for (int i = 0; i < Min(table->count, DELTA_BATCH); i++)

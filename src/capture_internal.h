@@ -138,5 +138,6 @@ extern GroupTable *group_table_create(CaptureTarget *target, MemoryContext conte
 extern void accumulate(GroupTable *table, const RowValues *row, int sign);
 extern void flush_groups(GroupTable *table);
 extern int	group_table_written(GroupTable *table);
+extern void group_table_report(GroupTable *table, int32 id);
 
 #endif
