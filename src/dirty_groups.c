@@ -212,8 +212,21 @@ read_token(int32 id)
 	return isnull ? NULL : DatumGetByteaPP(token);
 }
 
+/* the cached entry of aggregate id, if it is built */
 static DirtyGroupsCache *
-dirty_groups_entry(int32 id)
+cached_entry(int32 id)
+{
+	DirtyGroupsCache *cache;
+
+	if (dirty_groups_cache == NULL)
+		return NULL;
+	cache = hash_search(dirty_groups_cache, &id, HASH_FIND, NULL);
+	return cache && cache->context && cache->plan ? cache : NULL;
+}
+
+/* the entry of aggregate id, built (again, if rebuild) with SQL */
+static DirtyGroupsCache *
+dirty_groups_entry(int32 id, bool rebuild)
 {
 	DirtyGroupsCache *cache;
 	bool		found;
@@ -229,8 +242,11 @@ dirty_groups_entry(int32 id)
 	}
 	cache = hash_search(dirty_groups_cache, &id, HASH_ENTER, &found);
 	if (!found)
+	{
 		cache->context = NULL;
-	if (cache->context == NULL || cache->plan == NULL)
+		cache->plan = NULL;
+	}
+	if (rebuild || cache->context == NULL || cache->plan == NULL)
 	{
 		AggregateEntry *entry = catalog_get(id, false);
 		MemoryContext context = AllocSetContextCreate(CacheMemoryContext, "hybridagg dirty groups",
@@ -246,6 +262,8 @@ dirty_groups_entry(int32 id)
 
 		if (cache->context)
 			MemoryContextDelete(cache->context);
+		if (cache->plan)
+			SPI_freeplan(cache->plan);
 		cache->context = NULL;
 		cache->plan = NULL;
 
@@ -297,7 +315,8 @@ tokens_match(const bytea *a, const bytea *b)
  * The exact states of an aggregate's dirty groups, recomputed from the base
  * table in the calling query's snapshot, for whoever passes the aggregate's
  * token.  Called by every query on the view: with nothing dirty, which is
- * the usual case, it costs one scan of the small delta table, and no plan.
+ * the usual case, it costs one scan of the small delta table: no plan, no
+ * SPI, no settings.
  */
 Datum
 hybridagg_recompute_dirty_groups(PG_FUNCTION_ARGS)
@@ -313,9 +332,16 @@ hybridagg_recompute_dirty_groups(PG_FUNCTION_ARGS)
 	int			nestlevel;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	nestlevel = fix_settings(SETTINGS_SQL);
-	SPI_connect();
-	cache = dirty_groups_entry(id);
+	/* the cache is built, or built again if the token changed, with SQL */
+	cache = cached_entry(id);
+	if (cache == NULL || !tokens_match(token, cache->token))
+	{
+		nestlevel = fix_settings(SETTINGS_SQL);
+		SPI_connect();
+		cache = dirty_groups_entry(id, true);
+		SPI_finish();
+		restore_settings(nestlevel);
+	}
 	if (!tokens_match(token, cache->token))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -323,8 +349,13 @@ hybridagg_recompute_dirty_groups(PG_FUNCTION_ARGS)
 				 errdetail("It returns groups of a hybridagg aggregate to the aggregate's own view only."),
 				 errhint("Query the aggregate's view.")));
 
+	/* with nothing dirty, the usual case: one look at delta, no plan */
+	if (!delta_buckets(id, GetActiveSnapshot(), true, &dirty))
+		return (Datum) 0;
+
+	nestlevel = fix_settings(SETTINGS_SQL);
+	SPI_connect();
 	act_as(cache->owner, &saved);
-	if (delta_buckets(id, GetActiveSnapshot(), true, &dirty))
 	{
 		int			guc_level = NewGUCNestLevel();
 
