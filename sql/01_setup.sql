@@ -16,4 +16,9 @@ SELECT test_diff('helper_view', 'SELECT k, v FROM helper_check', '{k}') AS one_v
 CREATE OR REPLACE VIEW helper_view AS SELECT k, v * (1 + 1e-12) AS v FROM helper_check;
 SELECT test_diff('helper_view', 'SELECT k, v FROM helper_check', '{k}') AS within_tolerance;
 DROP VIEW helper_view;
+-- a numeric that shows another scale differs
+ALTER TABLE helper_check ALTER v TYPE numeric;
+CREATE VIEW helper_view AS SELECT k, CASE WHEN k = 1 THEN round(v, 2) ELSE v END AS v FROM helper_check;
+SELECT test_diff('helper_view', 'SELECT k, v FROM helper_check', '{k}') AS one_scale_off;
+DROP VIEW helper_view;
 DROP TABLE helper_check;

@@ -110,6 +110,25 @@ SELECT * FROM odd_differing('inf_');
 CALL fold_all('inf_');
 SELECT * FROM odd_differing('inf_', true);
 
+-- 4. -infinity next to buckets of an origin at odd seconds: date_bin cannot
+-- compute the bucket of the first time there is (it would start before
+-- 4714-11-24 BC), so the first finite bucket is found further on; rows a
+-- year apart get history partitions of their own
+CREATE TABLE far (ts timestamptz, v int);
+INSERT INTO far VALUES ('-infinity', 1), ('2022-11-05 02:30+00', 2), ('2023-11-05 02:30+00', 3), ('2023-11-05 02:44+00', 4);
+\set q_far 'SELECT date_bin(''13 minutes'', ts, ''1999-12-31 23:59:30+00'') AS b, count(*) AS n, sum(v) AS s FROM far GROUP BY 1'
+INSERT INTO odd_check SELECT 'far_' || m, :'q_far', '{b}'
+  FROM unnest(ARRAY['batch', 'streaming', 'hybrid', 'lambda', 'kappa']) m;
+SELECT hybridagg.create('far_' || m, :'q_far', mode => m)
+  FROM unnest(ARRAY['batch', 'streaming', 'hybrid', 'lambda', 'kappa']) m;
+SELECT * FROM odd_differing('far_', true);
+INSERT INTO far VALUES ('-infinity', 5), ('2021-11-05 02:30+00', 6);
+DELETE FROM far WHERE v = 3;
+SELECT * FROM odd_differing('far_');
+CALL fold_all('far_');
+SELECT * FROM odd_differing('far_', true);
+SELECT b, n, s FROM far_lambda ORDER BY b;
+
 DO $$
 DECLARE
     a text;
@@ -119,7 +138,7 @@ BEGIN
     END LOOP;
 END
 $$;
-DROP TABLE dst, ktm, inf, odd_check;
+DROP TABLE dst, ktm, inf, far, odd_check;
 DROP FUNCTION odd_differing(text, boolean);
 DROP PROCEDURE fold_all(text);
 RESET TimeZone;

@@ -375,21 +375,21 @@ typedef bool (*PieceVisitor) (int64 first, int64 last, int64 bucket, void *arg);
  * range, so a doubling search and a bisection find the edge.
  */
 static int64
-first_computable(const Zone *zone, int64 t, int64 to)
+first_computable(const BucketSpec *spec, int64 t, int64 to)
 {
 	int64		bucket;
 	int64		failed = t;
 	int64		step = USECS_PER_SEC;
 	int64		ok;
 
-	if (bucket_of(zone->spec, t, &bucket))
+	if (bucket_of(spec, t, &bucket))
 		return t;
 	for (;;)
 	{
 		ok = add_clamped(failed, step);
 		if (ok > to)
 			ok = add_clamped(to, 1);
-		if (ok > to || bucket_of(zone->spec, ok, &bucket))
+		if (ok > to || bucket_of(spec, ok, &bucket))
 			break;
 		failed = ok;
 		step *= 2;
@@ -400,7 +400,7 @@ first_computable(const Zone *zone, int64 t, int64 to)
 	{
 		int64		mid = failed + (ok - failed) / 2;
 
-		if (bucket_of(zone->spec, mid, &bucket))
+		if (bucket_of(spec, mid, &bucket))
 			ok = mid;
 		else
 			failed = mid;
@@ -427,7 +427,7 @@ walk_pieces(const Zone *zone, int64 from, int64 to, PieceVisitor visit, void *ar
 		CHECK_FOR_INTERRUPTS();
 		if (!bucket_of(zone->spec, t, &bucket))
 		{
-			t = first_computable(zone, t, to);
+			t = first_computable(zone->spec, t, to);
 			continue;
 		}
 		/* the guess holds a change of bucket: find where */
@@ -759,9 +759,14 @@ bucket_next(const BucketSpec *spec, int64 b)
 		return DT_NOEND;
 	if (TIMESTAMP_IS_NOBEGIN(b))
 	{
-		int64		first;
+		/*
+		 * The first finite bucket: that of the first time whose bucket
+		 * PostgreSQL can compute, which may start after the first time there
+		 * is (date_bin's bucket of 4714-11-24 BC may start before it).
+		 */
+		int64		first = first_computable(spec, MIN_TIMESTAMP, LAST_TIMESTAMP);
 
-		return bucket_of(spec, MIN_TIMESTAMP, &first) ? first : DT_NOEND;
+		return first <= LAST_TIMESTAMP && bucket_of(spec, first, &first) ? first : DT_NOEND;
 	}
 	if (is_clean(spec))
 	{

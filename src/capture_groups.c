@@ -5,9 +5,12 @@
  * Rows are accumulated into their group in a hash table: rows and counts
  * with a sign, sums added or subtracted, min and max of the new rows.  A
  * group that lost a row while the aggregate has min or max is marked dirty:
- * its extremes can only be recomputed from the base table.  A float or
- * numeric sum adds its finite values only and counts NaN, +Infinity and
- * -Infinity apart, so that deleting them gives the exact sum back.
+ * its extremes can only be recomputed from the base table.  So is a group
+ * that lost a numeric value with decimals from the sum of an unconstrained
+ * numeric: the sum shows the largest scale among the group's values, and
+ * that may have been the lost value's.  A float or numeric sum adds its finite
+ * values only and counts NaN, +Infinity and -Infinity apart, so that
+ * deleting them gives the exact sum back.
  *
  * Grouping compares keys by their binary image: two delta rows for groups
  * that PostgreSQL would call equal (1.0 and 1.00) are merely folded together
@@ -358,6 +361,10 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 			case ACC_SUM_NUMERIC:
 				if (nonfinite_class(NUMERICOID, arg) >= 0)
 					continue;
+				/* the scale the sum shows may have been this value's */
+				if (sign < 0 && spec->decimals_dirty &&
+					DatumGetInt32(DirectFunctionCall1(numeric_scale, arg)) > 0)
+					group->dirty = true;
 				replace_state(table, value,
 							  value->isnull ? (sign > 0 ? arg : DirectFunctionCall1(numeric_uminus, arg)) :
 							  DirectFunctionCall2(sign > 0 ? numeric_add : numeric_sub, value->d, arg),

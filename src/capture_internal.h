@@ -52,6 +52,8 @@ typedef struct StateSpec
 	int			arg;			/* index into the argument values; -1 for rows */
 	Oid			argtype;
 	Oid			collation;
+	bool		decimals_dirty; /* numeric sum: a deleted value with decimals
+								 * makes its group dirty */
 	Compare		compare_kind;	/* min, max */
 	FmgrInfo	compare;		/* min, max with CMP_PROC: the btree proc */
 	int16		typlen;

@@ -244,6 +244,7 @@ build_target(CaptureTarget *target)
 				break;
 			case STATE_SUM:
 				spec->how = sum_accumulation(layout->args[spec->arg].type);
+				spec->decimals_dirty = state_deletes_dirty(layout, col);
 				break;
 			case STATE_NAN:
 				spec->how = ACC_NAN;

@@ -290,7 +290,7 @@ create_internal_objects(const Definition *def, const AggregateEntry *entry)
 						   "autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 100000, "
 						   "autovacuum_vacuum_cost_delay = 0)",
 						   entry->owner);
-		if (def->layout->has_extremes)
+		if (def->layout->deletes_dirty)
 			create_token_table(entry->id, entry->owner);
 	}
 	create_groups_view(def, entry);

@@ -885,9 +885,10 @@ build_layout(Definition *def, List *states)
 	{
 		LayoutColumn *col = lfirst(lc);
 
-		layout->states[i++] = *col;
-		if (col->kind == STATE_MIN || col->kind == STATE_MAX)
-			layout->has_extremes = true;
+		layout->states[i] = *col;
+		if (state_deletes_dirty(layout, &layout->states[i]))
+			layout->deletes_dirty = true;
+		i++;
 	}
 	relation_close(base, NoLock);
 	def->layout = layout;

@@ -207,7 +207,7 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot sn
 	values[0] = Int64GetDatum(split);
 	types[1] = bucket_array_type(entry);
 	values[1] = bucket_array(entry, unplaced);
-	if (!layout->has_extremes || !delta_buckets(entry->id, snap, true, &dirty))
+	if (!layout->deletes_dirty || !delta_buckets(entry->id, snap, true, &dirty))
 		dirty = (DirtyBuckets) {NULL, 0, false};
 	dirty_ranges_params(entry, &dirty, &types[2], &values[2]);
 
@@ -220,7 +220,7 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot sn
 	appendStringInfoString(&sql, ", bool_or(c.__dirty) AS __dirty FROM consumed c GROUP BY ");
 	append_keys(&sql, layout, "c");
 	appendStringInfoChar(&sql, ')');
-	if (layout->has_extremes)
+	if (layout->deletes_dirty)
 	{
 		/* the dirty groups' exact states; a group left with no rows gets zeros */
 		appendStringInfoString(&sql, ", recomputed AS (");
@@ -228,23 +228,23 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot sn
 		appendStringInfoChar(&sql, ')');
 	}
 	append_upsert(&sql, layout, entry, "recent_added", OBJ_RECENT, "grouped", recent_side, false);
-	if (layout->has_extremes)
+	if (layout->deletes_dirty)
 		append_upsert(&sql, layout, entry, "recent_replaced", OBJ_RECENT, "recomputed", recent_side, true);
 	if (has_history)
 	{
 		append_upsert(&sql, layout, entry, "history_added", OBJ_HISTORY, "grouped", history_side, false);
-		if (layout->has_extremes)
+		if (layout->deletes_dirty)
 			append_upsert(&sql, layout, entry, "history_replaced", OBJ_HISTORY, "recomputed", history_side, true);
 	}
 
 	/* consumed deltas, and the range of buckets of groups left empty */
 	appendStringInfoString(&sql, ", touched AS (SELECT 'r' AS tab, g1, __rows FROM recent_added");
-	if (layout->has_extremes)
+	if (layout->deletes_dirty)
 		appendStringInfoString(&sql, " UNION ALL SELECT 'r', g1, __rows FROM recent_replaced");
 	if (has_history)
 	{
 		appendStringInfoString(&sql, " UNION ALL SELECT 'h', g1, __rows FROM history_added");
-		if (layout->has_extremes)
+		if (layout->deletes_dirty)
 			appendStringInfoString(&sql, " UNION ALL SELECT 'h', g1, __rows FROM history_replaced");
 	}
 	appendStringInfoString(&sql, ") SELECT (SELECT count(*) FROM consumed)");
@@ -259,7 +259,7 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot sn
 	}
 	appendStringInfoString(&sql, " FROM touched");
 
-	spi_run_snapshot(sql.data, layout->has_extremes ? 5 : 2, types, values, NULL, snap, SPI_OK_SELECT);
+	spi_run_snapshot(sql.data, layout->deletes_dirty ? 5 : 2, types, values, NULL, snap, SPI_OK_SELECT);
 	result = SPI_copytuple(SPI_tuptable->vals[0]);
 	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
 	consumed = DatumGetInt64(SPI_getbinval(result, desc, 1, &isnull));

@@ -51,6 +51,29 @@ sum_counts_nonfinite(Oid type)
 	return type == FLOAT4OID || type == FLOAT8OID || type == NUMERICOID;
 }
 
+/*
+ * numeric(p, s) gives every value the scale s; any other numeric keeps the
+ * scale each value was written with, and sum() shows the largest.
+ */
+bool
+sum_shows_largest_scale(Oid type, int32 typmod)
+{
+	return type == NUMERICOID && typmod < 0;
+}
+
+bool
+state_deletes_dirty(const AggLayout *layout, const LayoutColumn *state)
+{
+	const LayoutColumn *arg;
+
+	if (state->kind == STATE_MIN || state->kind == STATE_MAX)
+		return true;
+	if (state->kind != STATE_SUM)
+		return false;
+	arg = &layout->args[state->arg - 1];
+	return sum_shows_largest_scale(arg->type, arg->typmod);
+}
+
 char *
 type_sql(Oid type, int32 typmod)
 {
@@ -130,8 +153,6 @@ layout_read(int32 id)
 		read_column(col, att);
 		col->kind = kind;
 		col->arg = arg;
-		if (kind == STATE_MIN || kind == STATE_MAX)
-			layout->has_extremes = true;
 	}
 	for (int i = 0; i < sdesc->natts; i++)
 	{
@@ -150,6 +171,9 @@ layout_read(int32 id)
 				 errmsg("%s does not have the layout of a hybridagg aggregate",
 						internal_qualname(OBJ_HISTORY, id)),
 				 errhint("Drop the aggregate and create it again.")));
+	for (int i = 0; i < layout->nstates; i++)
+		if (state_deletes_dirty(layout, &layout->states[i]))
+			layout->deletes_dirty = true;
 	return layout;
 }
 

@@ -57,14 +57,26 @@ typedef struct AggLayout
 	LayoutColumn *args;
 	int			nstates;
 	LayoutColumn *states;		/* states[0] is __rows */
-	bool		has_extremes;	/* min or max: deleting a row makes its group
-								 * dirty, to be recomputed from the base table */
+	bool		deletes_dirty;	/* deleting a row can make its group dirty,
+								 * to be recomputed from the base table (see
+								 * state_deletes_dirty) */
 } AggLayout;
 
 extern char *state_column_name(StateKind kind, int arg);
 
 /* a sum of this type keeps its NaN and infinities apart */
 extern bool sum_counts_nonfinite(Oid type);
+
+/*
+ * A state that a deleted row can leave wrong, to be recomputed: min and max
+ * (the row may have held the extreme), and the sum of an unconstrained
+ * numeric (shown with the largest scale among the values, which may have
+ * been the row's).
+ */
+extern bool state_deletes_dirty(const AggLayout *layout, const LayoutColumn *state);
+
+/* a sum of numerics of this typmod shows the largest scale among them */
+extern bool sum_shows_largest_scale(Oid type, int32 typmod);
 
 /* the layout of aggregate id, read from its history table and source view */
 extern AggLayout *layout_read(int32 id);

@@ -267,7 +267,7 @@ append_streaming_groups(StringInfo sql, const Definition *def, const AggregateEn
 	 * token, which only the aggregate's owner may read, is what lets this
 	 * view (and views on it) call it: see dirty_groups.c.
 	 */
-	if (layout->has_extremes)
+	if (layout->deletes_dirty)
 	{
 		appendStringInfoString(sql, "SELECT ");
 		append_final_columns(sql, def, "c", 1);
@@ -335,7 +335,7 @@ append_streaming_groups(StringInfo sql, const Definition *def, const AggregateEn
 	appendStringInfo(sql, ", d.__dirty FROM %s d) u GROUP BY ", delta);
 	append_keys(sql, layout, "u");
 	appendStringInfoString(sql, " HAVING sum(u.__rows) > 0");
-	if (layout->has_extremes)
+	if (layout->deletes_dirty)
 		appendStringInfoString(sql, " AND NOT bool_or(u.__dirty)");
 	appendStringInfoString(sql, ") b");
 

@@ -1,6 +1,7 @@
 -- test_diff(view, query, keys): how many groups differ between a view and a
 -- query, compared in one statement with a FULL JOIN on the key columns
--- (NULL keys match NULL keys); floats match within 1e-9 relative.
+-- (NULL keys match NULL keys); floats match within 1e-9 relative; numerics
+-- match as text, since the scale they show (4 or 4.00) is part of the value.
 CREATE OR REPLACE FUNCTION test_diff(view_name regclass, query text, keys text[])
 RETURNS bigint LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -12,6 +13,8 @@ BEGIN
       INTO join_on FROM unnest(keys) k;
     SELECT string_agg(CASE WHEN a.atttypid IN ('float4'::regtype, 'float8'::regtype)
                            THEN format('NOT (v.%1$I IS NOT DISTINCT FROM r.%1$I OR abs(v.%1$I - r.%1$I) <= 1e-9 * greatest(abs(v.%1$I), abs(r.%1$I)))', a.attname)
+                           WHEN a.atttypid = 'numeric'::regtype
+                           THEN format('v.%1$I::text IS DISTINCT FROM r.%1$I::text', a.attname)
                            ELSE format('v.%1$I IS DISTINCT FROM r.%1$I', a.attname) END, ' OR ' ORDER BY a.attnum)
       INTO differs
       FROM pg_attribute a

@@ -345,6 +345,7 @@ sub round
 		  . HybridaggRandom::row_select($r, 'i', 0, 1, 0, $ts) . " FROM generate_series($i, $i) i;";
 	}
 	push @setup, "ANALYZE $t;";
+	note "  setup:\n    " . join("\n    ", @setup) if $VERBOSE;
 	my ($rc, $out, $err) = run_sql(join("\n", @setup));
 	if ($rc != 0)
 	{
