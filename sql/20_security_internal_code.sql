@@ -14,7 +14,9 @@
 -- to its own tables (an AFTER trigger, a CHECK on history, a policy) breaks
 -- the aggregate or runs as someone else.
 -- Dates: literal dates only.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
 \i test/sql/helpers.sql
 \set VERBOSITY default
 

@@ -8,7 +8,9 @@
 -- lets its statement succeed, the list of PUBLIC functions grows, or a
 -- view differs from its query.
 -- Dates: literal dates only.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
 \i test/sql/helpers.sql
 \set VERBOSITY default
 

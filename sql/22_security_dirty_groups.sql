@@ -11,7 +11,9 @@
 -- read in one transaction, so the worker cannot fold it first), a group
 -- that HAVING hides is visible, or a view differs from its query.
 -- Dates: literal dates only.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
 \i test/sql/helpers.sql
 \set VERBOSITY default
 

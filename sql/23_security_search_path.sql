@@ -9,7 +9,9 @@
 -- function, aggregate or operator ran), a read or a write errors, or a
 -- view differs from its query.
 -- Dates: literal dates only.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
 \i test/sql/helpers.sql
 \set VERBOSITY default
 SELECT current_user AS superuser \gset

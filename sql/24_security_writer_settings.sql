@@ -14,7 +14,9 @@
 -- accepted, citext groups split by case or a min/max comes out in text
 -- order, or a view differs from its query.
 -- Dates: literal dates only.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
 \i test/sql/helpers.sql
 \set VERBOSITY default
 CREATE EXTENSION IF NOT EXISTS citext;

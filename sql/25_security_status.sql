@@ -6,7 +6,9 @@
 -- with SELECT (directly or through a role it belongs to), or the owner,
 -- sees NULLs; or the sizes do not become the stored counts.
 -- Dates: literal dates only.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
 \i test/sql/helpers.sql
 \set VERBOSITY default
 

@@ -9,7 +9,9 @@
 -- exists), DROP ROLE succeeds while the role owns an aggregate, or a view
 -- differs from its query.
 -- Dates: literal dates only.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
 \i test/sql/helpers.sql
 \set VERBOSITY default
 

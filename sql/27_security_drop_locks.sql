@@ -11,7 +11,9 @@
 -- aggregate or its internal objects outlive the drop, writes fail after
 -- it, or the worker never drops the orphaned triggers.
 -- Dates: literal dates only.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
 \i test/sql/helpers.sql
 \set VERBOSITY default
 

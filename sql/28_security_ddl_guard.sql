@@ -11,7 +11,9 @@
 -- ALL leaves a capture trigger firing on the origin only, a replica-mode
 -- write is missed, or a view differs from its query.
 -- Dates: literal dates only.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
 \i test/sql/helpers.sql
 \set VERBOSITY default
 

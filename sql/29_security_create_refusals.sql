@@ -10,7 +10,9 @@
 -- into a view crashes the backend (the file then stops: the server
 -- restarted).
 -- Dates: literal dates only.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
 \i test/sql/helpers.sql
 \set VERBOSITY default
 
