@@ -27,3 +27,6 @@ override with_llvm = no
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: any header change rebuilds everything
+$(OBJS): $(wildcard src/*.h)

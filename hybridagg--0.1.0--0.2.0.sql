@@ -103,6 +103,19 @@ CREATE EVENT TRIGGER hybridagg_base_table_ddl_start ON ddl_command_start
   EXECUTE FUNCTION hybridagg_internal.base_table_ddl_start();
 ALTER EVENT TRIGGER hybridagg_base_table_ddl_start ENABLE ALWAYS;
 
+CREATE FUNCTION hybridagg_internal.internal_objects_ddl()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'hybridagg_internal_objects_ddl'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION hybridagg_internal.internal_objects_ddl() FROM PUBLIC;
+CREATE EVENT TRIGGER hybridagg_internal_objects_ddl ON ddl_command_end
+  WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE VIEW', 'ALTER VIEW',
+               'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'CREATE INDEX',
+               'ALTER INDEX', 'CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE RULE',
+               'ALTER RULE', 'CREATE POLICY', 'ALTER POLICY')
+  EXECUTE FUNCTION hybridagg_internal.internal_objects_ddl();
+ALTER EVENT TRIGGER hybridagg_internal_objects_ddl ENABLE ALWAYS;
+
 REVOKE ALL ON FUNCTION hybridagg_internal.request_worker() FROM PUBLIC;
 
 -- The times hybridagg reads for a bucket of an aggregate: a diagnostic, and

@@ -210,6 +210,23 @@ CREATE EVENT TRIGGER hybridagg_base_table_ddl_start ON ddl_command_start
   EXECUTE FUNCTION hybridagg_internal.base_table_ddl_start();
 ALTER EVENT TRIGGER hybridagg_base_table_ddl_start ENABLE ALWAYS;
 
+-- Run at the end of every command that can attach code to a table or view:
+-- the internal objects of an aggregate change only as hybridagg changes
+-- them (the aggregate's owner owns them, but readers read them).
+CREATE FUNCTION hybridagg_internal.internal_objects_ddl()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'hybridagg_internal_objects_ddl'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION hybridagg_internal.internal_objects_ddl() FROM PUBLIC;
+
+CREATE EVENT TRIGGER hybridagg_internal_objects_ddl ON ddl_command_end
+  WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE VIEW', 'ALTER VIEW',
+               'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'CREATE INDEX',
+               'ALTER INDEX', 'CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE RULE',
+               'ALTER RULE', 'CREATE POLICY', 'ALTER POLICY')
+  EXECUTE FUNCTION hybridagg_internal.internal_objects_ddl();
+ALTER EVENT TRIGGER hybridagg_internal_objects_ddl ENABLE ALWAYS;
+
 -- The times hybridagg reads for a bucket of an aggregate: a diagnostic, and
 -- what the tests check against PostgreSQL's own bucket functions.
 CREATE FUNCTION hybridagg_internal.bucket_times(id integer, bucket anyelement,

@@ -76,6 +76,7 @@ typedef struct CaptureTarget
 	MemoryContext context;
 	Oid			owner;
 	Oid			base_relid;
+	Oid			view_relid;
 	Oid			source_relid;
 	Oid			delta_relid;
 	List	   *tree;			/* the base table and its partitions */

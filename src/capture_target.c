@@ -55,6 +55,9 @@ invalidate_targets(Oid relid)
 	{
 		ListCell   *lc;
 
+		/* a target not built (or whose build failed) is built before use */
+		if (!target->valid)
+			continue;
 		if (!OidIsValid(relid) || list_member_oid(target->tree, relid) ||
 			relid == target->source_relid || relid == target->delta_relid)
 			target->valid = false;
@@ -166,6 +169,7 @@ build_target(CaptureTarget *target)
 	old = MemoryContextSwitchTo(target->context);
 
 	target->owner = entry->owner;
+	target->view_relid = entry->view_relid;
 	target->base_relid = entry->base_relid;
 	target->tree = find_all_inheritors(entry->base_relid, NoLock, NULL);
 	target->partitions = NIL;
@@ -293,9 +297,12 @@ capture_target(int32 id)
 	target = hash_search(capture_targets, &id, HASH_ENTER, &found);
 	if (!found)
 	{
-		target->context = NULL;
-		target->valid = false;
+		memset(target, 0, sizeof(CaptureTarget));
+		target->id = id;
 	}
+	/* a new owner of the view (ALTER VIEW ... OWNER TO, REASSIGN OWNED) */
+	if (target->valid && target->owner != aggregate_owner(target->view_relid))
+		target->valid = false;
 	if (!target->valid)
 	{
 		/* the catalog is read with SQL: under fixed settings */

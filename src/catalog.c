@@ -68,8 +68,8 @@ mode_from_name(const char *name, AggregateMode *mode)
  * ALTER VIEW ... OWNER TO and REASSIGN OWNED (which move the internal
  * objects too, see create.c); InvalidOid if the view is gone.
  */
-static Oid
-view_owner(Oid view_relid)
+Oid
+aggregate_owner(Oid view_relid)
 {
 	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(view_relid));
 	Oid			owner;
@@ -92,7 +92,7 @@ entry_from_tuple(HeapTuple tuple, TupleDesc desc)
 	entry->id = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull));
 	entry->view_relid = DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
 	entry->base_relid = DatumGetObjectId(SPI_getbinval(tuple, desc, 3, &isnull));
-	entry->owner = view_owner(entry->view_relid);
+	entry->owner = aggregate_owner(entry->view_relid);
 	entry->definition = SPI_getvalue(tuple, desc, 4);
 	text = SPI_getvalue(tuple, desc, 5);
 	if (!mode_from_name(text, &entry->mode))
@@ -338,6 +338,22 @@ catalog_set_capture_interrupted(int32 id, bool interrupted)
 	SPI_connect();
 	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate SET capture_interrupted_at = "
 				 "CASE WHEN NOT $2 THEN NULL ELSE coalesce(capture_interrupted_at, now()) END WHERE id = $1",
+				 2, types, values, NULL, SPI_OK_UPDATE);
+	SPI_finish();
+	act_as_restore(&saved);
+}
+
+void
+catalog_clear_capture_interrupted(int32 id, TimestampTz before)
+{
+	Oid			types[2] = {INT4OID, TIMESTAMPTZOID};
+	Datum		values[2] = {Int32GetDatum(id), TimestampTzGetDatum(before)};
+	ActingAs	saved;
+
+	act_as(extension_owner(), &saved);
+	SPI_connect();
+	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate SET capture_interrupted_at = NULL "
+				 "WHERE id = $1 AND capture_interrupted_at < $2",
 				 2, types, values, NULL, SPI_OK_UPDATE);
 	SPI_finish();
 	act_as_restore(&saved);

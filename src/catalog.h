@@ -42,6 +42,9 @@ extern bool mode_from_name(const char *name, AggregateMode *mode);
 #define MODE_HAS_HISTORY(m) ((m) == MODE_BATCH || (m) == MODE_LAMBDA || (m) == MODE_HYBRID)
 
 extern AggregateEntry *catalog_get(int32 id, bool missing_ok);
+
+/* the owner of the aggregate whose view is view_relid: the view's owner now */
+extern Oid	aggregate_owner(Oid view_relid);
 extern AggregateEntry *catalog_get_by_view(Oid view_relid, bool missing_ok);
 
 /*
@@ -65,6 +68,8 @@ extern void catalog_set_watermark(AggregateEntry *entry, int64 watermark);
  * disabled (true), or a full recompute made the aggregate whole (false).
  */
 extern void catalog_set_capture_interrupted(int32 id, bool interrupted);
+/* capture interrupted before that time is forgotten: everything was recomputed since */
+extern void catalog_clear_capture_interrupted(int32 id, TimestampTz before);
 extern List *catalog_streaming_ids(void);
 
 extern void stats_record_batch(int32 id, int64 groups, double seconds);

@@ -38,6 +38,7 @@
 
 #include "capture_triggers.h"
 #include "catalog.h"
+#include "code_owners.h"
 #include "definition.h"
 #include "dirty_groups.h"
 #include "hybridagg.h"
@@ -378,6 +379,7 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	entry.id = catalog_next_id();
 	entry.base_relid = def->base_relid;
 	entry.owner = GetUserId();
+	check_code_owners(def, entry.owner, mode == MODE_BATCH);
 	entry.mode = mode;
 	entry.seal_after = *seal_after;
 	entry.bucket = def->bucket;

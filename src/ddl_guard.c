@@ -63,25 +63,6 @@ PG_FUNCTION_INFO_V1(hybridagg_base_table_ddl);
 PG_FUNCTION_INFO_V1(hybridagg_base_table_ddl_start);
 PG_FUNCTION_INFO_V1(hybridagg_capture_partitions);
 
-/* the commands of this event, from pg_event_trigger_ddl_commands() */
-static pg_noinline List *
-collected_commands(void)
-{
-	List	   *commands = NIL;
-
-	spi_run("SELECT command FROM pg_event_trigger_ddl_commands()", SPI_OK_SELECT);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		command = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-
-		/* a pointer into the event trigger's state, valid for this event */
-		if (!isnull)
-			commands = lappend(commands, DatumGetPointer(command));
-	}
-	return commands;
-}
-
 /* every aggregate, for a look at which ones a command touched */
 static List *
 all_aggregates(void)
@@ -249,26 +230,6 @@ follow_view_owner(const AggregateEntry *entry)
 	act_as_restore(&saved);
 }
 
-/* the tables relid inherits from (the parse tree's names are the user's) */
-static List *
-inheritance_parents(Oid relid)
-{
-	Relation	pg_inherits = table_open(InheritsRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	List	   *parents = NIL;
-
-	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	scan = systable_beginscan(pg_inherits, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-		parents = lappend_oid(parents, ((Form_pg_inherits) GETSTRUCT(tuple))->inhparent);
-	systable_endscan(scan);
-	table_close(pg_inherits, AccessShareLock);
-	return parents;
-}
-
 /* CREATE TABLE relid ... PARTITION OF, or ... INHERITS */
 static void
 table_created(List *aggregates, Oid relid, CreateStmt *stmt)
@@ -288,7 +249,7 @@ table_created(List *aggregates, Oid relid, CreateStmt *stmt)
 		}
 		return;
 	}
-	foreach(lc, inheritance_parents(relid))
+	foreach(lc, relation_parents(relid))
 	{
 		Oid			parent = lfirst_oid(lc);
 		ListCell   *lc2;
@@ -357,7 +318,7 @@ table_altered(List *aggregates, Oid relid, AlterTableCmd *cmd)
 			}
 			break;
 		case AT_AddInherit:
-			foreach(lc, inheritance_parents(relid))
+			foreach(lc, relation_parents(relid))
 			{
 				Oid			parent = lfirst_oid(lc);
 				ListCell   *lc2;

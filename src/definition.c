@@ -42,7 +42,9 @@
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 
 #include "definition.h"
 
@@ -630,14 +632,31 @@ classify_aggregate(Definition *def, Aggref *agg)
 		default:
 			break;
 	}
-	if (get_func_namespace(fn) == PG_CATALOG_NAMESPACE && list_length(agg->args) == 1)
+	if (list_length(agg->args) == 1)
 	{
-		char	   *proname = get_func_name(fn);
+		/*
+		 * min and max of any type, built-in or not: an aggregate whose sort
+		 * operator is the < (or >) of its type's default btree class returns
+		 * the first value in that order, as the planner too relies on
+		 * (planagg.c), and least_of (greatest_of) computes just that.
+		 */
+		HeapTuple	tuple = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(fn));
+		Oid			sortop;
+		Oid			argtype = exprType((Node *) linitial_node(TargetEntry, agg->args)->expr);
+		TypeCacheEntry *tc;
 
-		if (strcmp(proname, "min") == 0)
-			return AGG_MIN;
-		if (strcmp(proname, "max") == 0)
-			return AGG_MAX;
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "cache lookup failed for aggregate %u", fn);
+		sortop = ((Form_pg_aggregate) GETSTRUCT(tuple))->aggsortop;
+		ReleaseSysCache(tuple);
+		tc = lookup_type_cache(argtype, TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+		if (OidIsValid(sortop) && agg->aggtype == argtype)
+		{
+			if (sortop == tc->lt_opr)
+				return AGG_MIN;
+			if (sortop == tc->gt_opr)
+				return AGG_MAX;
+		}
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -835,6 +854,62 @@ check_immutable(Definition *def, Node *node, const char *where)
 			 query_position(def, exprLocation(walk.node))));
 }
 
+/*
+ * Output functions that PostgreSQL calls immutable although their text
+ * depends on a setting: extra_float_digits for floats and the geometric
+ * types, bytea_output for bytea.  hybridagg evaluates per-row expressions
+ * under fixed settings, the raw query runs under the reader's, so a key such
+ * as x::text would differ between the two.
+ */
+static bool
+setting_dependent_output(Oid funcid, void *context)
+{
+	switch (funcid)
+	{
+		case F_FLOAT4OUT:
+		case F_FLOAT8OUT:
+		case F_BYTEAOUT:
+		case F_POINT_OUT:
+		case F_LSEG_OUT:
+		case F_LINE_OUT:
+		case F_PATH_OUT:
+		case F_BOX_OUT:
+		case F_POLY_OUT:
+		case F_CIRCLE_OUT:
+			*(Oid *) context = funcid;
+			return true;
+		default:
+			return false;
+	}
+}
+
+static bool
+find_setting_dependent_output(Node *node, Oid *funcid)
+{
+	if (node == NULL)
+		return false;
+	check_stack_depth();
+	if (check_functions_in_node(node, setting_dependent_output, funcid))
+		return true;
+	return expression_tree_walker(node, find_setting_dependent_output, (void *) funcid);
+}
+
+static void
+check_fixed_output(Definition *def, Node *node, const char *where)
+{
+	Oid			funcid = InvalidOid;
+
+	if (!find_setting_dependent_output(node, &funcid))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("the defining query converts a value to text with %s(), whose result depends on %s",
+					get_func_name(funcid), funcid == F_BYTEAOUT ? "bytea_output" : "extra_float_digits"),
+			 errdetail("%s converts a value to text. hybridagg evaluates it under fixed settings when rows change, and the same query run in a session with other settings would give other text.",
+					   where),
+			 errhint("Use the value itself (rounded, if need be), or format it in a query over the view.")));
+}
+
 /* ----------------------------------------------------------------
  * The layout of the aggregate's tables
  * ----------------------------------------------------------------
@@ -916,6 +991,9 @@ definition_analyze(const char *query_text)
 	check_immutable(def, def->where, "The WHERE clause");
 	check_immutable(def, (Node *) def->key_exprs, "A GROUP BY expression");
 	check_immutable(def, (Node *) def->arg_exprs, "An aggregate argument");
+	check_fixed_output(def, def->where, "The WHERE clause");
+	check_fixed_output(def, (Node *) def->key_exprs, "A GROUP BY expression");
+	check_fixed_output(def, (Node *) def->arg_exprs, "An aggregate argument");
 
 	build_layout(def, states);
 	return def;

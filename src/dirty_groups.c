@@ -332,9 +332,10 @@ hybridagg_recompute_dirty_groups(PG_FUNCTION_ARGS)
 	int			nestlevel;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	/* the cache is built, or built again if the token changed, with SQL */
+	/* built, or built again if the token or the owner changed, with SQL */
 	cache = cached_entry(id);
-	if (cache == NULL || !tokens_match(token, cache->token))
+	if (cache == NULL || !tokens_match(token, cache->token) ||
+		cache->owner != aggregate_owner(cache->entry->view_relid))
 	{
 		nestlevel = fix_settings(SETTINGS_SQL);
 		SPI_connect();

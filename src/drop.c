@@ -42,12 +42,21 @@ may_lock_exclusively(Oid relid)
 		pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) == ACLCHECK_OK;
 }
 
-/* drop an internal object of the aggregate, if it exists (no NOTICE) */
+/* drop an internal object of the aggregate, if it exists, whatever it became */
 static void
-drop_internal(const char *objtype, const char *kind, int32 id)
+drop_internal(const char *kind, int32 id)
 {
-	if (OidIsValid(internal_relid(kind, id, true)))
-		spi_run(psprintf("DROP %s %s", objtype, internal_qualname(kind, id)), SPI_OK_UTILITY);
+	Oid			relid = get_relname_relid(internal_relname(kind, id), internal_schema_oid());
+	char		relkind;
+
+	if (!OidIsValid(relid))
+		return;
+	relkind = get_rel_relkind(relid);
+	spi_run(psprintf("DROP %s %s",
+					 relkind == RELKIND_VIEW ? "VIEW" :
+					 relkind == RELKIND_FOREIGN_TABLE ? "FOREIGN TABLE" : "TABLE",
+					 internal_qualname(kind, id)),
+			SPI_OK_UTILITY);
 }
 
 /*
@@ -72,12 +81,12 @@ drop_aggregate_objects(const AggregateEntry *entry, bool drop_triggers_now)
 						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(entry->view_relid)),
 													view_name)),
 				SPI_OK_UTILITY);
-	drop_internal("VIEW", OBJ_GROUPS, entry->id);
-	drop_internal("TABLE", OBJ_TOKEN, entry->id);
-	drop_internal("TABLE", OBJ_DELTA, entry->id);
-	drop_internal("TABLE", OBJ_RECENT, entry->id);
-	drop_internal("TABLE", OBJ_HISTORY, entry->id);
-	drop_internal("VIEW", OBJ_SOURCE, entry->id);
+	drop_internal(OBJ_GROUPS, entry->id);
+	drop_internal(OBJ_TOKEN, entry->id);
+	drop_internal(OBJ_DELTA, entry->id);
+	drop_internal(OBJ_RECENT, entry->id);
+	drop_internal(OBJ_HISTORY, entry->id);
+	drop_internal(OBJ_SOURCE, entry->id);
 	act_as_restore(&saved);
 }
 

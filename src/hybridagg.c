@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  * hybridagg.c
- *	  Entry point of the hybridagg library: settings, and, when the server
- *	  preloads it (shared_preload_libraries), the shared memory and the
- *	  launcher of the background workers.
+ *	  Entry point of the hybridagg library: settings, the guard against
+ *	  MERGE statements it could not capture, and, when the server preloads
+ *	  it (shared_preload_libraries), the shared memory and the launcher of
+ *	  the background workers.
  *
  * Without preloading, only batch aggregates can be created: create() of a
  * streaming mode refuses with a hint (see create.c).  Under pg_upgrade
@@ -17,6 +18,7 @@
 
 #include "guc.h"
 #include "hybridagg.h"
+#include "merge_guard.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -31,6 +33,7 @@ _PG_init(void)
 	if (IsBinaryUpgrade)
 		return;
 	hybridagg_define_gucs();
+	merge_guard_install();
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	hybridagg_preloaded = true;

@@ -33,6 +33,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -47,6 +48,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "capture_triggers.h"
 #include "catalog.h"
 #include "fold.h"
 #include "guc.h"
@@ -475,6 +477,28 @@ materialize_step(MaterializeRun *run)
 	return done;
 }
 
+/*
+ * After a recompute of everything, a capture interrupted before it began
+ * (capture triggers disabled for a while) has been made good, if the
+ * triggers fire again on every table of the tree.
+ */
+static void
+forget_capture_interrupted(int32 id, TimestampTz started)
+{
+	int			nestlevel = fix_settings(SETTINGS_SQL);
+	AggregateEntry *entry = catalog_get(id, false);
+	bool		capturing = MODE_IS_STREAMING(entry->mode);
+	ListCell   *lc;
+
+	if (capturing)
+		foreach(lc, find_all_inheritors(entry->base_relid, AccessShareLock, NULL))
+			capturing &= has_capture_triggers(id, lfirst_oid(lc)) &&
+				capture_trigger_state(id, lfirst_oid(lc)) == TRIGGER_FIRES_ALWAYS;
+	if (capturing)
+		catalog_clear_capture_interrupted(id, started);
+	restore_settings(nestlevel);
+}
+
 Datum
 hybridagg_materialize(PG_FUNCTION_ARGS)
 {
@@ -484,6 +508,7 @@ hybridagg_materialize(PG_FUNCTION_ARGS)
 	AggregateEntry *entry;
 	MemoryContext step_context;
 	int			nestlevel;
+	TimestampTz started;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -498,6 +523,7 @@ hybridagg_materialize(PG_FUNCTION_ARGS)
 	require_primary("hybridagg.materialize()");
 	require_read_committed("hybridagg.materialize()");
 
+	started = GetCurrentTimestamp();
 	run.name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	entry = catalog_resolve(run.name);
 	check_aggregate_owner(entry);
@@ -536,6 +562,8 @@ hybridagg_materialize(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 
+	if (run.has_range && TIMESTAMP_IS_NOBEGIN(run.range_lo) && TIMESTAMP_IS_NOEND(run.range_hi))
+		forget_capture_interrupted(run.id, started);
 	if (run.chunks == 0)
 		ereport(NOTICE,
 				(errmsg("%s: nothing to materialize", run.name),

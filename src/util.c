@@ -10,9 +10,12 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
@@ -20,6 +23,7 @@
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
@@ -53,11 +57,27 @@ internal_relid(const char *kind, int32 id, bool missing_ok)
 	Oid			relid = get_relname_relid(internal_relname(kind, id),
 										  internal_schema_oid());
 
-	if (!OidIsValid(relid) && !missing_ok)
+	char		relkind;
+
+	if (!OidIsValid(relid))
+	{
+		if (!missing_ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("internal table %s of hybridagg aggregate %d is missing",
+							internal_qualname(kind, id), id),
+					 errhint("Drop the aggregate with hybridagg.drop() and create it again.")));
+		return relid;
+	}
+	/* what hybridagg made: a table is still a table (a rule could make it a view) */
+	relkind = get_rel_relkind(relid);
+	if (relkind != (strcmp(kind, OBJ_SOURCE) == 0 || strcmp(kind, OBJ_GROUPS) == 0 ? RELKIND_VIEW :
+					strcmp(kind, OBJ_HISTORY) == 0 ? RELKIND_PARTITIONED_TABLE : RELKIND_RELATION))
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("internal table %s of hybridagg aggregate %d is missing",
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("internal object %s of hybridagg aggregate %d is not what hybridagg made",
 						internal_qualname(kind, id), id),
+				 errdetail("Its kind of relation was changed."),
 				 errhint("Drop the aggregate with hybridagg.drop() and create it again.")));
 	return relid;
 }
@@ -199,6 +219,52 @@ act_as_restore(ActingAs *saved)
 	SetUserIdAndSecContext(saved->saved_userid, saved->saved_sec_context);
 }
 
+/* utility statements of spi_run running now: DDL hybridagg itself runs */
+static int	own_ddl_depth = 0;
+
+bool
+running_own_ddl(void)
+{
+	return own_ddl_depth > 0;
+}
+
+List *
+collected_commands(void)
+{
+	List	   *commands = NIL;
+
+	spi_run("SELECT command FROM pg_event_trigger_ddl_commands()", SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		command = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+		/* a pointer into the event trigger's state, valid for this event */
+		if (!isnull)
+			commands = lappend(commands, DatumGetPointer(command));
+	}
+	return commands;
+}
+
+List *
+relation_parents(Oid relid)
+{
+	Relation	pg_inherits = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *parents = NIL;
+
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(pg_inherits, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		parents = lappend_oid(parents, ((Form_pg_inherits) GETSTRUCT(tuple))->inhparent);
+	systable_endscan(scan);
+	table_close(pg_inherits, AccessShareLock);
+	return parents;
+}
+
 uint64
 spi_run(const char *sql, int expected)
 {
@@ -209,10 +275,21 @@ uint64
 spi_run_args(const char *sql, int nargs, Oid *types, Datum *values,
 			 const char *nulls, int expected)
 {
-	int			rc;
+	volatile int rc = 0;
 
 	require_fixed_settings(sql);
-	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	if (expected == SPI_OK_UTILITY)
+		own_ddl_depth++;
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		if (expected == SPI_OK_UTILITY)
+			own_ddl_depth--;
+	}
+	PG_END_TRY();
 	if (rc != expected)
 		elog(ERROR, "hybridagg: SPI_execute returned %s for: %s",
 			 SPI_result_code_string(rc), sql);

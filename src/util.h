@@ -73,6 +73,15 @@ extern uint64 spi_run(const char *sql, int expected);
 extern uint64 spi_run_args(const char *sql, int nargs, Oid *types,
 						   Datum *values, const char *nulls, int expected);
 
+/* is a utility statement of spi_run running (hybridagg's own DDL)? */
+extern bool running_own_ddl(void);
+
+/* the commands an event trigger at ddl_command_end sees (CollectedCommand) */
+extern List *collected_commands(void);
+
+/* the tables relid is a partition or an inheritance child of */
+extern List *relation_parents(Oid relid);
+
 /*
  * SPI in one snapshot: every statement a mover runs between reading and
  * consuming uses the same snapshot, with the command counter advanced so

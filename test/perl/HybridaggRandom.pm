@@ -692,7 +692,10 @@ sub make_step
 		  if $rng->chance(0.7) && covered($r, $lo, $hi);
 		return { name => 'MERGE (' . join(', ', map { /UPDATE SET ts/ ? 'update moving rows' : /UPDATE/ ? 'update keys' : /DELETE/ ? 'delete' : 'insert' } @when) . ')',
 			sql => "MERGE INTO $t t USING (SELECT i::int8 AS id FROM generate_series($first, $last) i) s ON t.id = s.id\n " . join("\n ", @when),
-			tolerate => qr/no partition of relation/ };
+			# on a partitioned table that hybridagg captures, a MERGE that
+			# sets a partition key is refused (PostgreSQL 15 hides its moved
+			# rows from the UPDATE transition tables: merge_guard.c)
+			tolerate => $r->{partitioned} ? qr/no partition of relation|MERGE cannot change column/ : qr/no partition of relation/ };
 	}
 	if ($kind eq 'pause')
 	{
@@ -851,10 +854,14 @@ sub pgbench_scripts
 	$s{'w_delete.sql'} = "\\set r random(0, 996)\nDELETE FROM $t WHERE id % 997 = :r;\n";
 	if ($ok)
 	{
+		# on a partitioned table the MERGE leaves the partition key alone,
+		# which hybridagg refuses to let a MERGE change (merge_guard.c)
 		$s{'w_merge.sql'} = "\\set r random(1, 5000)\n"
 		  . "MERGE INTO $t t USING (SELECT i::int8 AS id FROM generate_series(:r, :r + 4) i) s ON t.id = s.id\n"
 		  . " WHEN MATCHED AND t.id % 2 = 0 AND t.ts >= " . time_at($r, $lo + $span / 2) . " AND t.ts < " . time_at($r, $hi - $span / 2)
-		  . " THEN UPDATE SET ts = t.ts + (" . ($r->{width} / 2 < $span / 4 ? int($r->{width} / 2) : int($span / 4)) . ") * interval '1 second', vi = t.vi + 1\n"
+		  . " THEN UPDATE SET "
+		  . ($r->{partitioned} ? "" : "ts = t.ts + (" . ($r->{width} / 2 < $span / 4 ? int($r->{width} / 2) : int($span / 4)) . ") * interval '1 second', ")
+		  . "vi = t.vi + 1\n"
 		  . " WHEN NOT MATCHED THEN INSERT $COLS VALUES (" . row_select($r, 's.id + 90000000', $lo, $hi, 3) . ");\n";
 	}
 	$s{'w_update_values.sql'} = "\\set r random(0, 500)\nUPDATE $t SET vi = vi - 1, vn = vn + 0.5, vf = vf - 0.25 WHERE id % 501 = :r;\n";

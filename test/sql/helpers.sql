@@ -1,3 +1,6 @@
+\set ECHO none
+-- The helpers of the regression tests, read quietly (\i test/sql/helpers.sql):
+-- what a test prints does not change when a helper does.
 -- test_diff(view, query, keys): how many groups differ between a view and a
 -- query, compared in one statement with a FULL JOIN on the key columns
 -- (NULL keys match NULL keys); floats match within 1e-9 relative; numerics
@@ -60,3 +63,4 @@ BEGIN
     END IF;
 END
 $fn$;
+\set ECHO all
