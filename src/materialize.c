@@ -492,7 +492,7 @@ forget_capture_interrupted(int32 id, TimestampTz started)
 
 	if (capturing)
 		foreach(lc, find_all_inheritors(entry->base_relid, AccessShareLock, NULL))
-			capturing &= has_capture_triggers(id, lfirst_oid(lc)) &&
+			capturing &= capture_triggers_complete(entry, lfirst_oid(lc)) &&
 				capture_trigger_state(id, lfirst_oid(lc)) == TRIGGER_FIRES_ALWAYS;
 	if (capturing)
 		catalog_clear_capture_interrupted(id, started);
