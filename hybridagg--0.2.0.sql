@@ -158,6 +158,56 @@ CREATE AGGREGATE hybridagg_internal.greatest_of(anyelement) (
     SFUNC = hybridagg_internal.greatest_of_step, STYPE = anyelement,
     COMBINEFUNC = hybridagg_internal.greatest_of_step, PARALLEL = SAFE);
 
+-- first(value, time) and last(value, time): the value of the earliest and
+-- of the latest row by time, ties broken by the value (first_last.c).
+CREATE FUNCTION hybridagg_internal.first_transition(internal, anyelement, anycompatible)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hybridagg_first_transition'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION hybridagg_internal.last_transition(internal, anyelement, anycompatible)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hybridagg_last_transition'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION hybridagg_internal.first_combine(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hybridagg_first_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION hybridagg_internal.last_combine(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hybridagg_last_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION hybridagg_internal.first_last_final(internal, anyelement, anycompatible)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'hybridagg_first_last_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION hybridagg_internal.first_last_serialize(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'hybridagg_first_last_serialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION hybridagg_internal.first_last_deserialize(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hybridagg_first_last_deserialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION hybridagg_internal.first_transition(internal, anyelement, anycompatible),
+    hybridagg_internal.last_transition(internal, anyelement, anycompatible),
+    hybridagg_internal.first_combine(internal, internal),
+    hybridagg_internal.last_combine(internal, internal),
+    hybridagg_internal.first_last_final(internal, anyelement, anycompatible),
+    hybridagg_internal.first_last_serialize(internal),
+    hybridagg_internal.first_last_deserialize(bytea, internal) FROM PUBLIC;
+CREATE AGGREGATE hybridagg.first(anyelement, anycompatible) (
+    SFUNC = hybridagg_internal.first_transition, STYPE = internal,
+    FINALFUNC = hybridagg_internal.first_last_final, FINALFUNC_EXTRA,
+    COMBINEFUNC = hybridagg_internal.first_combine,
+    SERIALFUNC = hybridagg_internal.first_last_serialize,
+    DESERIALFUNC = hybridagg_internal.first_last_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE hybridagg.last(anyelement, anycompatible) (
+    SFUNC = hybridagg_internal.last_transition, STYPE = internal,
+    FINALFUNC = hybridagg_internal.first_last_final, FINALFUNC_EXTRA,
+    COMBINEFUNC = hybridagg_internal.last_combine,
+    SERIALFUNC = hybridagg_internal.first_last_serialize,
+    DESERIALFUNC = hybridagg_internal.first_last_deserialize, PARALLEL = SAFE);
+
 -- What the status view shows of an aggregate's tables, to whoever may read
 -- its view (NULLs to others).
 CREATE FUNCTION hybridagg_internal.aggregate_status(

@@ -1,0 +1,298 @@
+/*-------------------------------------------------------------------------
+ * first_last.c
+ *	  hybridagg.first(value, time) and hybridagg.last(value, time): the
+ *	  value of the earliest and of the latest row by time.
+ *
+ * What they return, exactly: the rows of a group ordered by time, then by
+ * value (in each type's default btree order, NULL values after all others),
+ * rows with a NULL time left out; first() is the value of the first such
+ * row, last() of the last:
+ *	 first(v, t) = (array_agg(v ORDER BY t, v NULLS LAST) FILTER (WHERE t IS NOT NULL))[1]
+ * and last() the final element.  Ties at one time are broken by the value,
+ * so the result never depends on the order rows arrive in: a parallel plan,
+ * a recompute and the capture agree.  (TimescaleDB's first and last keep
+ * whichever tied row they saw first; Debian's first_last_agg ignores time.)
+ *
+ * Both are ordinary aggregates with a combine function and serial and
+ * deserial functions, so PostgreSQL can run them in parallel and hybridagg
+ * can combine partial states.  The state is the best row so far: its time
+ * and value, copied into the aggregate's memory context; it is serialized
+ * with the types' binary send and receive functions, type OIDs first.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+PG_FUNCTION_INFO_V1(hybridagg_first_transition);
+PG_FUNCTION_INFO_V1(hybridagg_last_transition);
+PG_FUNCTION_INFO_V1(hybridagg_first_combine);
+PG_FUNCTION_INFO_V1(hybridagg_last_combine);
+PG_FUNCTION_INFO_V1(hybridagg_first_last_final);
+PG_FUNCTION_INFO_V1(hybridagg_first_last_serialize);
+PG_FUNCTION_INFO_V1(hybridagg_first_last_deserialize);
+
+/* how to compare and copy the values of one type */
+typedef struct TypeInfo
+{
+	Oid			type;
+	int16		typlen;
+	bool		typbyval;
+	FmgrInfo	cmp;			/* the default btree class's comparison */
+} TypeInfo;
+
+/* the best row so far */
+typedef struct FirstLastState
+{
+	bool		have;			/* a row with a time was seen */
+	bool		value_null;
+	Datum		value;
+	Datum		time;
+	Oid			collation;
+	TypeInfo	value_info;
+	TypeInfo	time_info;
+} FirstLastState;
+
+static void
+type_info(TypeInfo *info, Oid type, MemoryContext context)
+{
+	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_CMP_PROC_FINFO);
+
+	if (!OidIsValid(tc->cmp_proc))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("could not identify a comparison function for type %s",
+						format_type_be(type)),
+				 errdetail("first() and last() order rows by time, then by value, in each type's default btree order."),
+				 errhint("Cast the value to a type with a btree operator class, such as text.")));
+	info->type = type;
+	get_typlenbyval(type, &info->typlen, &info->typbyval);
+	fmgr_info_cxt(tc->cmp_proc, &info->cmp, context);
+}
+
+static int
+compare(TypeInfo *info, Oid collation, Datum a, Datum b)
+{
+	return DatumGetInt32(FunctionCall2Coll(&info->cmp, collation, a, b));
+}
+
+static MemoryContext
+aggregate_context(FunctionCallInfo fcinfo, const char *name)
+{
+	MemoryContext context;
+
+	if (!AggCheckCallContext(fcinfo, &context))
+		elog(ERROR, "%s called in a non-aggregate context", name);
+	return context;
+}
+
+static FirstLastState *
+new_state(MemoryContext context, Oid value_type, Oid time_type, Oid collation)
+{
+	FirstLastState *state = MemoryContextAllocZero(context, sizeof(FirstLastState));
+
+	type_info(&state->value_info, value_type, context);
+	type_info(&state->time_info, time_type, context);
+	state->collation = collation;
+	return state;
+}
+
+/* does the row (value, time) come after the state's row, in last()'s order? */
+static int
+row_order(FirstLastState *state, bool value_null, Datum value, Datum time)
+{
+	int			cmp = compare(&state->time_info, state->collation, time, state->time);
+
+	if (cmp != 0)
+		return cmp;
+	/* the same time: by value, NULL after every value */
+	if (value_null || state->value_null)
+		return (value_null ? 1 : 0) - (state->value_null ? 1 : 0);
+	return compare(&state->value_info, state->collation, value, state->value);
+}
+
+static void
+replace_row(FirstLastState *state, MemoryContext context, bool value_null, Datum value,
+			Datum time)
+{
+	MemoryContext old = MemoryContextSwitchTo(context);
+
+	if (state->have)
+	{
+		if (!state->time_info.typbyval)
+			pfree(DatumGetPointer(state->time));
+		if (!state->value_null && !state->value_info.typbyval)
+			pfree(DatumGetPointer(state->value));
+	}
+	state->time = datumCopy(time, state->time_info.typbyval, state->time_info.typlen);
+	state->value_null = value_null;
+	state->value = value_null ? (Datum) 0 :
+		datumCopy(value, state->value_info.typbyval, state->value_info.typlen);
+	state->have = true;
+	MemoryContextSwitchTo(old);
+}
+
+static Datum
+transition(FunctionCallInfo fcinfo, bool last)
+{
+	MemoryContext context = aggregate_context(fcinfo, last ? "last" : "first");
+	FirstLastState *state = PG_ARGISNULL(0) ? NULL : (FirstLastState *) PG_GETARG_POINTER(0);
+	bool		value_null = PG_ARGISNULL(1);
+
+	if (state == NULL)
+		state = new_state(context, get_fn_expr_argtype(fcinfo->flinfo, 1),
+						  get_fn_expr_argtype(fcinfo->flinfo, 2), PG_GET_COLLATION());
+	if (PG_ARGISNULL(2))
+		PG_RETURN_POINTER(state);	/* a row with no time has no place */
+	if (!state->have ||
+		(last ? 1 : -1) * row_order(state, value_null, PG_GETARG_DATUM(1), PG_GETARG_DATUM(2)) > 0)
+		replace_row(state, context, value_null, PG_GETARG_DATUM(1), PG_GETARG_DATUM(2));
+	PG_RETURN_POINTER(state);
+}
+
+Datum
+hybridagg_first_transition(PG_FUNCTION_ARGS)
+{
+	return transition(fcinfo, false);
+}
+
+Datum
+hybridagg_last_transition(PG_FUNCTION_ARGS)
+{
+	return transition(fcinfo, true);
+}
+
+static Datum
+combine(FunctionCallInfo fcinfo, bool last)
+{
+	MemoryContext context = aggregate_context(fcinfo, last ? "last" : "first");
+	FirstLastState *state = PG_ARGISNULL(0) ? NULL : (FirstLastState *) PG_GETARG_POINTER(0);
+	FirstLastState *other = PG_ARGISNULL(1) ? NULL : (FirstLastState *) PG_GETARG_POINTER(1);
+
+	if (other == NULL || !other->have)
+	{
+		if (state == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(state);
+	}
+	if (state == NULL)
+		state = new_state(context, other->value_info.type, other->time_info.type,
+						  other->collation);
+	if (!state->have ||
+		(last ? 1 : -1) * row_order(state, other->value_null, other->value, other->time) > 0)
+		replace_row(state, context, other->value_null, other->value, other->time);
+	PG_RETURN_POINTER(state);
+}
+
+Datum
+hybridagg_first_combine(PG_FUNCTION_ARGS)
+{
+	return combine(fcinfo, false);
+}
+
+Datum
+hybridagg_last_combine(PG_FUNCTION_ARGS)
+{
+	return combine(fcinfo, true);
+}
+
+Datum
+hybridagg_first_last_final(PG_FUNCTION_ARGS)
+{
+	FirstLastState *state = PG_ARGISNULL(0) ? NULL : (FirstLastState *) PG_GETARG_POINTER(0);
+
+	if (state == NULL || !state->have || state->value_null)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(state->value);
+}
+
+/* a value in its type's binary form, length first */
+static void
+send_value(StringInfo buf, Oid type, Datum value)
+{
+	Oid			send;
+	bool		varlena;
+	bytea	   *bytes;
+
+	getTypeBinaryOutputInfo(type, &send, &varlena);
+	bytes = OidSendFunctionCall(send, value);
+	pq_sendint32(buf, VARSIZE(bytes) - VARHDRSZ);
+	pq_sendbytes(buf, VARDATA(bytes), VARSIZE(bytes) - VARHDRSZ);
+}
+
+static Datum
+receive_value(StringInfo buf, Oid type)
+{
+	Oid			receive;
+	Oid			ioparam;
+	int			len = pq_getmsgint(buf, 4);
+	StringInfoData value;
+
+	getTypeBinaryInputInfo(type, &receive, &ioparam);
+	initStringInfo(&value);
+	appendBinaryStringInfo(&value, pq_getmsgbytes(buf, len), len);
+	return OidReceiveFunctionCall(receive, &value, ioparam, -1);
+}
+
+Datum
+hybridagg_first_last_serialize(PG_FUNCTION_ARGS)
+{
+	FirstLastState *state = (FirstLastState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	(void) aggregate_context(fcinfo, "first_last_serialize");
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, state->value_info.type);
+	pq_sendint32(&buf, state->time_info.type);
+	pq_sendint32(&buf, state->collation);
+	pq_sendbyte(&buf, state->have);
+	pq_sendbyte(&buf, state->value_null);
+	if (state->have)
+	{
+		send_value(&buf, state->time_info.type, state->time);
+		if (!state->value_null)
+			send_value(&buf, state->value_info.type, state->value);
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+Datum
+hybridagg_first_last_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext context = aggregate_context(fcinfo, "first_last_deserialize");
+	bytea	   *bytes = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	FirstLastState *state;
+	Oid			value_type;
+	Oid			time_type;
+	Oid			collation;
+	bool		have;
+	bool		value_null;
+
+	buf.data = VARDATA_ANY(bytes);
+	buf.len = VARSIZE_ANY_EXHDR(bytes);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	value_type = pq_getmsgint(&buf, 4);
+	time_type = pq_getmsgint(&buf, 4);
+	collation = pq_getmsgint(&buf, 4);
+	have = pq_getmsgbyte(&buf);
+	value_null = pq_getmsgbyte(&buf);
+	state = new_state(context, value_type, time_type, collation);
+	if (have)
+	{
+		Datum		time = receive_value(&buf, time_type);
+		Datum		value = value_null ? (Datum) 0 : receive_value(&buf, value_type);
+
+		replace_row(state, context, value_null, value, time);
+	}
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(state);
+}
