@@ -66,6 +66,13 @@ CREATE AGGREGATE hybridagg_internal.least_of(anyelement) (
 CREATE AGGREGATE hybridagg_internal.greatest_of(anyelement) (
     SFUNC = hybridagg_internal.greatest_of_step, STYPE = anyelement,
     COMBINEFUNC = hybridagg_internal.greatest_of_step, PARALLEL = SAFE);
+CREATE FUNCTION hybridagg_internal.any_value_step(anyelement, anyelement)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'hybridagg_any_value_step'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE hybridagg_internal.any_value(anyelement) (
+    SFUNC = hybridagg_internal.any_value_step, STYPE = anyelement,
+    COMBINEFUNC = hybridagg_internal.any_value_step, PARALLEL = SAFE);
 
 -- first(value, time) and last(value, time): the value of the earliest and
 -- of the latest row by time, ties broken by the value (first_last.c).

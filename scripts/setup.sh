@@ -3,7 +3,8 @@
 # user with sudo.
 
 PACKAGES="make gcc postgresql-15 postgresql-server-dev-15 postgresql-15-cron
-libpostgresql-jdbc-java libipc-run-perl openjdk-17-jdk-headless gnuplot-nox python3"
+libpostgresql-jdbc-java libipc-run-perl openjdk-17-jdk-headless gnuplot-nox python3
+postgresql-15-hll postgresql-15-tdigest"
 
 install_dependencies() {
 	local missing=()

@@ -10,7 +10,9 @@
  * numeric: the sum shows the largest scale among the group's values, and
  * that may have been the lost value's.  A float or numeric sum adds its finite
  * values only and counts NaN, +Infinity and -Infinity apart, so that
- * deleting them gives the exact sum back.
+ * deleting them gives the exact sum back.  Any change at all makes a group
+ * dirty when the aggregate has a recomputed aggregate (one kept as its
+ * value: DISTINCT, percentiles, string_agg, ...).
  *
  * Grouping compares keys by their binary image: two delta rows for groups
  * that PostgreSQL would call equal (1.0 and 1.00) are merely folded together
@@ -318,6 +320,9 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 	if (MemoryContextMemAllocated(table->context, false) > (Size) work_mem * 1024)
 		flush_groups(table);
 	group = find_group(table, row);
+	/* a recomputed aggregate's value changes with any row of its group */
+	if (layout->changes_dirty)
+		group->dirty = true;
 	MemoryContextReset(table->scratch);
 	old = MemoryContextSwitchTo(table->scratch);
 	for (int i = 0; i < layout->nstates; i++)
@@ -327,6 +332,8 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 		Datum		arg = spec->arg >= 0 ? row->args[spec->arg] : (Datum) 0;
 		bool		argnull = spec->arg >= 0 ? row->arg_nulls[spec->arg] : false;
 
+		if (spec->how == ACC_VALUE)
+			continue;			/* stays NULL: the fold recomputes it */
 		if (spec->how == ACC_ROWS)
 		{
 			value->isnull = false;

@@ -32,7 +32,8 @@ typedef enum Accumulate
 	ACC_MAX,
 	ACC_NAN,					/* counts of a float or numeric column's NaN */
 	ACC_POSINF,					/* ... +Infinity */
-	ACC_NEGINF					/* ... and -Infinity values */
+	ACC_NEGINF,					/* ... and -Infinity values */
+	ACC_VALUE					/* none: a recomputed aggregate's value */
 } Accumulate;
 
 /* how min and max compare: inline for the common types, else the btree proc */

@@ -259,6 +259,9 @@ build_target(CaptureTarget *target)
 			case STATE_NEGINF:
 				spec->how = ACC_NEGINF;
 				break;
+			case STATE_VALUE:
+				spec->how = ACC_VALUE;
+				break;
 			case STATE_MIN:
 			case STATE_MAX:
 				{

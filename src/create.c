@@ -279,6 +279,12 @@ create_internal_objects(const Definition *def, const AggregateEntry *entry)
 	act_as(extension_owner(), &saved);
 	create_source_view(def, entry->id);
 	give_to_owner("VIEW", internal_qualname(OBJ_SOURCE, entry->id), entry->owner);
+	if (def->layout->changes_dirty)
+	{
+		create_values_view(def, entry->id);
+		give_to_owner("VIEW", internal_qualname(OBJ_VALUES, entry->id), entry->owner);
+	}
+	layout_read_values(def->layout, entry->id);
 
 	create_state_table(def->layout, OBJ_HISTORY, entry->id,
 					   "PARTITION BY RANGE (g1)", entry->owner);

@@ -7,7 +7,10 @@
  *	 GROUP BY <one time bucket>, <other keys> [HAVING ...] [ORDER BY: ignored]
  * where the time bucket is date_bin(interval, t, origin),
  * date_trunc(unit, timestamp t) or date_trunc(unit, timestamptz t, zone) on a
- * column t, and the aggregates are count(*), count, sum, avg, min and max.
+ * column t, and the aggregates any deterministic ones: count(*), count, sum,
+ * avg, min and max (also with FILTER) kept in partial states, every other one
+ * (DISTINCT, ORDER BY inside, WITHIN GROUP, FILTER) as its value, recomputed
+ * from the base table whenever its group changes.
  *
  * Everything else is refused here, before any object exists, with an
  * errcode, a one-line message, a detail naming the offending part and a hint
@@ -29,6 +32,7 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/analyze.h"
@@ -571,41 +575,13 @@ collect_aggregates(Node *node, AggregateWalk *walk)
 	return expression_tree_walker(node, collect_aggregates, (void *) walk);
 }
 
+/* the aggregates whose partial states hybridagg keeps itself */
 static AggFunc
-classify_aggregate(Definition *def, Aggref *agg)
+typed_aggregate(Aggref *agg, bool *typed)
 {
 	Oid			fn = agg->aggfnoid;
-	char	   *name = format_procedure(fn);
 
-	if (agg->aggkind != AGGKIND_NORMAL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ordered-set aggregate %s is not supported", name),
-				 errdetail("Percentiles and other WITHIN GROUP aggregates cannot be combined from partial results."),
-				 errhint("Keep count, sum, avg, min and max here and compute percentiles from the base table."),
-				 query_position(def, agg->location)));
-	if (agg->aggdistinct != NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s with DISTINCT is not supported", get_func_name(fn)),
-				 errdetail("Distinct counts cannot be combined from partial counts."),
-				 errhint("Add the column to GROUP BY and count the groups in a query over the view."),
-				 query_position(def, agg->location)));
-	if (agg->aggorder != NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ORDER BY inside %s() is not supported", get_func_name(fn)),
-				 errdetail("The aggregates hybridagg keeps do not depend on input order."),
-				 errhint("Remove the ORDER BY from the aggregate call."),
-				 query_position(def, agg->location)));
-	if (agg->aggfilter != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("FILTER on %s() is not supported", get_func_name(fn)),
-				 errdetail("Each aggregate reads every row of its group."),
-				 errhint("Move the condition into the argument, as in sum(CASE WHEN ok THEN value END), or into the WHERE clause."),
-				 query_position(def, agg->location)));
-
+	*typed = true;
 	switch (fn)
 	{
 		case F_COUNT_:
@@ -658,13 +634,77 @@ classify_aggregate(Definition *def, Aggref *agg)
 				return AGG_MAX;
 		}
 	}
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("aggregate %s is not supported", name),
-			 errdetail("hybridagg keeps count(*), count, sum, avg, min and max, which it can combine from partial results exactly."),
-			 errhint("Use those aggregates; stddev and variance can be derived from sum(x), sum(x * x) and count(x)."),
-			 query_position(def, agg->location)));
-	return AGG_COUNT_STAR;		/* keep compiler quiet */
+	*typed = false;
+	return AGG_RECOMPUTED;
+}
+
+/*
+ * A recomputed aggregate must give the same value whenever it is computed:
+ * it must be IMMUTABLE (json_agg, for one, is stable: its text follows the
+ * session's DateStyle and TimeZone).  As the planner does, hybridagg goes by
+ * the aggregate's own marking, not by its support functions' (which
+ * extensions such as hll mark volatile).
+ */
+static void
+check_aggregate_immutable(Definition *def, Aggref *agg)
+{
+	char		volatility = func_volatile(agg->aggfnoid);
+
+	if (volatility != PROVOLATILE_IMMUTABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aggregate %s is %s", format_procedure(agg->aggfnoid),
+						volatility == PROVOLATILE_VOLATILE ? "volatile" : "stable"),
+				 errdetail("hybridagg recomputes the aggregate whenever a group changes and keeps its value, so it must give the same value every time: it must be IMMUTABLE."),
+				 errhint("Use an immutable aggregate, or call this one in a query over the base table."),
+				 query_position(def, agg->location)));
+}
+
+/*
+ * How hybridagg keeps an aggregate: in partial states of its own (count,
+ * sum, avg, min, max, also with FILTER), or as the value of the group,
+ * recomputed from the base table whenever the group changes (any other
+ * deterministic aggregate: DISTINCT, ORDER BY inside, WITHIN GROUP,
+ * statistics, extensions' aggregates).
+ */
+static AggFunc
+classify_aggregate(Definition *def, Aggref *agg)
+{
+	Oid			fn = agg->aggfnoid;
+	bool		typed;
+	AggFunc		func = typed_aggregate(agg, &typed);
+
+	if (typed && agg->aggkind == AGGKIND_NORMAL && agg->aggdistinct == NIL &&
+		agg->aggorder == NIL)
+		return func;
+	check_aggregate_immutable(def, agg);
+	if (contain_var_clause((Node *) agg->aggdirectargs))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the direct arguments of %s() must not read columns", get_func_name(fn)),
+				 errdetail("hybridagg evaluates them once per group, where no row is at hand."),
+				 errhint("Write a constant, as in percentile_cont(0.5) WITHIN GROUP (ORDER BY x)."),
+				 query_position(def, agg->location)));
+	return AGG_RECOMPUTED;
+}
+
+/* CASE WHEN filter THEN expr END: an aggregate's FILTER moved into its argument */
+static Expr *
+filtered(Expr *expr, Expr *filter)
+{
+	CaseExpr   *c = makeNode(CaseExpr);
+	CaseWhen   *w = makeNode(CaseWhen);
+
+	w->expr = filter;
+	w->result = expr;
+	w->location = -1;
+	c->casetype = exprType((Node *) expr);
+	c->casecollid = exprCollation((Node *) expr);
+	c->args = list_make1(w);
+	c->defresult = (Expr *) makeNullConst(exprType((Node *) expr), exprTypmod((Node *) expr),
+										  exprCollation((Node *) expr));
+	c->location = -1;
+	return (Expr *) c;
 }
 
 /* the type sum(x) returns for an argument of type argtype */
@@ -728,6 +768,7 @@ analyze_aggregates(Definition *def, List **states)
 {
 	AggregateWalk walk = {def, NIL};
 	ListCell   *lc;
+	int			recomputed = 0;
 
 	(void) collect_aggregates((Node *) def->query->targetList, &walk);
 	(void) collect_aggregates(def->query->havingQual, &walk);
@@ -741,9 +782,36 @@ analyze_aggregates(Definition *def, List **states)
 
 		defined->aggref = agg;
 		defined->func = classify_aggregate(def, agg);
-		if (defined->func != AGG_COUNT_STAR)
+		if (defined->func == AGG_RECOMPUTED)
+		{
+			/* its arguments and FILTER become source columns */
+			ListCell   *lc2;
+
+			foreach(lc2, agg->args)
+				defined->arg_columns = lappend_int(defined->arg_columns,
+												   add_argument(def, lfirst_node(TargetEntry, lc2)->expr));
+			if (agg->aggfilter)
+				defined->filter_column = add_argument(def, agg->aggfilter);
+			defined->arg = ++recomputed;
+			add_state(states, STATE_VALUE, defined->arg, agg->aggtype, agg->aggcollid);
+			def->aggregates = lappend(def->aggregates, defined);
+			continue;
+		}
+		if (defined->func == AGG_COUNT_STAR && agg->aggfilter)
+		{
+			/* count(*) FILTER (WHERE f) is count(CASE WHEN f THEN 1 END) */
+			defined->func = AGG_COUNT;
+			arg = filtered((Expr *) makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+											  Int32GetDatum(1), false, true),
+						   agg->aggfilter);
+			defined->arg = add_argument(def, arg);
+		}
+		else if (defined->func != AGG_COUNT_STAR)
 		{
 			arg = linitial_node(TargetEntry, agg->args)->expr;
+			/* agg(x) FILTER (WHERE f) is agg(CASE WHEN f THEN x END) */
+			if (agg->aggfilter)
+				arg = filtered(arg, agg->aggfilter);
 			/* avg(real) sums in double precision, as PostgreSQL does */
 			if (defined->func == AGG_AVG && exprType((Node *) arg) == FLOAT4OID)
 				arg = (Expr *) coerce_to_target_type(NULL, (Node *) arg, FLOAT4OID,
@@ -778,6 +846,8 @@ analyze_aggregates(Definition *def, List **states)
 			case AGG_MAX:
 				add_state(states, STATE_MAX, defined->arg, agg->aggtype, agg->inputcollid);
 				break;
+			case AGG_RECOMPUTED:
+				break;			/* done above */
 		}
 		def->aggregates = lappend(def->aggregates, defined);
 	}
@@ -963,6 +1033,8 @@ build_layout(Definition *def, List *states)
 		layout->states[i] = *col;
 		if (state_deletes_dirty(layout, &layout->states[i]))
 			layout->deletes_dirty = true;
+		if (col->kind == STATE_VALUE)
+			layout->changes_dirty = true;
 		i++;
 	}
 	relation_close(base, NoLock);

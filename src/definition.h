@@ -21,7 +21,8 @@ typedef enum AggFunc
 	AGG_SUM,
 	AGG_AVG,
 	AGG_MIN,
-	AGG_MAX
+	AGG_MAX,
+	AGG_RECOMPUTED				/* any other: its value, recomputed */
 } AggFunc;
 
 /* one distinct aggregate call of the query */
@@ -29,7 +30,11 @@ typedef struct DefinedAggregate
 {
 	Aggref	   *aggref;
 	AggFunc		func;
-	int			arg;			/* source column v<arg>; 0 for count(*) */
+	int			arg;			/* source column v<arg>; 0 for count(*); for
+								 * a recomputed aggregate, its place in
+								 * values_<id> */
+	List	   *arg_columns;	/* recomputed: source column of each argument */
+	int			filter_column;	/* recomputed: of the FILTER, or 0 */
 } DefinedAggregate;
 
 typedef struct Definition

@@ -82,6 +82,7 @@ drop_aggregate_objects(const AggregateEntry *entry, bool drop_triggers_now)
 													view_name)),
 				SPI_OK_UTILITY);
 	drop_internal(OBJ_GROUPS, entry->id);
+	drop_internal(OBJ_VALUES, entry->id);
 	drop_internal(OBJ_TOKEN, entry->id);
 	drop_internal(OBJ_DELTA, entry->id);
 	drop_internal(OBJ_RECENT, entry->id);

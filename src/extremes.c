@@ -10,6 +10,10 @@
  * GREATEST do, and as min() and max() of every built-in type (and of types
  * such as citext, for their own min and max) do.  The capture compares new
  * values with the same comparison function.
+ *
+ * hybridagg_internal.any_value(), alike, combines the value of a recomputed
+ * aggregate (layout.c value_K) with the empty rows that stand beside it: it
+ * keeps the first non-null input (PostgreSQL 15 has no any_value()).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -20,6 +24,7 @@
 
 PG_FUNCTION_INFO_V1(hybridagg_least_of_step);
 PG_FUNCTION_INFO_V1(hybridagg_greatest_of_step);
+PG_FUNCTION_INFO_V1(hybridagg_any_value_step);
 
 /* the btree comparison of the arguments' type, cached in flinfo */
 static int
@@ -57,4 +62,11 @@ Datum
 hybridagg_greatest_of_step(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_DATUM(compare_arguments(fcinfo) >= 0 ? PG_GETARG_DATUM(0) : PG_GETARG_DATUM(1));
+}
+
+/* strict: the first non-null input is the state, and stays */
+Datum
+hybridagg_any_value_step(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 }

@@ -418,7 +418,9 @@ hybridagg_reprocess(PG_FUNCTION_ARGS)
 		append_keys(&sql, layout, "s");
 		appendStringInfoString(&sql, ", ");
 		append_states_from_source(&sql, layout, "s");
-		appendStringInfo(&sql, ", false FROM %s s WHERE %s AND %s GROUP BY ",
+		/* a recomputed aggregate's group is recomputed by the fold again */
+		appendStringInfo(&sql, ", %s FROM %s s WHERE %s AND %s GROUP BY ",
+						 layout->changes_dirty ? "true" : "false",
 						 internal_qualname(OBJ_SOURCE, entry->id),
 						 time_range_condition("s.__time", hi, 3),
 						 bucket_range_condition("s.g1", hi, 1));

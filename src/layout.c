@@ -10,7 +10,10 @@
  * its count of non-null inputs is zero, so every sum_vI is kept next to
  * count_vI.  A float or numeric sum adds up its finite values only and
  * counts NaN, +Infinity and -Infinity apart, as PostgreSQL's own numeric
- * aggregates do: a sum cannot subtract an infinity back, a count can.
+ * aggregates do: a sum cannot subtract an infinity back, a count can.  Any
+ * other aggregate is kept as its value (value_K), which no partial result
+ * can update: every change makes its group dirty, and the group is
+ * recomputed with the aggregate itself, read from values_<id>.
  *
  * All SQL built here runs under fix_settings(): search_path is pg_catalog,
  * so built-in functions and operators of built-in types need no schema.
@@ -25,6 +28,8 @@
 #include "access/table.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "rewrite/rewriteHandler.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -35,13 +40,15 @@
 #include "util.h"
 
 static const char *const state_prefix[] = {"__rows", "count", "sum", "min", "max",
-"nan", "posinf", "neginf"};
+"nan", "posinf", "neginf", "value"};
 
 char *
 state_column_name(StateKind kind, int arg)
 {
 	if (kind == STATE_ROWS)
 		return pstrdup("__rows");
+	if (kind == STATE_VALUE)
+		return psprintf("value_%d", arg);
 	return psprintf("%s_v%d", state_prefix[kind], arg);
 }
 
@@ -66,7 +73,7 @@ state_deletes_dirty(const AggLayout *layout, const LayoutColumn *state)
 {
 	const LayoutColumn *arg;
 
-	if (state->kind == STATE_MIN || state->kind == STATE_MAX)
+	if (state->kind == STATE_MIN || state->kind == STATE_MAX || state->kind == STATE_VALUE)
 		return true;
 	if (state->kind != STATE_SUM)
 		return false;
@@ -100,7 +107,12 @@ parse_state_name(const char *name, StateKind *kind, int *arg)
 		*arg = 0;
 		return true;
 	}
-	for (int k = STATE_COUNT; k < lengthof(state_prefix); k++)
+	if (sscanf(name, "value_%d", arg) == 1)
+	{
+		*kind = STATE_VALUE;
+		return true;
+	}
+	for (int k = STATE_COUNT; k < STATE_VALUE; k++)
 	{
 		size_t		len = strlen(state_prefix[k]);
 
@@ -172,9 +184,43 @@ layout_read(int32 id)
 						internal_qualname(OBJ_HISTORY, id)),
 				 errhint("Drop the aggregate and create it again.")));
 	for (int i = 0; i < layout->nstates; i++)
+	{
 		if (state_deletes_dirty(layout, &layout->states[i]))
 			layout->deletes_dirty = true;
+		if (layout->states[i].kind == STATE_VALUE)
+			layout->changes_dirty = true;
+	}
+	layout_read_values(layout, id);
 	return layout;
+}
+
+void
+layout_read_values(AggLayout *layout, int32 id)
+{
+	Relation	values;
+	Query	   *query;
+	int			rtindex;
+
+	layout->source_relid = internal_relid(OBJ_SOURCE, id, false);
+	if (!layout->changes_dirty)
+		return;
+	values = relation_open(internal_relid(OBJ_VALUES, id, false), AccessShareLock);
+	query = get_view_query(values);
+	/* a view's query has *OLD* and *NEW* first: source_<id> is FROM's one entry */
+	rtindex = linitial_node(RangeTblRef, query->jointree->fromlist)->rtindex;
+	for (int i = 0; i < layout->nstates; i++)
+	{
+		LayoutColumn *col = &layout->states[i];
+		TargetEntry *tle;
+
+		if (col->kind != STATE_VALUE)
+			continue;
+		tle = list_nth_node(TargetEntry, query->targetList, layout->nkeys + col->arg - 1);
+		col->value_expr = copyObject((Node *) tle->expr);
+		if (rtindex != 1)
+			ChangeVarNodes(col->value_expr, rtindex, 1, 0);
+	}
+	relation_close(values, AccessShareLock);
 }
 
 static void
@@ -261,7 +307,8 @@ append_states_from_source(StringInfo buf, const AggLayout *layout, const char *s
 	{
 		const LayoutColumn *col = &layout->states[i];
 		char	   *v = psprintf("%s.v%d", src, col->arg);
-		const char *argtype = col->arg > 0 ? type_sql(layout->args[col->arg - 1].type, -1) : NULL;
+		const char *argtype = col->arg > 0 && col->kind != STATE_VALUE ?
+			type_sql(layout->args[col->arg - 1].type, -1) : NULL;
 
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
@@ -291,6 +338,13 @@ append_states_from_source(StringInfo buf, const AggLayout *layout, const char *s
 			case STATE_NEGINF:
 				appendStringInfo(buf, "nullif(count(*) FILTER (WHERE %s %s::%s), 0)",
 								 v, nonfinite_test(col->kind), argtype);
+				break;
+			case STATE_VALUE:
+				/* the aggregate itself, over the source rows aliased src */
+				appendStringInfoString(buf,
+									   deparse_expression(col->value_expr,
+														  deparse_context_for(src, layout->source_relid),
+														  true, false));
 				break;
 		}
 		appendStringInfo(buf, " AS %s", quote_identifier(col->name));
@@ -327,6 +381,10 @@ append_states_combined(StringInfo buf, const AggLayout *layout, const char *alia
 			case STATE_NEGINF:
 				/* counts of a group that cancel out read as none */
 				appendStringInfo(buf, "nullif(sum(%s.%s), 0)::int8", alias, name);
+				break;
+			case STATE_VALUE:
+				/* a recomputed group's value, beside the empty rows of its key */
+				appendStringInfo(buf, "%s.any_value(%s.%s)", INTERNAL_SCHEMA, alias, name);
 				break;
 		}
 		appendStringInfo(buf, " AS %s", name);
@@ -379,6 +437,10 @@ append_states_added(StringInfo buf, const AggLayout *layout, const char *t)
 				break;
 			case STATE_MAX:
 				appendStringInfo(buf, "%s = GREATEST(%s.%s, excluded.%s)", n, t, n, n);
+				break;
+			case STATE_VALUE:
+				/* never added to: every change of its group makes it dirty */
+				appendStringInfo(buf, "%s = excluded.%s", n, n);
 				break;
 			case STATE_NAN:
 			case STATE_POSINF:

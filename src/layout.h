@@ -9,7 +9,9 @@
  *	 <kind>_vI	one partial state per (kind, source column vI): count_vI,
  *				sum_vI, min_vI, max_vI, and next to the sum of a float or
  *				numeric column the counts of its NaN, +Infinity and -Infinity
- *				values (nan_vI, posinf_vI, neginf_vI; NULL for none)
+ *				values (nan_vI, posinf_vI, neginf_vI; NULL for none);
+ *				value_K, the value of the K-th recomputed aggregate (any
+ *				other aggregate), as values_<id> computes it
  * and delta adds __dirty.  The source view maps base rows to __time, g1..gN
  * and v1..vM.  The names carry the meaning, so the layout is read back from
  * the catalogs at run time and never stored elsewhere.
@@ -31,7 +33,8 @@ typedef enum StateKind
 	STATE_MAX,					/* max(v) */
 	STATE_NAN,					/* how many v are NaN */
 	STATE_POSINF,				/* how many v are +Infinity */
-	STATE_NEGINF				/* how many v are -Infinity */
+	STATE_NEGINF,				/* how many v are -Infinity */
+	STATE_VALUE					/* the value of a recomputed aggregate */
 } StateKind;
 
 #define STATE_IS_NONFINITE_COUNT(k) \
@@ -46,7 +49,9 @@ typedef struct LayoutColumn
 	bool		notnull;
 	StateKind	kind;			/* states only */
 	int			arg;			/* states only: source column v<arg>; 0 for
-								 * __rows */
+								 * __rows; value_K: K */
+	Node	   *value_expr;		/* value_K: the aggregate, over source_<id>
+								 * as range table entry 1 */
 } LayoutColumn;
 
 typedef struct AggLayout
@@ -60,6 +65,8 @@ typedef struct AggLayout
 	bool		deletes_dirty;	/* deleting a row can make its group dirty,
 								 * to be recomputed from the base table (see
 								 * state_deletes_dirty) */
+	bool		changes_dirty;	/* any change does: a recomputed aggregate */
+	Oid			source_relid;	/* source_<id>, once it exists */
 } AggLayout;
 
 extern char *state_column_name(StateKind kind, int arg);
@@ -80,6 +87,9 @@ extern bool sum_shows_largest_scale(Oid type, int32 typmod);
 
 /* the layout of aggregate id, read from its history table and source view */
 extern AggLayout *layout_read(int32 id);
+
+/* the recomputed aggregates' expressions, read from values_<id> */
+extern void layout_read_values(AggLayout *layout, int32 id);
 
 /* "a.g1, a.g2" / "a.__rows, a.sum_v1, ..." (alias may be NULL) */
 extern void append_keys(StringInfo buf, const AggLayout *layout, const char *alias);

@@ -71,7 +71,8 @@ internal_relid(const char *kind, int32 id, bool missing_ok)
 	}
 	/* what hybridagg made: a table is still a table (a rule could make it a view) */
 	relkind = get_rel_relkind(relid);
-	if (relkind != (strcmp(kind, OBJ_SOURCE) == 0 || strcmp(kind, OBJ_GROUPS) == 0 ? RELKIND_VIEW :
+	if (relkind != (strcmp(kind, OBJ_SOURCE) == 0 || strcmp(kind, OBJ_GROUPS) == 0 ||
+					strcmp(kind, OBJ_VALUES) == 0 ? RELKIND_VIEW :
 					strcmp(kind, OBJ_HISTORY) == 0 ? RELKIND_PARTITIONED_TABLE : RELKIND_RELATION))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),

@@ -28,6 +28,7 @@
 #define OBJ_DELTA	"delta"
 #define OBJ_GROUPS	"groups"
 #define OBJ_TOKEN	"token"
+#define OBJ_VALUES	"values"
 
 extern char *internal_relname(const char *kind, int32 id);
 extern char *internal_qualname(const char *kind, int32 id);

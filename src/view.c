@@ -97,6 +97,59 @@ create_source_view(const Definition *def, int32 id)
 }
 
 /* ----------------------------------------------------------------
+ * values_<id>
+ * ----------------------------------------------------------------
+ */
+
+/* a column v<position> of source_<id>, as range table entry 1 */
+static Expr *
+source_column(const Definition *def, int position)
+{
+	Node	   *expr = list_nth(def->arg_exprs, position - 1);
+
+	return (Expr *) makeVar(1, 1 + list_length(def->key_exprs) + position,
+							exprType(expr), exprTypmod(expr), exprCollation(expr), 0);
+}
+
+/*
+ * values_<id>: each recomputed aggregate of the definition over the source
+ * rows, per group.  PostgreSQL keeps it as a parse tree, so the aggregates
+ * follow renames and cannot be dropped under the aggregate; layout.c reads
+ * them back from it, and everything that recomputes a group runs them.
+ */
+void
+create_values_view(const Definition *def, int32 id)
+{
+	List	   *context = deparse_context_for("s", internal_relid(OBJ_SOURCE, id, false));
+	StringInfoData sql;
+	ListCell   *lc;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE VIEW %s AS SELECT ", internal_qualname(OBJ_VALUES, id));
+	append_keys(&sql, def->layout, "s");
+	foreach(lc, def->aggregates)
+	{
+		DefinedAggregate *agg = lfirst(lc);
+		Aggref	   *over_source;
+		ListCell   *arg;
+		ListCell   *column;
+
+		if (agg->func != AGG_RECOMPUTED)
+			continue;
+		over_source = copyObject(agg->aggref);
+		forboth(arg, over_source->args, column, agg->arg_columns)
+			lfirst_node(TargetEntry, arg)->expr = source_column(def, lfirst_int(column));
+		if (agg->filter_column)
+			over_source->aggfilter = source_column(def, agg->filter_column);
+		appendStringInfo(&sql, ", %s AS value_%d",
+						 deparse_expression((Node *) over_source, context, true, false), agg->arg);
+	}
+	appendStringInfo(&sql, " FROM %s s GROUP BY ", internal_qualname(OBJ_SOURCE, id));
+	append_keys(&sql, def->layout, "s");
+	spi_run(sql.data, SPI_OK_UTILITY);
+}
+
+/* ----------------------------------------------------------------
  * groups_<id>
  * ----------------------------------------------------------------
  */
@@ -176,6 +229,9 @@ append_finalized(StringInfo buf, const DefinedAggregate *agg, const AggLayout *l
 			break;
 		case AGG_MAX:
 			appendStringInfo(buf, "%s.max_v%d", x, a);
+			break;
+		case AGG_RECOMPUTED:
+			appendStringInfo(buf, "%s.value_%d", x, a);
 			break;
 	}
 }
