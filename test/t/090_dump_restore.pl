@@ -2,6 +2,8 @@
 # table of the extension), the internal tables with their pending deltas,
 # the views and the capture triggers.  After a restore into a new cluster the
 # views equal their raw queries, and writes there are captured and folded.
+# One aggregate keeps recomputed values (hll and tdigest sketches, stddev,
+# a DISTINCT count, first()), with their values_<id> view.
 use strict;
 use warnings;
 
@@ -14,10 +16,17 @@ my $query = q{SELECT date_bin('1 minute', ts, '2000-01-01 00:00+00') AS bucket, 
 	count(*) AS n, sum(value) AS total, avg(value) AS mean, min(value) AS lo, max(value) AS hi
 	FROM events GROUP BY 1, 2};
 my @keys = ('bucket', 'device_id');
+my $sketch_query = q{SELECT date_bin('1 minute', ts, '2000-01-01 00:00+00') AS bucket, device_id,
+	count(*) AS n, hll_cardinality(hll_add_agg(hll_hash_integer(value::int))) AS distinct_values,
+	tdigest_percentile(value, 100, 0.9) AS p90, stddev(value) AS sd, count(DISTINCT value) AS dv,
+	hybridagg.first(value, ts) AS opening
+	FROM events GROUP BY 1, 2};
 
 my $source = hybridagg_node('source');
 $source->safe_psql('postgres', qq{
 	CREATE EXTENSION hybridagg;
+	CREATE EXTENSION hll;
+	CREATE EXTENSION tdigest;
 	CREATE TABLE events (ts timestamptz NOT NULL, device_id int NOT NULL, value float8);
 	CREATE INDEX ON events (ts);
 	INSERT INTO events SELECT now() - i * interval '7 seconds', i % 13, i % 101
@@ -25,6 +34,7 @@ $source->safe_psql('postgres', qq{
 	SELECT hybridagg.create('events_hybrid', \$q\$$query\$q\$, mode => 'hybrid', seal_after => '30 minutes');
 	SELECT hybridagg.create('events_batch', \$q\$$query\$q\$, mode => 'batch');
 	SELECT hybridagg.create('"Odd; name"', \$q\$$query\$q\$, mode => 'kappa');
+	SELECT hybridagg.create('events_sketch', \$q\$$sketch_query\$q\$, mode => 'hybrid', seal_after => '30 minutes');
 });
 # stop the worker from folding, so that pending deltas travel in the dump
 $source->append_conf('postgresql.conf', "hybridagg.fold_interval = '1h'");
@@ -35,6 +45,7 @@ $source->safe_psql('postgres', q{
 });
 load_helpers($source);
 is(mismatches($source, 'events_hybrid', $query, \@keys), 0, 'source: hybrid view exact before the dump');
+is(mismatches($source, 'events_sketch', $sketch_query, \@keys), 0, 'source: sketch view exact before the dump');
 
 my $dump = $source->basedir . '/dump.custom';
 $source->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $source->connstr('postgres') ],
@@ -44,15 +55,16 @@ my $target = hybridagg_node('target');
 $target->command_ok([ 'pg_restore', '-d', $target->connstr('postgres'), $dump ], 'pg_restore');
 load_helpers($target);
 
-is($target->safe_psql('postgres', 'SELECT count(*) FROM hybridagg.aggregates'), '3',
-	'the three aggregates are in the restored catalog');
+is($target->safe_psql('postgres', 'SELECT count(*) FROM hybridagg.aggregates'), '4',
+	'the four aggregates are in the restored catalog');
 is($target->safe_psql('postgres',
 	"SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND tgname LIKE 'hybridagg_capture_%'"),
-	'8', 'the capture triggers of the two streaming aggregates are restored');
+	'12', 'the capture triggers of the three streaming aggregates are restored');
 for my $view ('events_hybrid', 'events_batch', '"Odd; name"')
 {
 	is(mismatches($target, $view, $query, \@keys), 0, "restored $view equals its raw query");
 }
+is(mismatches($target, 'events_sketch', $sketch_query, \@keys), 0, 'restored events_sketch equals its raw query');
 
 # the restored aggregates keep working
 $target->safe_psql('postgres', q{
@@ -64,6 +76,7 @@ for my $view ('events_hybrid', '"Odd; name"')
 {
 	is(mismatches($target, $view, $query, \@keys), 0, "restored $view exact after new writes");
 }
+is(mismatches($target, 'events_sketch', $sketch_query, \@keys), 0, 'restored events_sketch exact after new writes');
 ok($target->poll_query_until('postgres',
 	"SELECT bool_and(pending_deltas = 0) FROM hybridagg.aggregates WHERE mode <> 'batch'"),
 	'the worker of the restored cluster folds');
@@ -74,6 +87,7 @@ for my $view ('events_hybrid', '"Odd; name"')
 {
 	is(mismatches($target, $view, $query, \@keys), 0, "restored $view exact after the folds");
 }
+is(mismatches($target, 'events_sketch', $sketch_query, \@keys), 0, 'restored events_sketch exact after the folds');
 
 $source->stop;
 $target->stop;
