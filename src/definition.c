@@ -392,6 +392,14 @@ analyze_bucket(Definition *def, FuncExpr *call)
 	Node	   *time_arg = lsecond(call->args);
 	Var		   *var;
 
+	if (IsA(time_arg, FuncExpr) && ((FuncExpr *) time_arg)->funcid == F_TIMESTAMPTZ_DATE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a date becomes a timestamp with time zone at midnight of the session's TimeZone"),
+				 errdetail("The time argument of %s() casts a date to timestamp with time zone, which two sessions would do differently.",
+						   get_func_name(call->funcid)),
+				 errhint("Bucket the date as a timestamp: date_trunc('month', d::timestamp), or date_bin('7 days', d::timestamp, timestamp '2000-01-03')."),
+				 query_position(def, exprLocation(time_arg))));
 	if (call->funcid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -400,6 +408,13 @@ analyze_bucket(Definition *def, FuncExpr *call)
 				 errhint("Name the zone, as in date_trunc('day', ts, 'UTC'), or use date_bin('1 day', ts, '2000-01-01 00:00+00')."),
 				 query_position(def, call->location)));
 
+	/* a date column, through its immutable cast to timestamp */
+	if (IsA(time_arg, FuncExpr) && ((FuncExpr *) time_arg)->funcid == F_TIMESTAMP_DATE &&
+		IsA(linitial(((FuncExpr *) time_arg)->args), Var))
+	{
+		def->time_expr = time_arg;
+		time_arg = linitial(((FuncExpr *) time_arg)->args);
+	}
 	if (!IsA(time_arg, Var) || ((Var *) time_arg)->varattno <= 0 ||
 		((Var *) time_arg)->varlevelsup != 0)
 		ereport(ERROR,
@@ -410,17 +425,18 @@ analyze_bucket(Definition *def, FuncExpr *call)
 				 errhint("Pass the timestamp or timestamptz column itself; a cast such as ts::timestamp depends on the session's TimeZone."),
 				 query_position(def, exprLocation(time_arg))));
 	var = (Var *) time_arg;
-	if (var->vartype != TIMESTAMPTZOID && var->vartype != TIMESTAMPOID)
+	if (def->time_expr == NULL)
+		def->time_expr = time_arg;
+	if (var->vartype != TIMESTAMPTZOID && var->vartype != TIMESTAMPOID && var->vartype != DATEOID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("the time column of the bucket must be timestamp or timestamptz"),
+				 errmsg("the time column of the bucket must be timestamp, timestamptz or date"),
 				 errdetail("Column \"%s\" is of type %s.",
 						   get_attname(def->base_relid, var->varattno, false),
 						   format_type_be(var->vartype)),
-				 errhint("Bucket a timestamp or timestamptz column.")));
+				 errhint("Bucket a timestamp, timestamptz or date column.")));
 
-	def->time_attno = var->varattno;
-	spec->time_type = var->vartype;
+	spec->time_type = exprType(def->time_expr);
 	spec->is_date_bin = is_date_bin;
 
 	if (is_date_bin)

@@ -43,7 +43,8 @@ typedef struct Definition
 	Query	   *query;			/* as analysed, in the creator's session */
 	Oid			base_relid;
 	bool		base_inh;		/* FROM t rather than FROM ONLY t */
-	AttrNumber	time_attno;
+	Node	   *time_expr;		/* the time column, or a date column cast to
+								 * timestamp */
 	BucketSpec	bucket;
 	List	   *key_exprs;		/* one Expr per group key g<i>; first is the
 								 * bucket */

@@ -75,9 +75,9 @@ create_source_view(const Definition *def, int32 id)
 	int			i;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE VIEW %s AS SELECT b.%s AS __time",
+	appendStringInfo(&sql, "CREATE VIEW %s AS SELECT %s AS __time",
 					 internal_qualname(OBJ_SOURCE, id),
-					 quote_identifier(get_attname(def->base_relid, def->time_attno, false)));
+					 deparse_expression(def->time_expr, context, true, false));
 	i = 0;
 	foreach(lc, def->key_exprs)
 		appendStringInfo(&sql, ", %s AS g%d",
