@@ -339,10 +339,69 @@ is_bucket_function(Oid funcid)
 	}
 }
 
+/*
+ * timestamptz plus or minus a constant interval of hours, minutes and
+ * seconds only: PostgreSQL marks it stable, since a day or a month added
+ * depends on the TimeZone, but a fixed span does not.
+ */
+static bool
+zone_free_interval_arithmetic(Node *node)
+{
+	Oid			funcid;
+	List	   *args;
+	ListCell   *lc;
+
+	if (IsA(node, OpExpr))
+	{
+		funcid = ((OpExpr *) node)->opfuncid;
+		if (!OidIsValid(funcid))
+			funcid = get_opcode(((OpExpr *) node)->opno);
+		args = ((OpExpr *) node)->args;
+	}
+	else if (IsA(node, FuncExpr))
+	{
+		funcid = ((FuncExpr *) node)->funcid;
+		args = ((FuncExpr *) node)->args;
+	}
+	else
+		return false;
+	if (funcid != F_TIMESTAMPTZ_PL_INTERVAL && funcid != F_TIMESTAMPTZ_MI_INTERVAL &&
+		funcid != F_INTERVAL_PL_TIMESTAMPTZ)
+		return false;
+	foreach(lc, args)
+	{
+		Node	   *arg = lfirst(lc);
+
+		if (exprType(arg) != INTERVALOID)
+			continue;
+		if (!IsA(arg, Const) || ((Const *) arg)->constisnull)
+			return false;
+		if (DatumGetIntervalP(((Const *) arg)->constvalue)->month != 0 ||
+			DatumGetIntervalP(((Const *) arg)->constvalue)->day != 0)
+			return false;
+	}
+	return true;
+}
+
 static Const *
 constant_argument(Definition *def, FuncExpr *call, int n, const char *what)
 {
 	Node	   *arg = eval_const_expressions(NULL, list_nth(call->args, n));
+
+	/* an origin such as '2000-01-01 00:00+00'::timestamptz - interval '2.5 minutes' */
+	if (zone_free_interval_arithmetic(arg))
+	{
+		List	   *args = IsA(arg, OpExpr) ? ((OpExpr *) arg)->args : ((FuncExpr *) arg)->args;
+		Oid			funcid = IsA(arg, OpExpr) ? get_opcode(((OpExpr *) arg)->opno) :
+			((FuncExpr *) arg)->funcid;
+
+		if (IsA(linitial(args), Const) && IsA(lsecond(args), Const) &&
+			!((Const *) linitial(args))->constisnull && !((Const *) lsecond(args))->constisnull)
+			arg = (Node *) makeConst(TIMESTAMPTZOID, -1, InvalidOid, sizeof(TimestampTz),
+									 OidFunctionCall2(funcid, ((Const *) linitial(args))->constvalue,
+													  ((Const *) lsecond(args))->constvalue),
+									 false, FLOAT8PASSBYVAL);
+	}
 
 	if (!IsA(arg, Const) || ((Const *) arg)->constisnull)
 		ereport(ERROR,
@@ -904,6 +963,8 @@ find_mutable_function(Node *node, MutableWalk *walk)
 		return false;
 	if (expression_tree_walker(node, find_mutable_function, (void *) walk))
 		return true;
+	if (zone_free_interval_arithmetic(node))
+		return false;
 	if (check_functions_in_node(node, mutable_function_checker, walk))
 	{
 		walk->node = node;
@@ -936,6 +997,9 @@ check_immutable(Definition *def, Node *node, const char *where)
 					func_volatile(walk.funcid) == PROVOLATILE_VOLATILE ? "volatile" : "stable"),
 			 errdetail("%s calls %s. hybridagg evaluates the definition when rows change and again whenever it recomputes a bucket, so what it computes per row must be IMMUTABLE.",
 					   where, format_procedure(walk.funcid)),
+			 (walk.funcid == F_TIMESTAMPTZ_PL_INTERVAL || walk.funcid == F_TIMESTAMPTZ_MI_INTERVAL ||
+			  walk.funcid == F_INTERVAL_PL_TIMESTAMPTZ) ?
+			 errhint("Add a constant span of hours, minutes and seconds, such as interval '24 hours': a day or a month depends on the TimeZone.") :
 			 errhint("Remove %s from the query, or store its value in a column of the table.", what),
 			 query_position(def, exprLocation(walk.node))));
 }

@@ -41,7 +41,7 @@
 --   stddev); stats_agg(y, x) -> regr_slope, regr_intercept, corr;
 --   approx_percentile(p, percentile_agg(x)) -> tdigest_percentile(x, 100, p)
 --   (the t-digest extension; approximate, as the original).  first/last are
---   the reference aggregates of schema.sql.
+--   hybridagg.first and hybridagg.last.
 -- * Pipeline bookkeeping in Citus' and pg_incremental's INSERT ... SELECT
 --   (WHERE event_id BETWEEN $1 AND $2, ON CONFLICT ...) is what hybridagg
 --   replaces and is left out; the SELECT is the definition.
@@ -96,7 +96,7 @@ SELECT time_bucket(INTERVAL '1 day', day) AS bucket,
 -- @keys bucket
 -- @note table example(time, value) -> metrics(time, value)
 SELECT date_bin('10 minutes', time, '2000-01-01 00:00+00') AS bucket,
-       first(value, time) AS value
+       hybridagg.first(value, time) AS value
   FROM metrics
  GROUP BY bucket
 
@@ -213,7 +213,7 @@ SELECT location, date_bin('1day', time, '2000-01-01 00:00+00') AS timec,
 -- @scope in
 -- @keys location, timec
 SELECT location, date_bin('1day', time, '2000-01-01 00:00+00') AS timec,
-       first(humidity, time) AS firsth, last(humidity, time) AS lasth,
+       hybridagg.first(humidity, time) AS firsth, hybridagg.last(humidity, time) AS lasth,
        max(temperature) AS maxtemp, min(temperature) AS mintemp
   FROM conditions
  GROUP BY date_bin('1day', time, '2000-01-01 00:00+00'), location
@@ -225,11 +225,11 @@ SELECT location, date_bin('1day', time, '2000-01-01 00:00+00') AS timec,
 -- @keys bucket, symbol
 SELECT date_bin('1 min', time, '2000-01-01 00:00+00') AS bucket,
        symbol,
-       FIRST(price, time) AS "open",
+       hybridagg.first(price, time) AS "open",
        MAX(price) AS high,
        MIN(price) AS low,
-       LAST(price, time) AS "close",
-       LAST(day_volume, time) AS day_volume
+       hybridagg.last(price, time) AS "close",
+       hybridagg.last(day_volume, time) AS day_volume
   FROM crypto_ticks
  GROUP BY bucket, symbol
 
@@ -240,11 +240,11 @@ SELECT date_bin('1 min', time, '2000-01-01 00:00+00') AS bucket,
 -- @keys bucket, symbol
 SELECT date_bin('1 hour', time, '2000-01-01 00:00+00') AS bucket,
        symbol,
-       FIRST(price, time) AS "open",
+       hybridagg.first(price, time) AS "open",
        MAX(price) AS high,
        MIN(price) AS low,
-       LAST(price, time) AS "close",
-       LAST(day_volume, time) AS day_volume
+       hybridagg.last(price, time) AS "close",
+       hybridagg.last(day_volume, time) AS day_volume
   FROM crypto_ticks
  GROUP BY bucket, symbol
 
@@ -255,11 +255,11 @@ SELECT date_bin('1 hour', time, '2000-01-01 00:00+00') AS bucket,
 -- @keys bucket, symbol
 SELECT date_bin('1 day', time, '2000-01-01 00:00+00') AS bucket,
        symbol,
-       FIRST(price, time) AS "open",
+       hybridagg.first(price, time) AS "open",
        MAX(price) AS high,
        MIN(price) AS low,
-       LAST(price, time) AS "close",
-       LAST(day_volume, time) AS day_volume
+       hybridagg.last(price, time) AS "close",
+       hybridagg.last(day_volume, time) AS day_volume
   FROM crypto_ticks
  GROUP BY bucket, symbol
 
@@ -270,12 +270,12 @@ SELECT date_bin('1 day', time, '2000-01-01 00:00+00') AS bucket,
 -- @keys bucket, symbol
 SELECT date_bin('1 day', time, '2000-01-01 00:00+00') AS bucket,
        symbol,
-       FIRST(price, time) AS "open",
+       hybridagg.first(price, time) AS "open",
        MAX(price) AS high,
        MIN(price) AS low,
-       LAST(price, time) AS "close",
-       LAST(day_volume, time) AS day_volume,
-       (LAST(price, time)-FIRST(price, time))/FIRST(price, time) AS change_pct
+       hybridagg.last(price, time) AS "close",
+       hybridagg.last(day_volume, time) AS day_volume,
+       (hybridagg.last(price, time)-hybridagg.first(price, time))/hybridagg.first(price, time) AS change_pct
   FROM crypto_ticks
  WHERE price != 0
  GROUP BY bucket, symbol
@@ -426,7 +426,7 @@ SELECT device_id AS pair_id,
 SELECT date_trunc('month', logs.time, 'UTC') AS time,
        min(logs.price) AS min_value,
        max(logs.price) AS max_value,
-       last(logs.price, time) AS value
+       hybridagg.last(logs.price, time) AS value
   FROM metrics as logs
  GROUP BY 1
 
@@ -674,7 +674,7 @@ SELECT date_bin('1 hour', ingest_time, '2000-01-01 00:00+00') AS bucket,
 -- @keys time
 -- @note metrics(created, type_id, value) -> metrics(time, type_id, value)
 SELECT date_trunc('day', time, 'Europe/Berlin') AS "time",
-       round((last(value, time) - first(value, time)) * 100.) / 100. AS value
+       round((hybridagg.last(value, time) - hybridagg.first(value, time)) * 100.) / 100. AS value
   FROM metrics
  WHERE type_id = 5
  GROUP BY 1
@@ -685,7 +685,7 @@ SELECT date_trunc('day', time, 'Europe/Berlin') AS "time",
 -- @scope in
 -- @keys time
 SELECT date_trunc('hour', metrics.time, 'Europe/Berlin') AS "time",
-       round((last(value, time) - first(value, time)) * 100.) / 100. AS value
+       round((hybridagg.last(value, time) - hybridagg.first(value, time)) * 100.) / 100. AS value
   FROM metrics
  WHERE type_id = 5
  GROUP BY 1
@@ -697,7 +697,7 @@ SELECT date_trunc('hour', metrics.time, 'Europe/Berlin') AS "time",
 -- @keys time, type_id
 SELECT date_trunc('day', time, 'Asia/Seoul') AS "time",
        type_id,
-       round((last(value, time) - first(value, time)) * 100.) / 100. AS value
+       round((hybridagg.last(value, time) - hybridagg.first(value, time)) * 100.) / 100. AS value
   FROM metrics
  GROUP BY 1,2
 

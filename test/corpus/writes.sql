@@ -46,7 +46,7 @@ DELETE FROM crypto_ticks WHERE time > corpus_at(130) AND time <= corpus_at(129);
 
 -- transactions
 INSERT INTO transactions
-SELECT corpus_at(-i / 60.0), 9000 + i / 10, md5('new' || i), 300 + i, 1000 + i, i % 10 = 0, 50000 + i, (50000 + i) * 0.0003,
+SELECT corpus_at(-i / 60.0), 9000 + i / 10, md5('new' || i), 300 + i, 1000 + i, i % 10 = 0, 50000 + i, (50000 + i) * 0.0003 + i % 5,
        CASE WHEN i % 3 = 0 THEN 60000 + i ELSE 100 + i END, (100 + i) * 0.0003
   FROM generate_series(1, 40) i;
 INSERT INTO transactions
