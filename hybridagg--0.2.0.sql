@@ -342,7 +342,10 @@ SELECT a.view::text AS name,
        s.last_error_at,
        v.relowner::regrole AS owner,
        a.created_at,
-       a.definition
+       a.definition,
+       (SELECT count(*) FROM pg_catalog.pg_attribute t
+         WHERE t.attrelid = pg_catalog.to_regclass(pg_catalog.format('hybridagg_internal.history_%s', a.id))
+           AND t.attname OPERATOR(pg_catalog.~~) 'value\_%' AND NOT t.attisdropped)::integer AS recomputed_aggregates
   FROM hybridagg_internal.aggregate a
   JOIN pg_catalog.pg_class v ON v.oid = a.view
   LEFT JOIN hybridagg_internal.aggregate_stats s USING (id)

@@ -42,6 +42,8 @@ SELECT a.view, count(*) FILTER (WHERE c.attname LIKE 'value\_%') AS values_kept,
   JOIN pg_attribute c ON c.attrelid = format('hybridagg_internal.history_%s', a.id)::regclass AND c.attnum > 0
  WHERE a.view::text IN ('ra1_hybrid', 'ra2_hybrid') GROUP BY a.view, a.id ORDER BY 1;
 
+SELECT name, recomputed_aggregates FROM hybridagg.aggregates WHERE name IN ('ra1_hybrid', 'ra2_hybrid') ORDER BY 1;
+
 CREATE TABLE ra_query (prefix text, q text);
 INSERT INTO ra_query VALUES ('ra1_', :'q1'), ('ra2_', :'q2');
 CREATE FUNCTION ra_differing(with_batch boolean) RETURNS TABLE (aggregate text, differences bigint)
