@@ -30,13 +30,26 @@ ALTER TABLE hybridagg_internal.aggregate DROP COLUMN created_at;
 ALTER TABLE hybridagg_internal.aggregate
     ADD COLUMN watermark_time timestamptz NOT NULL DEFAULT '-infinity',
     ADD COLUMN capture_interrupted_at timestamptz,
-    ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
+    ADD COLUMN created_at timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN finals text[] NOT NULL DEFAULT '{}';
 
 ALTER TABLE hybridagg_internal.aggregate_stats
     ADD COLUMN last_error_sqlstate text,
-    ADD COLUMN last_error_detail text;
+    ADD COLUMN last_error_detail text,
+    ADD COLUMN last_verify_at timestamptz,
+    ADD COLUMN last_verify_seconds double precision,
+    ADD COLUMN last_verify_groups bigint,
+    ADD COLUMN last_verify_wrong bigint;
 
 -- functions
+CREATE FUNCTION hybridagg.verify(name text, range_start timestamptz DEFAULT '-infinity',
+                                 range_end timestamptz DEFAULT 'infinity')
+RETURNS TABLE (bucket timestamptz, groups bigint, served_wrong bigint, stored_wrong bigint, pending bigint)
+AS 'MODULE_PATHNAME', 'hybridagg_verify'
+LANGUAGE C;
+COMMENT ON FUNCTION hybridagg.verify(text, timestamptz, timestamptz) IS
+  'Recompute the buckets of a range from the base table and compare them with what the view serves and what is stored; one row per bucket that differs';
+
 CREATE FUNCTION hybridagg.fold(name text)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'hybridagg_fold'
@@ -218,6 +231,9 @@ SELECT a.view::text AS name,
        s.last_error_sqlstate,
        s.last_error_detail,
        s.last_error_at,
+       s.last_verify_at,
+       s.last_verify_groups,
+       s.last_verify_wrong,
        v.relowner::regrole AS owner,
        a.created_at,
        a.definition,

@@ -51,7 +51,11 @@ CREATE TABLE hybridagg_internal.aggregate (
     -- since when writes may have been missed (capture triggers found
     -- disabled); cleared by a materialize of (-infinity, infinity)
     capture_interrupted_at timestamptz,
-    created_at      timestamptz NOT NULL DEFAULT now()
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    -- how each final column f<i> of groups_<id> comes from the states:
+    -- 'count_star', 'count:<arg>', 'sum:<arg>', 'avg:<arg>', 'min:<arg>',
+    -- 'max:<arg>', 'value:<K>' (what verify() recomputes)
+    finals          text[] NOT NULL DEFAULT '{}'
 );
 CREATE SEQUENCE hybridagg_internal.aggregate_id_seq AS integer OWNED BY hybridagg_internal.aggregate.id;
 SELECT pg_catalog.pg_extension_config_dump('hybridagg_internal.aggregate', '');
@@ -73,7 +77,11 @@ CREATE TABLE hybridagg_internal.aggregate_stats (
     last_error          text,
     last_error_at       timestamptz,
     last_error_sqlstate text,
-    last_error_detail   text
+    last_error_detail   text,
+    last_verify_at      timestamptz,
+    last_verify_seconds double precision,
+    last_verify_groups  bigint,
+    last_verify_wrong   bigint
 ) WITH (fillfactor = 50);
 GRANT SELECT ON hybridagg_internal.aggregate_stats TO PUBLIC;
 
@@ -115,6 +123,14 @@ AS 'MODULE_PATHNAME', 'hybridagg_reprocess'
 LANGUAGE C;
 COMMENT ON FUNCTION hybridagg.reprocess(text, timestamptz, timestamptz) IS
   'Kappa: replay the base rows of [range_start, range_end) through the streaming fold path; returns the number of rows replayed';
+
+CREATE FUNCTION hybridagg.verify(name text, range_start timestamptz DEFAULT '-infinity',
+                                 range_end timestamptz DEFAULT 'infinity')
+RETURNS TABLE (bucket timestamptz, groups bigint, served_wrong bigint, stored_wrong bigint, pending bigint)
+AS 'MODULE_PATHNAME', 'hybridagg_verify'
+LANGUAGE C;
+COMMENT ON FUNCTION hybridagg.verify(text, timestamptz, timestamptz) IS
+  'Recompute the buckets of a range from the base table and compare them with what the view serves and what is stored; one row per bucket that differs';
 
 CREATE FUNCTION hybridagg.fold(name text)
 RETURNS bigint
@@ -340,6 +356,9 @@ SELECT a.view::text AS name,
        s.last_error_sqlstate,
        s.last_error_detail,
        s.last_error_at,
+       s.last_verify_at,
+       s.last_verify_groups,
+       s.last_verify_wrong,
        v.relowner::regrole AS owner,
        a.created_at,
        a.definition,

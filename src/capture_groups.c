@@ -52,6 +52,7 @@
 #include "utils/timestamp.h"
 
 #include "capture_internal.h"
+#include "util.h"
 
 #define DELTA_BATCH 1000
 
@@ -580,7 +581,7 @@ flush_groups(GroupTable *table)
 		return;
 	table->peak = Max(table->peak, MemoryContextMemAllocated(table->context, false));
 	table->flushes++;
-	delta = table_open(target->delta_relid, RowExclusiveLock);
+	delta = open_internal_table(OBJ_DELTA, target->id, target->delta_relid, RowExclusiveLock);
 	slots = palloc(sizeof(TupleTableSlot *) * Min(table->count, DELTA_BATCH));
 	for (int i = 0; i < Min(table->count, DELTA_BATCH); i++)
 		slots[i] = MakeSingleTupleTableSlot(target->delta_desc, &TTSOpsVirtual);

@@ -27,6 +27,7 @@
 #include "parser/scansup.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
@@ -289,6 +290,28 @@ catalog_insert(const AggregateEntry *e)
 }
 
 void
+catalog_set_finals(int32 id, List *finals)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(finals), 1));
+	Oid			types[2] = {INT4OID, TEXTARRAYOID};
+	Datum		values[2];
+	int			n = 0;
+	ListCell   *lc;
+	ActingAs	saved;
+
+	foreach(lc, finals)
+		elems[n++] = CStringGetTextDatum(lfirst(lc));
+	values[0] = Int32GetDatum(id);
+	values[1] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	act_as(extension_owner(), &saved);
+	SPI_connect();
+	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate SET finals = $2 WHERE id = $1",
+				 2, types, values, NULL, SPI_OK_UPDATE);
+	SPI_finish();
+	act_as_restore(&saved);
+}
+
+void
 catalog_delete(int32 id)
 {
 	Oid			type = INT4OID;
@@ -407,6 +430,16 @@ stats_update(const char *set, int32 id, int64 count, double seconds, const char 
 	spi_run_args(sql, 4, types, values, nulls, SPI_OK_UPDATE);
 	SPI_finish();
 	act_as_restore(&saved);
+}
+
+void
+stats_record_verify(int32 id, int64 groups, int64 wrong, double seconds)
+{
+	char	   *set = psprintf("last_verify_at = now(), last_verify_seconds = $3, "
+							   "last_verify_groups = $2, last_verify_wrong = " INT64_FORMAT,
+							   wrong);
+
+	stats_update(set, id, groups, seconds, NULL);
 }
 
 void

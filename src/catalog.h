@@ -61,6 +61,9 @@ extern RangeVar *name_to_rangevar(const char *name);
 extern int32 catalog_next_id(void);
 extern void catalog_insert(const AggregateEntry *entry);
 extern void catalog_delete(int32 id);
+
+/* how each final column comes from the states: "sum:2", "value:1", ... */
+extern void catalog_set_finals(int32 id, List *finals);
 /* set the watermark (and entry->watermark), and where batch mode reads from */
 extern void catalog_set_watermark(AggregateEntry *entry, int64 watermark);
 /*
@@ -74,6 +77,7 @@ extern List *catalog_streaming_ids(void);
 
 extern void stats_record_batch(int32 id, int64 groups, double seconds);
 extern void stats_record_fold(int32 id, int64 deltas, double seconds);
+extern void stats_record_verify(int32 id, int64 groups, int64 wrong, double seconds);
 
 /* the error of a failed fold: its message, SQLSTATE and detail */
 extern void stats_record_error(int32 id, const ErrorData *edata);

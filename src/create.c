@@ -403,6 +403,18 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	if (MODE_IS_STREAMING(mode))
 		install_capture_triggers(&entry);
 	catalog_insert(&entry);
+	{
+		List	   *finals = NIL;
+		ListCell   *lc;
+
+		foreach(lc, def->aggregates)
+		{
+			DefinedAggregate *agg = lfirst(lc);
+
+			finals = lappend(finals, psprintf("%s:%d", agg_func_name(agg->func), agg->arg));
+		}
+		catalog_set_finals(entry.id, finals);
+	}
 	backfill(&entry, with_data);
 	if (MODE_IS_STREAMING(mode))
 		worker_request();

@@ -650,6 +650,29 @@ collect_aggregates(Node *node, AggregateWalk *walk)
 	return expression_tree_walker(node, collect_aggregates, (void *) walk);
 }
 
+static const char *const agg_func_names[] = {"count_star", "count", "sum", "avg", "min", "max",
+"value"};
+
+const char *
+agg_func_name(AggFunc func)
+{
+	return agg_func_names[func];
+}
+
+bool
+agg_func_from_name(const char *name, AggFunc *func)
+{
+	for (int i = 0; i < lengthof(agg_func_names); i++)
+	{
+		if (strcmp(name, agg_func_names[i]) == 0)
+		{
+			*func = (AggFunc) i;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* the aggregates whose partial states hybridagg keeps itself */
 static AggFunc
 typed_aggregate(Aggref *agg, bool *typed)

@@ -37,6 +37,10 @@ typedef struct DefinedAggregate
 	int			filter_column;	/* recomputed: of the FILTER, or 0 */
 } DefinedAggregate;
 
+/* 'count_star', 'count', 'sum', 'avg', 'min', 'max', 'value' */
+extern const char *agg_func_name(AggFunc func);
+extern bool agg_func_from_name(const char *name, AggFunc *func);
+
 typedef struct Definition
 {
 	const char *query_text;

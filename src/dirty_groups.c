@@ -57,7 +57,7 @@ PG_FUNCTION_INFO_V1(hybridagg_dirty_groups);
 bool
 delta_buckets(int32 id, Snapshot snapshot, bool dirty_only, DirtyBuckets *result)
 {
-	Relation	delta = table_open(internal_relid(OBJ_DELTA, id, false), AccessShareLock);
+	Relation	delta = open_internal_table(OBJ_DELTA, id, InvalidOid, AccessShareLock);
 	AttrNumber	dirty = RelationGetDescr(delta)->natts; /* __dirty comes last */
 	TableScanDesc scan = table_beginscan(delta, snapshot, 0, NULL);
 	TupleTableSlot *slot = table_slot_create(delta, NULL);

@@ -196,11 +196,30 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot sn
 		int64	   *below = palloc(sizeof(int64) * Max(pending.n, 1));
 		int			n = 0;
 
+		int64	   *stayed;
+		int			nstayed;
+
 		(void) move_recent_to_history(entry, layout, split, snap, wait);
 		for (int i = 0; i < pending.n; i++)
 			if (pending.buckets[i] < split)
 				below[n++] = pending.buckets[i];
 		unplaced = history_partitions_for(entry, layout, below, n, wait);
+
+		/*
+		 * Groups that could not move just now are still in recent: their
+		 * deltas go there too, even if their partition has been made since,
+		 * so that no group is ever in recent and in history at once.
+		 */
+		buckets_below(psprintf("SELECT DISTINCT g1 FROM %s WHERE g1 < $1",
+							   internal_qualname(OBJ_RECENT, entry->id)),
+					  entry, split, snap, &stayed, &nstayed);
+		for (int i = 0; i < nstayed; i++)
+		{
+			int64	   *copy = palloc(sizeof(int64));
+
+			*copy = stayed[i];
+			unplaced = lappend(unplaced, copy);
+		}
 	}
 
 	types[0] = entry->bucket.time_type;

@@ -51,6 +51,34 @@ internal_schema_oid(void)
 	return get_namespace_oid(INTERNAL_SCHEMA, false);
 }
 
+static void
+check_internal_relkind(const char *kind, int32 id, char relkind)
+{
+	if (relkind != (strcmp(kind, OBJ_SOURCE) == 0 || strcmp(kind, OBJ_GROUPS) == 0 ||
+					strcmp(kind, OBJ_VALUES) == 0 ? RELKIND_VIEW :
+					strcmp(kind, OBJ_HISTORY) == 0 ? RELKIND_PARTITIONED_TABLE : RELKIND_RELATION))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("internal object %s of hybridagg aggregate %d is not what hybridagg made",
+						internal_qualname(kind, id), id),
+				 errdetail("Its kind of relation was changed."),
+				 errhint("Drop the aggregate with hybridagg.drop() and create it again.")));
+}
+
+/*
+ * Open an internal table of aggregate id, and check once it is locked that it
+ * is still a table: a superuser's rule may have turned it into a view while
+ * we waited for the lock, and a view has no storage to scan or insert into.
+ */
+Relation
+open_internal_table(const char *kind, int32 id, Oid relid, LOCKMODE lockmode)
+{
+	Relation	rel = table_open(OidIsValid(relid) ? relid : internal_relid(kind, id, false), lockmode);
+
+	check_internal_relkind(kind, id, rel->rd_rel->relkind);
+	return rel;
+}
+
 Oid
 internal_relid(const char *kind, int32 id, bool missing_ok)
 {
@@ -71,15 +99,7 @@ internal_relid(const char *kind, int32 id, bool missing_ok)
 	}
 	/* what hybridagg made: a table is still a table (a rule could make it a view) */
 	relkind = get_rel_relkind(relid);
-	if (relkind != (strcmp(kind, OBJ_SOURCE) == 0 || strcmp(kind, OBJ_GROUPS) == 0 ||
-					strcmp(kind, OBJ_VALUES) == 0 ? RELKIND_VIEW :
-					strcmp(kind, OBJ_HISTORY) == 0 ? RELKIND_PARTITIONED_TABLE : RELKIND_RELATION))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("internal object %s of hybridagg aggregate %d is not what hybridagg made",
-						internal_qualname(kind, id), id),
-				 errdetail("Its kind of relation was changed."),
-				 errhint("Drop the aggregate with hybridagg.drop() and create it again.")));
+	check_internal_relkind(kind, id, relkind);
 	return relid;
 }
 
@@ -93,7 +113,7 @@ internal_relid(const char *kind, int32 id, bool missing_ok)
 bool
 delta_has_rows(int32 id, bool dirty_only)
 {
-	Relation	delta = table_open(internal_relid(OBJ_DELTA, id, false), AccessShareLock);
+	Relation	delta = open_internal_table(OBJ_DELTA, id, InvalidOid, AccessShareLock);
 	AttrNumber	dirty = RelationGetDescr(delta)->natts;	/* __dirty comes last */
 	TableScanDesc scan = table_beginscan(delta, GetActiveSnapshot(), 0, NULL);
 	TupleTableSlot *slot = table_slot_create(delta, NULL);

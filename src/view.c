@@ -191,16 +191,15 @@ append_nonfinite_or(StringInfo buf, const AggLayout *layout, int a, const char *
 					 x, a, x, a, x, a, t, x, a, t, x, a, t, finite);
 }
 
-static void
-append_finalized(StringInfo buf, const DefinedAggregate *agg, const AggLayout *layout,
-				 const char *alias)
+void
+append_final_value(StringInfo buf, AggFunc func, int a, const AggLayout *layout,
+				   const char *alias)
 {
-	int			a = agg->arg;
 	const char *x = alias;
 	Oid			sum_type = InvalidOid;
 
 	(void) has_state(layout, STATE_SUM, a, &sum_type);
-	switch (agg->func)
+	switch (func)
 	{
 		case AGG_COUNT_STAR:
 			appendStringInfo(buf, "%s.__rows", x);
@@ -254,7 +253,7 @@ append_final_columns(StringInfo sql, const Definition *def, const char *alias, i
 		DefinedAggregate *agg = lfirst(lc);
 
 		appendStringInfoString(sql, ", (");
-		append_finalized(sql, agg, def->layout, alias);
+		append_final_value(sql, agg->func, agg->arg, def->layout, alias);
 		appendStringInfo(sql, ")::%s AS f%d", type_sql(agg->aggref->aggtype, -1), ++i);
 	}
 	appendStringInfo(sql, ", %d AS __branch", branch);
