@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/bench.py: the figures W1-W8 of ../shared/BENCHMARKS.md, each beside its
-baseline, in one run on one private cluster; and W1s/W1p: W1 for definitions of
-recomputed values (issue 10).
+baseline, in one run on one private cluster; and W1s/W1p and W4*-s/W4*-p: W1 and W4
+for definitions of recomputed values (issue 10).
 
 Started by bench/run, which builds and installs hybridagg, starts the cluster
 and exports PGHOST, PGPORT, PGUSER, PGDATABASE, PG_BIN and BENCH_SERVER_LOG.
@@ -265,7 +265,8 @@ class Bench:
         return sorted(self.figures, key=lambda f: int(re.match(r"W(\d+)", f.fid).group(1)))
 
     def wanted(self, fid):
-        return self.only is None or fid in self.only
+        # --only W4 also runs W4r, W4 on views of recomputed values (--only W4R alone)
+        return self.only is None or fid in self.only or (fid == "W4R" and "W4" in self.only)
 
     def add(self, fig):
         self.figures.append(fig)
@@ -326,7 +327,7 @@ class Bench:
     def setup(self):
         sql("SET client_min_messages = warning;\nCREATE EXTENSION IF NOT EXISTS hybridagg;\n"
             "CREATE EXTENSION IF NOT EXISTS hll;\nCREATE EXTENSION IF NOT EXISTS tdigest;\n")
-        need_events = any(self.wanted(f) for f in ("W3", "W4", "W5", "W7"))
+        need_events = any(self.wanted(f) for f in ("W3", "W4", "W4R", "W5", "W7"))
         if not need_events:
             return
         log(f"generating events: {self.rows:,} rows over {self.span_s / 86400:.3g} days")
@@ -545,6 +546,137 @@ class Bench:
             self.add(Figure(f"W4{q}-raw", f"  view {q} vs the raw GROUP BY", "ms", res[(q, "events_1m")],
                             res[(q, "raw")], "raw GROUP BY", ratio="speedup", target=tgt,
                             note="raw = the same query over the defining query run on events"))
+
+    # ------------------------------------------------------------------
+    def queries_recomputed(self, k, rel):
+        """W4's three queries on a view of recomputed values (k in RECOMPUTED),
+        on its final-rows table, or over its raw GROUP BY (rel = "raw")."""
+        cols = RECOMPUTED[k][1]
+        since = f"'{self.end}'::timestamptz - interval '1 day'"
+        src = f"({definition('events', cols)}) r" if rel == "raw" else rel
+        if rel == "raw":
+            qa = (f"SELECT {BUCKET} AS bucket, device_id, {cols} FROM events "
+                  f"WHERE device_id = 42 AND ts >= {since} GROUP BY 1, 2 ORDER BY 1")
+        else:
+            qa = f"SELECT * FROM {rel} WHERE device_id = 42 AND bucket >= {since} ORDER BY bucket"
+        roll = ("avg(sd) AS sd, max(devices) AS devices, max(p90) AS p90" if k == "s"
+                else "avg(median) AS median, max(median) AS top")
+        qb = f"SELECT date_trunc('hour', bucket) AS hour, sum(n) AS n, {roll} FROM {src} GROUP BY 1 ORDER BY 1"
+        qc = f"SELECT count(*) AS groups, sum(n) AS events FROM {src}"
+        return {"a": qa, "b": qb, "c": qc}
+
+    def dirty_writes(self, case):
+        """One INSERT of a row into each of the groups W4's dirty rounds touch:
+        the newest minute of the 100 devices (100 groups), the newest 10 minutes
+        (1,000), or 10 minutes spread over the whole range, as late rows (1,000)."""
+        end = f"'{self.end}'::timestamptz"
+        if case == "late":
+            starts = ", ".join(str(int(self.span_s * (j + 0.5) / 10) // 60 * 60) for j in range(10))
+            at = f"{end} - interval '{self.span_s} seconds' + b * interval '1 second'"
+            buckets = f"unnest(ARRAY[{starts}]) b"
+        else:
+            at = f"{end} - (b + 1) * interval '1 minute'"
+            buckets = f"generate_series(0, {0 if case == '100' else 9}) b"
+        return (f"INSERT INTO events (ts, device_id, value) SELECT {at} + interval '30 seconds', d, 50.5 "
+                f"FROM {buckets}, generate_series(0, 99) d")
+
+    def w4_recomputed(self):
+        """W4r: W4 on views of recomputed values (stddev + hll + tdigest; percentile_cont), folded and dirty."""
+        reps = self.reps
+        views = {}
+        backfill = []
+        sql("SET client_min_messages = warning;\n"
+            + "".join(f"SELECT hybridagg.drop(name) FROM hybridagg.aggregates WHERE name = 'events_1m_{k}';\n"
+                      for k in RECOMPUTED))
+        for k, (label, cols) in RECOMPUTED.items():
+            v = f"events_1m_{k}"
+            ms = timed([f"SELECT hybridagg.create('{v}', $q${definition('events', cols)}$q$, "
+                        "mode => 'hybrid', seal_after => '1 hour', with_data => true)"])[0]
+            views[k] = (v, agg_id(v))
+            backfill.append(f"{v} ({label}) created with_data on {self.rows:,} rows in {ms / 1000:.1f} s")
+            log("  " + backfill[-1])
+        aids = [self.events_agg] + [aid for _, aid in views.values()]
+        for aid in aids:
+            wait_drained(aid)
+        sql("VACUUM ANALYZE;")
+        for k, (v, _) in views.items():
+            sql(f"DROP TABLE IF EXISTS w4_final_{k};\n"
+                f"CREATE TABLE w4_final_{k} AS SELECT * FROM {v};\n"
+                f"CREATE UNIQUE INDEX ON w4_final_{k} (bucket, device_id);\n"
+                f"VACUUM ANALYZE w4_final_{k};\n")
+            a, b = sql(f"SELECT (SELECT count(*) FROM {v}), (SELECT count(*) FROM w4_final_{k});").strip().split("|")
+            if a != b:
+                raise BenchError(f"{v} has {a} groups, its final-rows table {b}")
+
+        def query(key):
+            q, k, rel = key
+            if k == "t":
+                return self.queries("events_1m")[q]
+            return self.queries_recomputed(k, {"view": views[k][0], "final": f"w4_final_{k}", "raw": "raw"}[rel])[q]
+
+        # folded: in one connection, a warm-up round of everything but the raw
+        # queries (not counted), then the repetitions, each query beside its baselines;
+        # the typed view in the same rounds, for the record
+        order = [(q, k, rel) for q in "abc" for k in RECOMPUTED for rel in ("view", "final", "raw")]
+        order += [(q, "t", "view") for q in "abc"]
+        warm = [key for key in order if key[2] != "raw"]
+        times = timed([query(key) for key in warm] + [query(key) for key in order] * reps)[len(warm):]
+        res = {key: times[i::len(order)] for i, key in enumerate(order)}
+        log("  W4r folded: " + ", ".join(f"{q}/{k}/{rel} {statistics.median(res[(q, k, rel)]):.1f} ms"
+                                        for (q, k, rel) in order))
+
+        # right after writes that make groups dirty, the worker held off: every
+        # query on the view recomputes them from events in its own snapshot
+        cases = {"100": "100 dirty", "1k": "1,000 dirty", "late": "1,000 late dirty"}
+        where = {"100": "the newest minute x 100 devices", "1k": "the newest 10 minutes x 100 devices",
+                 "late": "10 minutes spread over the whole range x 100 devices, late rows"}
+        dirty = {}
+        piles = {}
+        dorder = [(q, k, "view") for q in "abc" for k in list(RECOMPUTED) + ["t"]]
+        for case in cases:
+            for aid in aids:
+                wait_drained(aid)
+            hold_worker()
+            try:
+                sql(self.dirty_writes(case) + ";")
+                piles[case] = {k: sql(f"SELECT count(*), count(*) FILTER (WHERE __dirty) FROM "
+                                      f"hybridagg_internal.delta_{aid};").strip().replace("|", " deltas, ") + " dirty"
+                               for k, aid in [("t", self.events_agg)] + [(k, a) for k, (_, a) in views.items()]}
+                t = timed([query(key) for key in dorder] * (reps + 1))[len(dorder):]
+            finally:
+                release_worker()
+            dirty[case] = {key: t[i::len(dorder)] for i, key in enumerate(dorder)}
+            log(f"  W4r {case}: pending {piles[case]}; " + ", ".join(
+                f"{q}/{k} {statistics.median(dirty[case][(q, k, 'view')]):.1f} ms" for (q, k, _) in dorder))
+        for aid in aids:
+            wait_drained(aid)
+
+        for k, (label, cols) in RECOMPUTED.items():
+            short = label.replace(" + ", "+")
+            for q in "abc":
+                self.add(Figure(f"W4{q}-{k}", f"  view ({q}), {short}, folded", "ms", res[(q, k, "view")],
+                                res[(q, k, "final")], "final-rows table",
+                                note=f"a hybrid aggregate of {cols}, folded; its own final-rows table; "
+                                     f"the typed view (W4{q}) in the same rounds: "
+                                     f"{statistics.median(res[(q, 't', 'view')]):.1f} ms"
+                                     + ("; " + "; ".join(backfill) if q == "a" else "")))
+            for q in "abc":
+                self.add(Figure(f"W4{q}-{k}-raw", f"  view ({q}), {short}, vs raw", "ms",
+                                res[(q, k, "view")], res[(q, k, "raw")], "raw GROUP BY", ratio="speedup",
+                                note="raw = the same query over the defining query run on events"))
+            for case, what in cases.items():
+                for q in "abc":
+                    typed = statistics.median(dirty[case][(q, "t", "view")])
+                    self.add(Figure(f"W4{q}-{k}{case if case != 'late' else '1k-late'}",
+                                    f"  view ({q}), {short}, {what}", "ms", dirty[case][(q, k, "view")],
+                                    res[(q, k, "view")], "same view, folded",
+                                    note=f"right after one INSERT of a row into each of {what.split()[0]} groups "
+                                         f"({where[case]}) with the worker held off: `{self.dirty_writes(case)}`; "
+                                         f"pending: {piles[case][k]}; the typed view (W4{q}) with the same "
+                                         f"writes pending ({piles[case]['t']}): {typed:.1f} ms, folded "
+                                         f"{statistics.median(res[(q, 't', 'view')]):.1f} ms"))
+        sql("SET client_min_messages = warning;\n"
+            + "".join(f"SELECT hybridagg.drop('{v}'); DROP TABLE w4_final_{k};\n" for k, (v, _) in views.items()))
 
     # ------------------------------------------------------------------
     def w7(self):
@@ -878,7 +1010,9 @@ class Bench:
     # ------------------------------------------------------------------
     def run(self):
         self.machine()
-        steps = [("W3", self.w3), ("W4", self.w4), ("W7", self.w7), ("W5", self.w5),
+        # W4r (W4 on views of recomputed values) adds capture triggers to events
+        # for a while: it runs after W5, whose DML it would otherwise slow
+        steps = [("W3", self.w3), ("W4", self.w4), ("W7", self.w7), ("W5", self.w5), ("W4R", self.w4_recomputed),
                  ("W1", self.w1), ("W2", self.w2), ("W6", self.w6), ("W8", self.w8)]
         try:
             self.setup()
@@ -1032,7 +1166,8 @@ def main():
     ap.add_argument("--scale", type=float, help="multiplies the 10M rows (and the 7 days, to keep the density)")
     ap.add_argument("--days", type=float, help="span of the generated events in days (default 7 x scale)")
     ap.add_argument("--reps", type=int, help="repetitions of each figure (default 3; 1 with --quick)")
-    ap.add_argument("--only", help="comma-separated figures to run, e.g. W1,W4 (default: all)")
+    ap.add_argument("--only", help="comma-separated figures to run, e.g. W1,W4 (default: all; W4 includes "
+                                   "W4R, W4 on views of recomputed values, which W4R alone selects)")
     ap.add_argument("--out", default=os.path.join(HERE, "out"), help="output folder (default bench/out)")
     ap.add_argument("--publish", action="store_true",
                     help="also copy the CSV and chart to bench/results/latest.{csv,png}")
