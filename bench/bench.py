@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """bench/bench.py: the figures W1-W8 of ../shared/BENCHMARKS.md, each beside its
-baseline, in one run on one private cluster; and W1s/W1p and W4*-s/W4*-p: W1 and W4
-for definitions of recomputed values (issue 10).
+baseline, in one run on one private cluster; and the figures of the recompute
+strategy (issue 10) and of a fold of many dirty groups (issue 14): W1s/W1p and
+W4*-s/W4*-p (W1 and W4 for definitions of recomputed values), W9 (the fold's
+recompute vs the rows per group), W10 (a fold of 13,000 dirty deltas, time
+column NULLable vs NOT NULL).
 
 Started by bench/run, which builds and installs hybridagg, starts the cluster
 and exports PGHOST, PGPORT, PGUSER, PGDATABASE, PG_BIN and BENCH_SERVER_LOG.
@@ -13,8 +16,9 @@ measured in the same run (alternating A B A B where it matters), and the ratio
 of the two medians.  A figure that cannot be measured is printed as "not
 available" with the reason; nothing is invented.
 
-Exit status: 1 if any figure failed with an error or W5 found a stale group
-(the view differed from the raw query), 0 otherwise.  Timings never fail a run.
+Exit status: 1 if any figure failed with an error, or W5, W9 or W10 found a
+group where the view differed from the raw query, 0 otherwise.  Timings never
+fail a run.
 """
 
 import argparse
@@ -1008,12 +1012,253 @@ class Bench:
                              + ", ".join(f"{r['drain']:.2f} s" for r in off) + " (jit off)"))
 
     # ------------------------------------------------------------------
+    def diff_count(self, view, query, cols):
+        """Groups that differ between a view and its defining query, in one
+        statement, floats within 1e-9 relative (as W5; a NULL bucket matches a
+        NULL bucket)."""
+        fl = " OR ".join(
+            f"NOT (v.{c} IS NOT DISTINCT FROM r.{c} OR abs(v.{c} - r.{c}) <= 1e-9 * greatest(abs(v.{c}), abs(r.{c})))"
+            for c in cols)
+        return int(val(f"SELECT count(*) FROM (SELECT *, coalesce(bucket, 'epoch') AS __b FROM {view}) v "
+                       f"FULL JOIN (SELECT *, coalesce(bucket, 'epoch') AS __b FROM ({query}) q) r "
+                       f"ON v.__b = r.__b AND v.device_id = r.device_id "
+                       f"WHERE v.n IS NULL OR r.n IS NULL OR v.n <> r.n OR {fl}"))
+
+    def check_exact(self, fid, view, table, cols, bucket, names):
+        n = self.diff_count(view, definition(table, cols, bucket), names)
+        if n:
+            self.failed = True
+            log(f"{fid}: THE VIEW {view} DIFFERS FROM THE RAW QUERY IN {n} GROUPS")
+            raise BenchError(f"{view} differs from its defining query in {n} groups")
+
+    def fold_ms(self, view, jit):
+        """hybridagg.fold() of a view in a fresh psql session, in its own
+        transaction: the aggregate's lock is taken at its start and released at
+        its commit.  jit = off is how the worker runs; "default" leaves
+        PostgreSQL's default (on), as a session calling fold() has it."""
+        return timed([f"SELECT hybridagg.fold('{view}')"], prelude="SET jit = off;" if jit == "off" else "")[0]
+
+    def worker_folds(self, expected):
+        """Release the held worker, let it fold what is pending, hold it again;
+        return the duration of each aggregate's fold in ms as the worker itself
+        measured it (hybridagg.aggregates.last_fold_seconds: from when it holds
+        the aggregate's lock to the end of the fold's statements; warm, jit off).
+        expected: {aggregate id: delta rows pending}, each folded in one fold."""
+        def stats():
+            out = sql("SELECT id, folds, folded_deltas, last_fold_seconds FROM hybridagg_internal.aggregate_stats "
+                      f"WHERE id IN ({', '.join(str(a) for a in expected)});")
+            return {int(r[0]): (int(r[1]), int(r[2]), float(r[3] or 0))
+                    for r in (line.split("|") for line in out.split())}
+        for aid, n in expected.items():
+            if pending(aid) != n:
+                raise BenchError(f"aggregate {aid}: {pending(aid)} deltas pending, expected {n}")
+        before = stats()
+        release_worker()
+        try:
+            for aid in expected:
+                wait_drained(aid, poll=0.05)
+        finally:
+            hold_worker()
+        after = stats()
+        res = {}
+        for aid, n in expected.items():
+            b, a = before.get(aid, (0, 0, 0.0)), after[aid]
+            if a[0] - b[0] != 1 or a[1] - b[1] != n:
+                raise BenchError(f"aggregate {aid}: the worker folded {a[1] - b[1]} deltas in {a[0] - b[0]} "
+                                 f"folds, expected {n} in one")
+            res[aid] = a[2] * 1000
+        return res
+
+    def w9(self):
+        """W9: the fold's recompute of touched groups vs the rows per group (K groups of R rows)."""
+        total = 100_000 if self.quick else 1_000_000
+        configs = [("a", 10, 1), ("b", 100, 1), ("c", 1_000, 60), ("d", 10_000, 60)]   # R, minutes of a bucket
+        configs = [c for c in configs if total // (100 * c[1]) >= 1]
+        pct = RECOMPUTED["p"][1]
+        t_base = val("SELECT date_trunc('day', now()) - interval '60 days'")
+        hold_worker()
+        try:
+            for letter, R, minutes in configs:
+                table = f"w9_{letter}"
+                width = "1 minute" if minutes == 1 else "1 hour"
+                bucket = f"date_bin('{width}', ts, '2000-01-01 00:00+00')"
+                nb = total // (100 * R)                  # buckets of 100 devices x R rows
+                kb = min(10, nb)                         # buckets touched: K = 100 kb groups
+                K = 100 * kb
+                stride = nb // kb
+                per = 100 * R
+                w_us = minutes * 60_000_000
+                create_table(table, index=False)
+                sql(f"INSERT INTO {table} SELECT '{t_base}'::timestamptz + ((i / {per}) * {w_us}::bigint "
+                    f"+ (i % {per}) * {w_us}::bigint / {per}) * interval '1 microsecond', (i % 100)::int, "
+                    f"((i * 7919) % 10007)::float8 / 100 FROM generate_series(0::bigint, {nb * per - 1}::bigint) i;\n"
+                    f"CREATE INDEX ON {table} (ts);\nVACUUM ANALYZE {table};\n")
+                vt, vp = f"{table}_typed", f"{table}_pct"
+                for v, cols in ((vt, AGG_COLS), (vp, pct)):
+                    sql(f"SELECT hybridagg.create('{v}', $q${definition(table, cols, bucket)}$q$, "
+                        "mode => 'hybrid', seal_after => '1 hour', with_data => true);")
+                at, ap = agg_id(vt), agg_id(vp)
+
+                def touch(buckets, devices=None):
+                    """one INSERT: a row in the middle of each (bucket, device) group, of
+                    every device of the buckets, or of the device paired with each bucket"""
+                    b = f"ARRAY[{', '.join(str(x) for x in buckets)}]"
+                    src = (f"unnest({b}) b, generate_series(0, 99) d" if devices is None
+                           else f"unnest({b}, ARRAY[{', '.join(str(x) for x in devices)}]) x(b, d)")
+                    sql(f"INSERT INTO {table} SELECT '{t_base}'::timestamptz + (b * {w_us}::bigint + {w_us // 2}) "
+                        f"* interval '1 microsecond', d, 50.5 FROM {src};")
+
+                def folds(n_groups):
+                    r = self.worker_folds({at: n_groups, ap: n_groups})
+                    return {vt: r[at], vp: r[ap]}
+
+                main = {vt: [], vp: []}
+                one = {vt: [], vp: []}
+                jit = {"default": [], "off": []}
+                touched = [j * stride for j in range(kb)]
+                ones = list(range(min(100, nb))) if letter == "b" else []
+                for rep in range(self.reps):
+                    touch(touched)
+                    for v, ms in folds(K).items():
+                        main[v].append(ms)
+                    if ones:
+                        # one device in each of n buckets: the recompute reads every device's rows of them
+                        touch(ones, [j % 100 for j in ones])
+                        for v, ms in folds(len(ones)).items():
+                            one[v].append(ms)
+                        # the same fold through hybridagg.fold() from a session, jit at its default and off
+                        for setting in (("default", "off") if rep % 2 == 0 else ("off", "default")):
+                            touch(touched)
+                            jit[setting].append(self.fold_ms(vp, setting))
+                            self.fold_ms(vt, "off")
+                    log(f"  W9{letter} rep {rep + 1} (R={R:,}, K={K:,}): fold {main[vp][-1]:.1f} ms recomputed, "
+                        f"{main[vt][-1]:.1f} ms typed" + (f"; one device per bucket ({len(ones)} groups) "
+                                                          f"{one[vp][-1]:.1f} ms vs {one[vt][-1]:.1f} ms; "
+                                                          f"fold() jit on {jit['default'][-1]:.1f} ms, off "
+                                                          f"{jit['off'][-1]:.1f} ms" if ones else ""))
+                self.check_exact(f"W9{letter}", vp, table, pct, bucket, ["median"])
+                self.check_exact(f"W9{letter}", vt, table, AGG_COLS, bucket, ["total", "mean", "lo", "hi"])
+                rows = K * R
+                common = (f"{nb:,} buckets ({width}) of 100 devices x {R:,} rows ({nb * per:,} rows, ts index), "
+                          f"hybrid aggregates of {pct} (recomputed) and of W1's typed columns on it, worker held "
+                          f"off; each repetition one INSERT of a row into each of {K:,} groups ({kb} buckets x 100 "
+                          f"devices, spread), then the worker is let go and folds both: the worker's own "
+                          f"last_fold_seconds; fold {statistics.median(main[vp]):.1f} ms (recomputing ~{rows:,} "
+                          f"base rows) vs {statistics.median(main[vt]):.1f} ms typed")
+                self.add(Figure(f"W9{letter}", f"recompute fold: {K:,} groups x {R:,} rows ({width} buckets)",
+                                "ms/group", [x / K for x in main[vp]], [x / K for x in main[vt]], "typed fold",
+                                note=common))
+                self.add(Figure(f"W9{letter}'", "  same, per base row recomputed", "µs/row",
+                                [x * 1000 / rows for x in main[vp]], note=common))
+                if ones:
+                    n1 = len(ones)
+                    self.add(Figure(f"W9{letter}1", f"  R={R:,}, {n1} groups, one device per bucket", "ms/group",
+                                    [x / n1 for x in one[vp]], [x / n1 for x in one[vt]], "typed fold",
+                                    note=f"{n1} groups, each one device of a different bucket: the recompute reads "
+                                         f"all 100 devices' rows of each bucket (~{n1 * per:,} rows) and keeps "
+                                         f"the {n1} dirty groups; fold {statistics.median(one[vp]):.1f} ms vs "
+                                         f"{statistics.median(one[vt]):.1f} ms typed"))
+                    self.add(Figure(f"W9{letter}j", f"  W9{letter} through fold(), jit at its default (on)",
+                                    "ms", jit["default"], jit["off"], "same, SET jit = off",
+                                    note=f"the fold of W9{letter}'s {K:,} groups through hybridagg.fold() in a fresh "
+                                         f"session, jit at PostgreSQL's default (on) vs off (A B, B A); the "
+                                         f"worker runs with jit = off"))
+                sql(f"SET client_min_messages = warning;\nSELECT hybridagg.drop('{vt}'); "
+                    f"SELECT hybridagg.drop('{vp}');\nDROP TABLE {table};\n")
+        finally:
+            release_worker()
+
+    def w10(self):
+        """W10: a fold of ~13,000 dirty deltas, time column NULLable vs NOT NULL (issue 14)."""
+        reps = min(self.reps, 4)             # each repetition deletes 2 or 3 of the 10 rows of each group
+        minutes = 200 if self.quick else 1000
+        stride = minutes // 130
+        t_base = val("SELECT date_trunc('day', now()) - interval '10 days'")
+        tables = {"w10_nn": False, "w10_null": True, "w10_nulls": True}
+        aids = {}
+        for t, nullable in tables.items():
+            create_table(t, index=False, ts_null=nullable)
+            sql(f"INSERT INTO {t} (ts, device_id, value) {feed_select(t_base, 0, minutes * 1000)};\n"
+                + (f"INSERT INTO {t} SELECT NULL, d, k FROM generate_series(0, 99) d, generate_series(0, 99) k;\n"
+                   if t == "w10_nulls" else "")
+                + f"CREATE INDEX ON {t} (ts);\nVACUUM ANALYZE {t};\n")
+            aids[t] = create_streaming(t, f"{t}_1m")
+        rounds = {t: 0 for t in tables}
+
+        def delete_round(t):
+            """13 DELETEs, each of one row of each of 1,000 groups (10 minutes x 100
+            devices): 13,000 dirty deltas, min and max lost a row; on w10_nulls also
+            one NULL-time row of each device (100 more)"""
+            k = rounds[t]
+            rounds[t] += 1
+            stmts = []
+            for j in range(13):
+                mins = ", ".join(str((10 * j + q) * stride) for q in range(10))
+                stmts.append(f"DELETE FROM {t} x USING unnest(ARRAY[{mins}]) m WHERE x.ts >= '{t_base}'::timestamptz "
+                             f"+ m * interval '1 minute' + interval '{6 * k} seconds' AND x.ts < '{t_base}'::timestamptz "
+                             f"+ m * interval '1 minute' + interval '{6 * k + 6} seconds'")
+            if t == "w10_nulls":
+                stmts.append(f"DELETE FROM {t} WHERE ts IS NULL AND value = {k}")
+            sql(";\n".join(stmts) + ";\n")
+            n, d = (int(x) for x in sql(f"SELECT count(*), count(*) FILTER (WHERE __dirty) "
+                                        f"FROM hybridagg_internal.delta_{aids[t]};").strip().split("|"))
+            want = 13_100 if t == "w10_nulls" else 13_000
+            if n != want or d != want:
+                raise BenchError(f"{t}: {n} deltas ({d} dirty) pending, expected {want}")
+
+        res = {t: [] for t in tables}
+        jit = {"default": [], "off": []}
+        hold_worker()
+        try:
+            for rep in range(reps):
+                for t in tables:
+                    delete_round(t)
+                r = self.worker_folds({aids[t]: 13_100 if t == "w10_nulls" else 13_000 for t in tables})
+                for t in tables:
+                    res[t].append(r[aids[t]])
+                # through hybridagg.fold() from a session, jit at its default and off
+                setting = ("default", "off")[rep % 2]
+                delete_round("w10_nn")
+                jit[setting].append(self.fold_ms("w10_nn_1m", setting))
+                log(f"  W10 rep {rep + 1}: the worker's fold of 13,000 dirty deltas " + ", ".join(
+                    f"{t} {res[t][-1]:.0f} ms" for t in tables) + f"; fold() with jit {setting} {jit[setting][-1]:.0f} ms")
+            for setting in ("default", "off"):       # the same number of each
+                while len(jit[setting]) < reps:
+                    delete_round("w10_nn")
+                    jit[setting].append(self.fold_ms("w10_nn_1m", setting))
+        finally:
+            release_worker()
+        for t in tables:
+            self.check_exact("W10", f"{t}_1m", t, AGG_COLS, BUCKET, ["total", "mean", "lo", "hi"])
+        common = (f"{minutes * 1000:,} rows (W1's feed: {minutes} minutes x 100 devices x 10 rows, ts index), a "
+                  f"hybrid aggregate of W1's typed columns (min, max) on each table, worker held off; each "
+                  f"repetition 13 DELETEs of one row of each of 1,000 groups (130 minutes spread over the table "
+                  f"x 100 devices), then the worker is let go and folds them: the worker's own "
+                  f"last_fold_seconds, from when it holds the aggregate's lock to the end of the fold "
+                  f"(jit off); {reps} repetition(s)")
+        self.add(Figure("W10", "fold of 13,000 dirty deltas, time column NULLable", "ms", res["w10_null"],
+                        res["w10_nn"], "same, ts NOT NULL", target=("value", "<", 3000, "< 3 s (issue 14)"),
+                        note=common + "; the same rows in both tables"))
+        self.add(Figure("W10n", "  same, with 10,000 NULL-time rows, 100 deleted", "ms", res["w10_nulls"],
+                        res["w10_nn"], "same, ts NOT NULL", target=("value", "<", 3000, "< 3 s (issue 14)"),
+                        note=common + "; the NULLable table also holds 100 NULL-time rows per device, and each "
+                                      "repetition deletes one of each device (the NULL bucket dirty: 13,100 deltas)"))
+        self.add(Figure("W10j", "  NOT NULL, through fold(), jit at its default (on)", "ms", jit["default"],
+                        jit["off"], "same, SET jit = off",
+                        note="the same fold of 13,000 dirty deltas on w10_nn through hybridagg.fold() in a fresh "
+                             "session (psql's time: the lock is held until its commit), jit at PostgreSQL's "
+                             "default (on) vs off; the worker runs with jit = off"))
+        sql("SET client_min_messages = warning;\n"
+            + "".join(f"SELECT hybridagg.drop('{t}_1m'); DROP TABLE {t};\n" for t in tables))
+
+    # ------------------------------------------------------------------
     def run(self):
         self.machine()
         # W4r (W4 on views of recomputed values) adds capture triggers to events
         # for a while: it runs after W5, whose DML it would otherwise slow
         steps = [("W3", self.w3), ("W4", self.w4), ("W7", self.w7), ("W5", self.w5), ("W4R", self.w4_recomputed),
-                 ("W1", self.w1), ("W2", self.w2), ("W6", self.w6), ("W8", self.w8)]
+                 ("W1", self.w1), ("W2", self.w2), ("W6", self.w6), ("W8", self.w8), ("W9", self.w9),
+                 ("W10", self.w10)]
         try:
             self.setup()
         except BenchError as e:
@@ -1161,7 +1406,7 @@ def release_worker_quietly():
 
 
 def main():
-    ap = argparse.ArgumentParser(description="hybridagg benchmarks W1-W8 (run through bench/run)")
+    ap = argparse.ArgumentParser(description="hybridagg benchmarks W1-W10 (run through bench/run)")
     ap.add_argument("--quick", action="store_true", help="CI smoke test: small scale, one repetition")
     ap.add_argument("--scale", type=float, help="multiplies the 10M rows (and the 7 days, to keep the density)")
     ap.add_argument("--days", type=float, help="span of the generated events in days (default 7 x scale)")
