@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """bench/bench.py: the figures W1-W8 of ../shared/BENCHMARKS.md, each beside its
-baseline, in one run on one private cluster.
+baseline, in one run on one private cluster; and the figures of the recompute
+strategy (issue 10) and of a fold of many dirty groups (issue 14): W1s/W1p and
+W4*-s/W4*-p (W1 and W4 for definitions of recomputed values), W9 (the fold's
+recompute vs the rows per group), W10 (a fold of 13,000 dirty deltas, time
+column NULLable vs NOT NULL).
 
 Started by bench/run, which builds and installs hybridagg, starts the cluster
 and exports PGHOST, PGPORT, PGUSER, PGDATABASE, PG_BIN and BENCH_SERVER_LOG.
@@ -12,8 +16,9 @@ measured in the same run (alternating A B A B where it matters), and the ratio
 of the two medians.  A figure that cannot be measured is printed as "not
 available" with the reason; nothing is invented.
 
-Exit status: 1 if any figure failed with an error or W5 found a stale group
-(the view differed from the raw query), 0 otherwise.  Timings never fail a run.
+Exit status: 1 if any figure failed with an error, or W5, W9 or W10 found a
+group where the view differed from the raw query, 0 otherwise.  Timings never
+fail a run.
 """
 
 import argparse
@@ -39,9 +44,21 @@ ROOT = os.path.dirname(HERE)
 BUCKET = "date_bin('1 minute', ts, '2000-01-01 00:00+00')"
 AGG_COLS = "count(*) AS n, sum(value) AS total, avg(value) AS mean, min(value) AS lo, max(value) AS hi"
 
+# Definitions whose other aggregates hybridagg keeps as recomputed values (issue
+# 10): stored per group, and recomputed from the base table whenever a write
+# touches the group.  count(*) keeps a partial state in both, so that the W4
+# queries can count groups and events as they do on the typed aggregate.
+RECOMPUTED = {
+    "s": ("stddev + hll + tdigest",
+          "count(*) AS n, stddev(value) AS sd, hll_cardinality(hll_add_agg(hll_hash_integer(device_id))) "
+          "AS devices, tdigest_percentile(value, 100, 0.9) AS p90"),
+    "p": ("percentile_cont",
+          "count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS median"),
+}
 
-def definition(table):
-    return (f"SELECT {BUCKET} AS bucket, device_id, {AGG_COLS} "
+
+def definition(table, cols=AGG_COLS, bucket=BUCKET):
+    return (f"SELECT {bucket} AS bucket, device_id, {cols} "
             f"FROM {table} GROUP BY 1, 2")
 
 
@@ -140,15 +157,15 @@ def feed_select(t0, first, n):
             f"FROM generate_series({first}::bigint, {first + n - 1}::bigint) i")
 
 
-def create_streaming(table, view, with_data=True):
-    sql(f"SELECT hybridagg.create('{view}', $q${definition(table)}$q$, "
+def create_streaming(table, view, with_data=True, cols=AGG_COLS, bucket=BUCKET):
+    sql(f"SELECT hybridagg.create('{view}', $q${definition(table, cols, bucket)}$q$, "
         f"mode => 'hybrid', seal_after => '1 hour', with_data => {str(with_data).lower()});")
     return agg_id(view)
 
 
-def create_table(name, index=True):
+def create_table(name, index=True, ts_null=False):
     sql(f"DROP TABLE IF EXISTS {name} CASCADE;\n"
-        f"CREATE TABLE {name} (ts timestamptz NOT NULL, device_id int NOT NULL, value float8);\n"
+        f"CREATE TABLE {name} (ts timestamptz{'' if ts_null else ' NOT NULL'}, device_id int NOT NULL, value float8);\n"
         + (f"CREATE INDEX ON {name} (ts);\n" if index else ""))
 
 
@@ -249,10 +266,11 @@ class Bench:
 
     def ordered(self):
         """The figures in the order of BENCHMARKS.md (they run in another order)."""
-        return sorted(self.figures, key=lambda f: int(re.match(r"W(\d)", f.fid).group(1)))
+        return sorted(self.figures, key=lambda f: int(re.match(r"W(\d+)", f.fid).group(1)))
 
     def wanted(self, fid):
-        return self.only is None or fid in self.only
+        # --only W4 also runs W4r, W4 on views of recomputed values (--only W4R alone)
+        return self.only is None or fid in self.only or (fid == "W4R" and "W4" in self.only)
 
     def add(self, fig):
         self.figures.append(fig)
@@ -311,8 +329,9 @@ class Bench:
 
     # ------------------------------------------------------------------
     def setup(self):
-        sql("CREATE EXTENSION IF NOT EXISTS hybridagg;")
-        need_events = any(self.wanted(f) for f in ("W3", "W4", "W5", "W7"))
+        sql("SET client_min_messages = warning;\nCREATE EXTENSION IF NOT EXISTS hybridagg;\n"
+            "CREATE EXTENSION IF NOT EXISTS hll;\nCREATE EXTENSION IF NOT EXISTS tdigest;\n")
+        need_events = any(self.wanted(f) for f in ("W3", "W4", "W4R", "W5", "W7"))
         if not need_events:
             return
         log(f"generating events: {self.rows:,} rows over {self.span_s / 86400:.3g} days")
@@ -340,32 +359,62 @@ class Bench:
 
     # ------------------------------------------------------------------
     def w1(self):
-        """W1: 100 INSERT ... SELECT of 10,000 rows, hybrid aggregate vs bare table."""
+        """W1: 100 INSERT ... SELECT of 10,000 rows, hybrid aggregates vs bare table."""
         batches = 20 if self.quick else 100
-        create_table("w1_agg")
-        create_table("w1_bare")
-        aid = create_streaming("w1_agg", "w1_1m")
+        # the typed aggregate of BENCHMARKS.md (W1), and beside it in the same
+        # rounds two definitions of recomputed values (W1s, W1p), each on its own
+        # table; each aggregate also once with the worker held off (capture alone)
+        tables = {"w1_agg": AGG_COLS, "w1_bare": None}
+        tables.update({f"w1_{k}": cols for k, (_, cols) in RECOMPUTED.items()})
+        aids = {}
+        for table, cols in tables.items():
+            create_table(table)
+            if cols is not None:
+                aids[table] = create_streaming(table, f"{table}_1m", cols=cols)
         t0 = val("SELECT date_trunc('minute', now())")
-        stmts = {side: [f"INSERT INTO {side} (ts, device_id, value) {feed_select(t0, k * 10000, 10000)}"
-                        for k in range(batches)] for side in ("w1_agg", "w1_bare")}
-        agg, bare, lags = [], [], []
+        stmts = {table: [f"INSERT INTO {table} (ts, device_id, value) {feed_select(t0, k * 10000, 10000)}"
+                         for k in range(batches)] for table in tables}
+        sides = [(table, False) for table in tables] + [(table, True) for table in aids]
+        res = {side: [] for side in sides}
+        lags = {table: [] for table in aids}
         for rep in range(self.reps):
-            for side in ("w1_agg", "w1_bare"):           # A B A B ...
-                sql(f"TRUNCATE {side};")
-                if side == "w1_agg":
-                    wait_drained(aid)
+            for table, held in sides:                   # A B C D A' C' D' A B ...
+                sql(f"TRUNCATE {table};")
+                if table in aids:
+                    wait_drained(aids[table])
                 sql("CHECKPOINT;")
-                total = sum(timed(stmts[side])) / 1000
-                if side == "w1_agg":
-                    agg.append(total)
-                    lags.append(wait_drained(aid))      # not timed: the fold is W6's business
-                else:
-                    bare.append(total)
-                log(f"  W1 rep {rep + 1} {side}: {total:.2f} s")
-        self.add(Figure("W1", f"bulk ingest {batches}x10k rows, capture on", "s", agg, bare,
+                if held:
+                    hold_worker()
+                try:
+                    total = sum(timed(stmts[table])) / 1000
+                finally:
+                    if held:
+                        release_worker()
+                res[(table, held)].append(total)
+                if table in aids:
+                    lag = wait_drained(aids[table])     # not timed: the fold is W6's business
+                    if not held:
+                        lags[table].append(lag)
+                log(f"  W1 rep {rep + 1} {table}{' (worker held off)' if held else ''}: {total:.2f} s")
+        bare = res[("w1_bare", False)]
+        self.add(Figure("W1", f"bulk ingest {batches}x10k rows, capture on", "s", res[("w1_agg", False)], bare,
                         "bare table", target=("ratio", "<=", 1.10, "<= 1.10x"),
                         note=f"both tables with a ts index; worker folded the last batch "
-                             f"{statistics.median(lags):.2f} s after the last INSERT (median)"))
+                             f"{statistics.median(lags['w1_agg']):.2f} s after the last INSERT (median)"))
+        for k, (label, cols) in RECOMPUTED.items():
+            table = f"w1_{k}"
+            note = (f"the same INSERTs into a table with a hybrid aggregate of {cols}, in the same rounds as W1; "
+                    f"every batch makes its 1,000 groups dirty, and the worker's fold recomputes them from "
+                    f"the base table meanwhile (on the same 2 cores): it folded the last batch "
+                    f"{statistics.median(lags[table]):.2f} s after the last INSERT (median)")
+            self.add(Figure(f"W1{k}", f"  same, {label} (recomputed)", "s", res[(table, False)], bare,
+                            "bare table", note=note))
+            self.add(Figure(f"W1{k}'", f"  same, {label}, vs the typed aggregate", "s", res[(table, False)],
+                            res[("w1_agg", False)], "typed aggregate (W1)", note=note))
+            self.add(Figure(f"W1{k}c", f"  same, {label}, capture alone", "s", res[(table, True)],
+                            res[("w1_agg", True)], "typed, capture alone",
+                            note="both with the worker held off during the INSERTs (hybridagg.fold_interval 1h), "
+                                 "so that only the writers' capture is timed; the deltas are folded afterwards"))
 
     # ------------------------------------------------------------------
     def w2(self):
@@ -501,6 +550,137 @@ class Bench:
             self.add(Figure(f"W4{q}-raw", f"  view {q} vs the raw GROUP BY", "ms", res[(q, "events_1m")],
                             res[(q, "raw")], "raw GROUP BY", ratio="speedup", target=tgt,
                             note="raw = the same query over the defining query run on events"))
+
+    # ------------------------------------------------------------------
+    def queries_recomputed(self, k, rel):
+        """W4's three queries on a view of recomputed values (k in RECOMPUTED),
+        on its final-rows table, or over its raw GROUP BY (rel = "raw")."""
+        cols = RECOMPUTED[k][1]
+        since = f"'{self.end}'::timestamptz - interval '1 day'"
+        src = f"({definition('events', cols)}) r" if rel == "raw" else rel
+        if rel == "raw":
+            qa = (f"SELECT {BUCKET} AS bucket, device_id, {cols} FROM events "
+                  f"WHERE device_id = 42 AND ts >= {since} GROUP BY 1, 2 ORDER BY 1")
+        else:
+            qa = f"SELECT * FROM {rel} WHERE device_id = 42 AND bucket >= {since} ORDER BY bucket"
+        roll = ("avg(sd) AS sd, max(devices) AS devices, max(p90) AS p90" if k == "s"
+                else "avg(median) AS median, max(median) AS top")
+        qb = f"SELECT date_trunc('hour', bucket) AS hour, sum(n) AS n, {roll} FROM {src} GROUP BY 1 ORDER BY 1"
+        qc = f"SELECT count(*) AS groups, sum(n) AS events FROM {src}"
+        return {"a": qa, "b": qb, "c": qc}
+
+    def dirty_writes(self, case):
+        """One INSERT of a row into each of the groups W4's dirty rounds touch:
+        the newest minute of the 100 devices (100 groups), the newest 10 minutes
+        (1,000), or 10 minutes spread over the whole range, as late rows (1,000)."""
+        end = f"'{self.end}'::timestamptz"
+        if case == "late":
+            starts = ", ".join(str(int(self.span_s * (j + 0.5) / 10) // 60 * 60) for j in range(10))
+            at = f"{end} - interval '{self.span_s} seconds' + b * interval '1 second'"
+            buckets = f"unnest(ARRAY[{starts}]) b"
+        else:
+            at = f"{end} - (b + 1) * interval '1 minute'"
+            buckets = f"generate_series(0, {0 if case == '100' else 9}) b"
+        return (f"INSERT INTO events (ts, device_id, value) SELECT {at} + interval '30 seconds', d, 50.5 "
+                f"FROM {buckets}, generate_series(0, 99) d")
+
+    def w4_recomputed(self):
+        """W4r: W4 on views of recomputed values (stddev + hll + tdigest; percentile_cont), folded and dirty."""
+        reps = self.reps
+        views = {}
+        backfill = []
+        sql("SET client_min_messages = warning;\n"
+            + "".join(f"SELECT hybridagg.drop(name) FROM hybridagg.aggregates WHERE name = 'events_1m_{k}';\n"
+                      for k in RECOMPUTED))
+        for k, (label, cols) in RECOMPUTED.items():
+            v = f"events_1m_{k}"
+            ms = timed([f"SELECT hybridagg.create('{v}', $q${definition('events', cols)}$q$, "
+                        "mode => 'hybrid', seal_after => '1 hour', with_data => true)"])[0]
+            views[k] = (v, agg_id(v))
+            backfill.append(f"{v} ({label}) created with_data on {self.rows:,} rows in {ms / 1000:.1f} s")
+            log("  " + backfill[-1])
+        aids = [self.events_agg] + [aid for _, aid in views.values()]
+        for aid in aids:
+            wait_drained(aid)
+        sql("VACUUM ANALYZE;")
+        for k, (v, _) in views.items():
+            sql(f"DROP TABLE IF EXISTS w4_final_{k};\n"
+                f"CREATE TABLE w4_final_{k} AS SELECT * FROM {v};\n"
+                f"CREATE UNIQUE INDEX ON w4_final_{k} (bucket, device_id);\n"
+                f"VACUUM ANALYZE w4_final_{k};\n")
+            a, b = sql(f"SELECT (SELECT count(*) FROM {v}), (SELECT count(*) FROM w4_final_{k});").strip().split("|")
+            if a != b:
+                raise BenchError(f"{v} has {a} groups, its final-rows table {b}")
+
+        def query(key):
+            q, k, rel = key
+            if k == "t":
+                return self.queries("events_1m")[q]
+            return self.queries_recomputed(k, {"view": views[k][0], "final": f"w4_final_{k}", "raw": "raw"}[rel])[q]
+
+        # folded: in one connection, a warm-up round of everything but the raw
+        # queries (not counted), then the repetitions, each query beside its baselines;
+        # the typed view in the same rounds, for the record
+        order = [(q, k, rel) for q in "abc" for k in RECOMPUTED for rel in ("view", "final", "raw")]
+        order += [(q, "t", "view") for q in "abc"]
+        warm = [key for key in order if key[2] != "raw"]
+        times = timed([query(key) for key in warm] + [query(key) for key in order] * reps)[len(warm):]
+        res = {key: times[i::len(order)] for i, key in enumerate(order)}
+        log("  W4r folded: " + ", ".join(f"{q}/{k}/{rel} {statistics.median(res[(q, k, rel)]):.1f} ms"
+                                        for (q, k, rel) in order))
+
+        # right after writes that make groups dirty, the worker held off: every
+        # query on the view recomputes them from events in its own snapshot
+        cases = {"100": "100 dirty", "1k": "1,000 dirty", "late": "1,000 late dirty"}
+        where = {"100": "the newest minute x 100 devices", "1k": "the newest 10 minutes x 100 devices",
+                 "late": "10 minutes spread over the whole range x 100 devices, late rows"}
+        dirty = {}
+        piles = {}
+        dorder = [(q, k, "view") for q in "abc" for k in list(RECOMPUTED) + ["t"]]
+        for case in cases:
+            for aid in aids:
+                wait_drained(aid)
+            hold_worker()
+            try:
+                sql(self.dirty_writes(case) + ";")
+                piles[case] = {k: sql(f"SELECT count(*), count(*) FILTER (WHERE __dirty) FROM "
+                                      f"hybridagg_internal.delta_{aid};").strip().replace("|", " deltas, ") + " dirty"
+                               for k, aid in [("t", self.events_agg)] + [(k, a) for k, (_, a) in views.items()]}
+                t = timed([query(key) for key in dorder] * (reps + 1))[len(dorder):]
+            finally:
+                release_worker()
+            dirty[case] = {key: t[i::len(dorder)] for i, key in enumerate(dorder)}
+            log(f"  W4r {case}: pending {piles[case]}; " + ", ".join(
+                f"{q}/{k} {statistics.median(dirty[case][(q, k, 'view')]):.1f} ms" for (q, k, _) in dorder))
+        for aid in aids:
+            wait_drained(aid)
+
+        for k, (label, cols) in RECOMPUTED.items():
+            short = label.replace(" + ", "+")
+            for q in "abc":
+                self.add(Figure(f"W4{q}-{k}", f"  view ({q}), {short}, folded", "ms", res[(q, k, "view")],
+                                res[(q, k, "final")], "final-rows table",
+                                note=f"a hybrid aggregate of {cols}, folded; its own final-rows table; "
+                                     f"the typed view (W4{q}) in the same rounds: "
+                                     f"{statistics.median(res[(q, 't', 'view')]):.1f} ms"
+                                     + ("; " + "; ".join(backfill) if q == "a" else "")))
+            for q in "abc":
+                self.add(Figure(f"W4{q}-{k}-raw", f"  view ({q}), {short}, vs raw", "ms",
+                                res[(q, k, "view")], res[(q, k, "raw")], "raw GROUP BY", ratio="speedup",
+                                note="raw = the same query over the defining query run on events"))
+            for case, what in cases.items():
+                for q in "abc":
+                    typed = statistics.median(dirty[case][(q, "t", "view")])
+                    self.add(Figure(f"W4{q}-{k}{case if case != 'late' else '1k-late'}",
+                                    f"  view ({q}), {short}, {what}", "ms", dirty[case][(q, k, "view")],
+                                    res[(q, k, "view")], "same view, folded",
+                                    note=f"right after one INSERT of a row into each of {what.split()[0]} groups "
+                                         f"({where[case]}) with the worker held off: `{self.dirty_writes(case)}`; "
+                                         f"pending: {piles[case][k]}; the typed view (W4{q}) with the same "
+                                         f"writes pending ({piles[case]['t']}): {typed:.1f} ms, folded "
+                                         f"{statistics.median(res[(q, 't', 'view')]):.1f} ms"))
+        sql("SET client_min_messages = warning;\n"
+            + "".join(f"SELECT hybridagg.drop('{v}'); DROP TABLE w4_final_{k};\n" for k, (v, _) in views.items()))
 
     # ------------------------------------------------------------------
     def w7(self):
@@ -832,10 +1012,253 @@ class Bench:
                              + ", ".join(f"{r['drain']:.2f} s" for r in off) + " (jit off)"))
 
     # ------------------------------------------------------------------
+    def diff_count(self, view, query, cols):
+        """Groups that differ between a view and its defining query, in one
+        statement, floats within 1e-9 relative (as W5; a NULL bucket matches a
+        NULL bucket)."""
+        fl = " OR ".join(
+            f"NOT (v.{c} IS NOT DISTINCT FROM r.{c} OR abs(v.{c} - r.{c}) <= 1e-9 * greatest(abs(v.{c}), abs(r.{c})))"
+            for c in cols)
+        return int(val(f"SELECT count(*) FROM (SELECT *, coalesce(bucket, 'epoch') AS __b FROM {view}) v "
+                       f"FULL JOIN (SELECT *, coalesce(bucket, 'epoch') AS __b FROM ({query}) q) r "
+                       f"ON v.__b = r.__b AND v.device_id = r.device_id "
+                       f"WHERE v.n IS NULL OR r.n IS NULL OR v.n <> r.n OR {fl}"))
+
+    def check_exact(self, fid, view, table, cols, bucket, names):
+        n = self.diff_count(view, definition(table, cols, bucket), names)
+        if n:
+            self.failed = True
+            log(f"{fid}: THE VIEW {view} DIFFERS FROM THE RAW QUERY IN {n} GROUPS")
+            raise BenchError(f"{view} differs from its defining query in {n} groups")
+
+    def fold_ms(self, view, jit):
+        """hybridagg.fold() of a view in a fresh psql session, in its own
+        transaction: the aggregate's lock is taken at its start and released at
+        its commit.  jit = off is how the worker runs; "default" leaves
+        PostgreSQL's default (on), as a session calling fold() has it."""
+        return timed([f"SELECT hybridagg.fold('{view}')"], prelude="SET jit = off;" if jit == "off" else "")[0]
+
+    def worker_folds(self, expected):
+        """Release the held worker, let it fold what is pending, hold it again;
+        return the duration of each aggregate's fold in ms as the worker itself
+        measured it (hybridagg.aggregates.last_fold_seconds: from when it holds
+        the aggregate's lock to the end of the fold's statements; warm, jit off).
+        expected: {aggregate id: delta rows pending}, each folded in one fold."""
+        def stats():
+            out = sql("SELECT id, folds, folded_deltas, last_fold_seconds FROM hybridagg_internal.aggregate_stats "
+                      f"WHERE id IN ({', '.join(str(a) for a in expected)});")
+            return {int(r[0]): (int(r[1]), int(r[2]), float(r[3] or 0))
+                    for r in (line.split("|") for line in out.split())}
+        for aid, n in expected.items():
+            if pending(aid) != n:
+                raise BenchError(f"aggregate {aid}: {pending(aid)} deltas pending, expected {n}")
+        before = stats()
+        release_worker()
+        try:
+            for aid in expected:
+                wait_drained(aid, poll=0.05)
+        finally:
+            hold_worker()
+        after = stats()
+        res = {}
+        for aid, n in expected.items():
+            b, a = before.get(aid, (0, 0, 0.0)), after[aid]
+            if a[0] - b[0] != 1 or a[1] - b[1] != n:
+                raise BenchError(f"aggregate {aid}: the worker folded {a[1] - b[1]} deltas in {a[0] - b[0]} "
+                                 f"folds, expected {n} in one")
+            res[aid] = a[2] * 1000
+        return res
+
+    def w9(self):
+        """W9: the fold's recompute of touched groups vs the rows per group (K groups of R rows)."""
+        total = 100_000 if self.quick else 1_000_000
+        configs = [("a", 10, 1), ("b", 100, 1), ("c", 1_000, 60), ("d", 10_000, 60)]   # R, minutes of a bucket
+        configs = [c for c in configs if total // (100 * c[1]) >= 1]
+        pct = RECOMPUTED["p"][1]
+        t_base = val("SELECT date_trunc('day', now()) - interval '60 days'")
+        hold_worker()
+        try:
+            for letter, R, minutes in configs:
+                table = f"w9_{letter}"
+                width = "1 minute" if minutes == 1 else "1 hour"
+                bucket = f"date_bin('{width}', ts, '2000-01-01 00:00+00')"
+                nb = total // (100 * R)                  # buckets of 100 devices x R rows
+                kb = min(10, nb)                         # buckets touched: K = 100 kb groups
+                K = 100 * kb
+                stride = nb // kb
+                per = 100 * R
+                w_us = minutes * 60_000_000
+                create_table(table, index=False)
+                sql(f"INSERT INTO {table} SELECT '{t_base}'::timestamptz + ((i / {per}) * {w_us}::bigint "
+                    f"+ (i % {per}) * {w_us}::bigint / {per}) * interval '1 microsecond', (i % 100)::int, "
+                    f"((i * 7919) % 10007)::float8 / 100 FROM generate_series(0::bigint, {nb * per - 1}::bigint) i;\n"
+                    f"CREATE INDEX ON {table} (ts);\nVACUUM ANALYZE {table};\n")
+                vt, vp = f"{table}_typed", f"{table}_pct"
+                for v, cols in ((vt, AGG_COLS), (vp, pct)):
+                    sql(f"SELECT hybridagg.create('{v}', $q${definition(table, cols, bucket)}$q$, "
+                        "mode => 'hybrid', seal_after => '1 hour', with_data => true);")
+                at, ap = agg_id(vt), agg_id(vp)
+
+                def touch(buckets, devices=None):
+                    """one INSERT: a row in the middle of each (bucket, device) group, of
+                    every device of the buckets, or of the device paired with each bucket"""
+                    b = f"ARRAY[{', '.join(str(x) for x in buckets)}]"
+                    src = (f"unnest({b}) b, generate_series(0, 99) d" if devices is None
+                           else f"unnest({b}, ARRAY[{', '.join(str(x) for x in devices)}]) x(b, d)")
+                    sql(f"INSERT INTO {table} SELECT '{t_base}'::timestamptz + (b * {w_us}::bigint + {w_us // 2}) "
+                        f"* interval '1 microsecond', d, 50.5 FROM {src};")
+
+                def folds(n_groups):
+                    r = self.worker_folds({at: n_groups, ap: n_groups})
+                    return {vt: r[at], vp: r[ap]}
+
+                main = {vt: [], vp: []}
+                one = {vt: [], vp: []}
+                jit = {"default": [], "off": []}
+                touched = [j * stride for j in range(kb)]
+                ones = list(range(min(100, nb))) if letter == "b" else []
+                for rep in range(self.reps):
+                    touch(touched)
+                    for v, ms in folds(K).items():
+                        main[v].append(ms)
+                    if ones:
+                        # one device in each of n buckets: the recompute reads every device's rows of them
+                        touch(ones, [j % 100 for j in ones])
+                        for v, ms in folds(len(ones)).items():
+                            one[v].append(ms)
+                        # the same fold through hybridagg.fold() from a session, jit at its default and off
+                        for setting in (("default", "off") if rep % 2 == 0 else ("off", "default")):
+                            touch(touched)
+                            jit[setting].append(self.fold_ms(vp, setting))
+                            self.fold_ms(vt, "off")
+                    log(f"  W9{letter} rep {rep + 1} (R={R:,}, K={K:,}): fold {main[vp][-1]:.1f} ms recomputed, "
+                        f"{main[vt][-1]:.1f} ms typed" + (f"; one device per bucket ({len(ones)} groups) "
+                                                          f"{one[vp][-1]:.1f} ms vs {one[vt][-1]:.1f} ms; "
+                                                          f"fold() jit on {jit['default'][-1]:.1f} ms, off "
+                                                          f"{jit['off'][-1]:.1f} ms" if ones else ""))
+                self.check_exact(f"W9{letter}", vp, table, pct, bucket, ["median"])
+                self.check_exact(f"W9{letter}", vt, table, AGG_COLS, bucket, ["total", "mean", "lo", "hi"])
+                rows = K * R
+                common = (f"{nb:,} buckets ({width}) of 100 devices x {R:,} rows ({nb * per:,} rows, ts index), "
+                          f"hybrid aggregates of {pct} (recomputed) and of W1's typed columns on it, worker held "
+                          f"off; each repetition one INSERT of a row into each of {K:,} groups ({kb} buckets x 100 "
+                          f"devices, spread), then the worker is let go and folds both: the worker's own "
+                          f"last_fold_seconds; fold {statistics.median(main[vp]):.1f} ms (recomputing ~{rows:,} "
+                          f"base rows) vs {statistics.median(main[vt]):.1f} ms typed")
+                self.add(Figure(f"W9{letter}", f"recompute fold: {K:,} groups x {R:,} rows ({width} buckets)",
+                                "ms/group", [x / K for x in main[vp]], [x / K for x in main[vt]], "typed fold",
+                                note=common))
+                self.add(Figure(f"W9{letter}'", "  same, per base row recomputed", "µs/row",
+                                [x * 1000 / rows for x in main[vp]], note=common))
+                if ones:
+                    n1 = len(ones)
+                    self.add(Figure(f"W9{letter}1", f"  R={R:,}, {n1} groups, one device per bucket", "ms/group",
+                                    [x / n1 for x in one[vp]], [x / n1 for x in one[vt]], "typed fold",
+                                    note=f"{n1} groups, each one device of a different bucket: the recompute reads "
+                                         f"all 100 devices' rows of each bucket (~{n1 * per:,} rows) and keeps "
+                                         f"the {n1} dirty groups; fold {statistics.median(one[vp]):.1f} ms vs "
+                                         f"{statistics.median(one[vt]):.1f} ms typed"))
+                    self.add(Figure(f"W9{letter}j", f"  W9{letter} through fold(), jit at its default (on)",
+                                    "ms", jit["default"], jit["off"], "same, SET jit = off",
+                                    note=f"the fold of W9{letter}'s {K:,} groups through hybridagg.fold() in a fresh "
+                                         f"session, jit at PostgreSQL's default (on) vs off (A B, B A); the "
+                                         f"worker runs with jit = off"))
+                sql(f"SET client_min_messages = warning;\nSELECT hybridagg.drop('{vt}'); "
+                    f"SELECT hybridagg.drop('{vp}');\nDROP TABLE {table};\n")
+        finally:
+            release_worker()
+
+    def w10(self):
+        """W10: a fold of ~13,000 dirty deltas, time column NULLable vs NOT NULL (issue 14)."""
+        reps = min(self.reps, 4)             # each repetition deletes 2 or 3 of the 10 rows of each group
+        minutes = 200 if self.quick else 1000
+        stride = minutes // 130
+        t_base = val("SELECT date_trunc('day', now()) - interval '10 days'")
+        tables = {"w10_nn": False, "w10_null": True, "w10_nulls": True}
+        aids = {}
+        for t, nullable in tables.items():
+            create_table(t, index=False, ts_null=nullable)
+            sql(f"INSERT INTO {t} (ts, device_id, value) {feed_select(t_base, 0, minutes * 1000)};\n"
+                + (f"INSERT INTO {t} SELECT NULL, d, k FROM generate_series(0, 99) d, generate_series(0, 99) k;\n"
+                   if t == "w10_nulls" else "")
+                + f"CREATE INDEX ON {t} (ts);\nVACUUM ANALYZE {t};\n")
+            aids[t] = create_streaming(t, f"{t}_1m")
+        rounds = {t: 0 for t in tables}
+
+        def delete_round(t):
+            """13 DELETEs, each of one row of each of 1,000 groups (10 minutes x 100
+            devices): 13,000 dirty deltas, min and max lost a row; on w10_nulls also
+            one NULL-time row of each device (100 more)"""
+            k = rounds[t]
+            rounds[t] += 1
+            stmts = []
+            for j in range(13):
+                mins = ", ".join(str((10 * j + q) * stride) for q in range(10))
+                stmts.append(f"DELETE FROM {t} x USING unnest(ARRAY[{mins}]) m WHERE x.ts >= '{t_base}'::timestamptz "
+                             f"+ m * interval '1 minute' + interval '{6 * k} seconds' AND x.ts < '{t_base}'::timestamptz "
+                             f"+ m * interval '1 minute' + interval '{6 * k + 6} seconds'")
+            if t == "w10_nulls":
+                stmts.append(f"DELETE FROM {t} WHERE ts IS NULL AND value = {k}")
+            sql(";\n".join(stmts) + ";\n")
+            n, d = (int(x) for x in sql(f"SELECT count(*), count(*) FILTER (WHERE __dirty) "
+                                        f"FROM hybridagg_internal.delta_{aids[t]};").strip().split("|"))
+            want = 13_100 if t == "w10_nulls" else 13_000
+            if n != want or d != want:
+                raise BenchError(f"{t}: {n} deltas ({d} dirty) pending, expected {want}")
+
+        res = {t: [] for t in tables}
+        jit = {"default": [], "off": []}
+        hold_worker()
+        try:
+            for rep in range(reps):
+                for t in tables:
+                    delete_round(t)
+                r = self.worker_folds({aids[t]: 13_100 if t == "w10_nulls" else 13_000 for t in tables})
+                for t in tables:
+                    res[t].append(r[aids[t]])
+                # through hybridagg.fold() from a session, jit at its default and off
+                setting = ("default", "off")[rep % 2]
+                delete_round("w10_nn")
+                jit[setting].append(self.fold_ms("w10_nn_1m", setting))
+                log(f"  W10 rep {rep + 1}: the worker's fold of 13,000 dirty deltas " + ", ".join(
+                    f"{t} {res[t][-1]:.0f} ms" for t in tables) + f"; fold() with jit {setting} {jit[setting][-1]:.0f} ms")
+            for setting in ("default", "off"):       # the same number of each
+                while len(jit[setting]) < reps:
+                    delete_round("w10_nn")
+                    jit[setting].append(self.fold_ms("w10_nn_1m", setting))
+        finally:
+            release_worker()
+        for t in tables:
+            self.check_exact("W10", f"{t}_1m", t, AGG_COLS, BUCKET, ["total", "mean", "lo", "hi"])
+        common = (f"{minutes * 1000:,} rows (W1's feed: {minutes} minutes x 100 devices x 10 rows, ts index), a "
+                  f"hybrid aggregate of W1's typed columns (min, max) on each table, worker held off; each "
+                  f"repetition 13 DELETEs of one row of each of 1,000 groups (130 minutes spread over the table "
+                  f"x 100 devices), then the worker is let go and folds them: the worker's own "
+                  f"last_fold_seconds, from when it holds the aggregate's lock to the end of the fold "
+                  f"(jit off); {reps} repetition(s)")
+        self.add(Figure("W10", "fold of 13,000 dirty deltas, time column NULLable", "ms", res["w10_null"],
+                        res["w10_nn"], "same, ts NOT NULL", target=("value", "<", 3000, "< 3 s (issue 14)"),
+                        note=common + "; the same rows in both tables"))
+        self.add(Figure("W10n", "  same, with 10,000 NULL-time rows, 100 deleted", "ms", res["w10_nulls"],
+                        res["w10_nn"], "same, ts NOT NULL", target=("value", "<", 3000, "< 3 s (issue 14)"),
+                        note=common + "; the NULLable table also holds 100 NULL-time rows per device, and each "
+                                      "repetition deletes one of each device (the NULL bucket dirty: 13,100 deltas)"))
+        self.add(Figure("W10j", "  NOT NULL, through fold(), jit at its default (on)", "ms", jit["default"],
+                        jit["off"], "same, SET jit = off",
+                        note="the same fold of 13,000 dirty deltas on w10_nn through hybridagg.fold() in a fresh "
+                             "session (psql's time: the lock is held until its commit), jit at PostgreSQL's "
+                             "default (on) vs off; the worker runs with jit = off"))
+        sql("SET client_min_messages = warning;\n"
+            + "".join(f"SELECT hybridagg.drop('{t}_1m'); DROP TABLE {t};\n" for t in tables))
+
+    # ------------------------------------------------------------------
     def run(self):
         self.machine()
-        steps = [("W3", self.w3), ("W4", self.w4), ("W7", self.w7), ("W5", self.w5),
-                 ("W1", self.w1), ("W2", self.w2), ("W6", self.w6), ("W8", self.w8)]
+        # W4r (W4 on views of recomputed values) adds capture triggers to events
+        # for a while: it runs after W5, whose DML it would otherwise slow
+        steps = [("W3", self.w3), ("W4", self.w4), ("W7", self.w7), ("W5", self.w5), ("W4R", self.w4_recomputed),
+                 ("W1", self.w1), ("W2", self.w2), ("W6", self.w6), ("W8", self.w8), ("W9", self.w9),
+                 ("W10", self.w10)]
         try:
             self.setup()
         except BenchError as e:
@@ -983,12 +1406,13 @@ def release_worker_quietly():
 
 
 def main():
-    ap = argparse.ArgumentParser(description="hybridagg benchmarks W1-W8 (run through bench/run)")
+    ap = argparse.ArgumentParser(description="hybridagg benchmarks W1-W10 (run through bench/run)")
     ap.add_argument("--quick", action="store_true", help="CI smoke test: small scale, one repetition")
     ap.add_argument("--scale", type=float, help="multiplies the 10M rows (and the 7 days, to keep the density)")
     ap.add_argument("--days", type=float, help="span of the generated events in days (default 7 x scale)")
     ap.add_argument("--reps", type=int, help="repetitions of each figure (default 3; 1 with --quick)")
-    ap.add_argument("--only", help="comma-separated figures to run, e.g. W1,W4 (default: all)")
+    ap.add_argument("--only", help="comma-separated figures to run, e.g. W1,W4 (default: all; W4 includes "
+                                   "W4R, W4 on views of recomputed values, which W4R alone selects)")
     ap.add_argument("--out", default=os.path.join(HERE, "out"), help="output folder (default bench/out)")
     ap.add_argument("--publish", action="store_true",
                     help="also copy the CSV and chart to bench/results/latest.{csv,png}")
@@ -1034,7 +1458,7 @@ def main():
         shutil.copy(os.path.join(args.out, "results.txt"), os.path.join(dest, "latest.txt"))
         print(f"published to {dest}/latest.{{csv,png,txt}}")
     if b.failed:
-        print("BENCHMARK FAILED: a figure errored or W5 found stale groups (see above)")
+        print("BENCHMARK FAILED: a figure errored or a view differed from its raw query (see above)")
         sys.exit(1)
 
 
