@@ -8,11 +8,14 @@ MODULE_big = hybridagg
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 DATA = hybridagg--$(EXTVERSION).sql hybridagg--0.1.0.sql hybridagg--0.1.0--0.2.0.sql
 
+# Every test file loads what it needs; test/regress.conf holds the settings
+# of scripts/test.sh's cluster (installcheck against a running server
+# ignores --temp-config: the tests pass with stock settings too)
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_OPTS = --inputdir=. --outputdir=.
+REGRESS_OPTS = --inputdir=. --outputdir=. --temp-config=test/regress.conf
 
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
-ISOLATION_OPTS = --load-extension=hybridagg
+ISOLATION_OPTS = --load-extension=hybridagg --temp-config=test/regress.conf
 
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard test/t/*.pl))

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Every test of hybridagg: build and install, then
-#   1. pg_regress (sql/, expected/) against a private cluster that preloads
-#      hybridagg and whose default TimeZone is Asia/Kathmandu;
+#   1. pg_regress (sql/, expected/) and the isolation specs (specs/) against
+#      a private cluster with the settings of test/regress.conf (it preloads
+#      hybridagg; default TimeZone Asia/Kathmandu, fold interval 200ms);
 #   2. the TAP tests (test/t/*.pl): concurrency, crashes, standby, pg_cron,
 #      JDBC, each on clusters of its own;
 #   3. the benchmark harness in quick mode (bench/run --quick): a smoke test
 #      that every figure runs end to end and that W5 finds the view exact;
 #      it never checks timings;
 #
-#   bash scripts/test.sh              everything
-#   bash scripts/test.sh regress      only pg_regress   (REGRESS=name for one file)
+#   bash scripts/test.sh              everything (fast, then slow)
+#   bash scripts/test.sh fast         1: pg_regress and isolation, a few minutes
+#   bash scripts/test.sh slow         2 and 3: TAP, then the benchmark smoke test
+#   bash scripts/test.sh regress      the same as fast  (REGRESS=name for one file)
 #   bash scripts/test.sh tap          only TAP           (TAP=test/t/010_x.pl for one)
 #   bash scripts/test.sh bench        only the benchmark smoke test
 set -euo pipefail
@@ -19,6 +22,10 @@ source scripts/setup.sh
 source scripts/cluster.sh
 
 what=${1:-all}
+case $what in
+all | fast | slow | regress | tap | bench) ;;
+*) echo "usage: bash scripts/test.sh [all | fast | slow | regress | tap | bench]" >&2; exit 2 ;;
+esac
 install_dependencies
 build_and_install
 
@@ -32,10 +39,10 @@ chmod 755 "$work"
 
 failed=0
 
-if [ "$what" = all ] || [ "$what" = regress ]; then
+if [[ $what =~ ^(all|fast|regress)$ ]]; then
 	echo "== pg_regress"
 	port=$(free_port)
-	cluster_start "$work/cluster" "$port" "fsync = off" "timezone = 'Asia/Kathmandu'" "hybridagg.fold_interval = '200ms'"
+	cluster_start "$work/cluster" "$port" "include '$work/tree/test/regress.conf'"
 	args=()
 	[ -n "${REGRESS:-}" ] && args+=("REGRESS=$REGRESS")
 	if ! as_postgres env PGHOST="$work/cluster" PGPORT="$port" PGUSER=postgres \
@@ -52,7 +59,7 @@ if [ "$what" = all ] || [ "$what" = regress ]; then
 	cluster_stop "$work/cluster"
 fi
 
-if [ "$what" = all ] || [ "$what" = tap ]; then
+if [[ $what =~ ^(all|slow|tap)$ ]]; then
 	echo "== TAP tests"
 	args=()
 	[ -n "${TAP:-}" ] && args+=("PROVE_TESTS=$TAP")
@@ -64,7 +71,7 @@ if [ "$what" = all ] || [ "$what" = tap ]; then
 	fi
 fi
 
-if [ "$what" = all ] || [ "$what" = bench ]; then
+if [[ $what =~ ^(all|slow|bench)$ ]]; then
 	echo "== benchmark harness, quick mode"
 	bash bench/run --quick || failed=1
 fi

@@ -12,6 +12,10 @@
 -- after materialize; after the writes, only its buckets at or above the
 -- watermark are compared: late changes below it wait for the next batch, the
 -- documented exception of batch mode (04_batch shows that staleness).
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
+\i test/sql/helpers.sql
 \set VERBOSITY default
 
 -- about 3.4 days of rows, ending now; every column a definition below uses

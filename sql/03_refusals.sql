@@ -2,6 +2,10 @@
 -- message: an errcode (echoed after each error), a one-line message, a
 -- detail naming the offending part and a hint saying what to write instead.
 -- Then the proof that no refused or failed create left anything behind.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
+\i test/sql/helpers.sql
 \set VERBOSITY default
 
 CREATE TABLE events (id serial PRIMARY KEY, ts timestamptz NOT NULL, device_id int, value float8);

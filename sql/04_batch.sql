@@ -7,6 +7,10 @@
 -- in chunks; inside a transaction block it does all chunks in that
 -- transaction.  Times are relative to now(), so nothing printed depends on
 -- them: only comparisons and booleans.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
+\i test/sql/helpers.sql
 \set VERBOSITY default
 
 CREATE TABLE events (id serial PRIMARY KEY, ts timestamptz NOT NULL, device_id int NOT NULL, value float8);

@@ -2,6 +2,10 @@
 -- collations that the defining query returns: compared, in one statement,
 -- with a temporary view made from the query itself, in batch and in a
 -- streaming mode.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
+\i test/sql/helpers.sql
 \set VERBOSITY default
 
 CREATE TABLE events (

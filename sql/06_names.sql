@@ -4,6 +4,10 @@
 -- Each aggregate below is created, queried, materialized, written to and
 -- dropped by the same text, and nothing else happens: the table events is
 -- still there, with all its rows.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
+\i test/sql/helpers.sql
 \set VERBOSITY default
 
 CREATE TABLE events (id serial PRIMARY KEY, ts timestamptz NOT NULL, device_id int NOT NULL, value float8);

@@ -3,6 +3,10 @@
 -- table and its catalog rows.  hybridagg.drop() does it quietly; DROP VIEW
 -- of the aggregate's view (directly, or by a cascade) does it too, through
 -- an event trigger.  What is not an aggregate cannot be dropped as one.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
+\i test/sql/helpers.sql
 \set VERBOSITY default
 
 CREATE TABLE events (id serial PRIMARY KEY, ts timestamptz NOT NULL, device_id int NOT NULL, value float8);

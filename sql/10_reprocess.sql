@@ -2,6 +2,10 @@
 -- replay of the base rows of a range through the streaming fold path.  It
 -- returns the number of base rows replayed (those of the buckets the range
 -- touches that pass the definition's WHERE), and the view stays exact.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
+\i test/sql/helpers.sql
 \set VERBOSITY default
 
 CREATE TABLE events (id serial PRIMARY KEY, ts timestamptz NOT NULL, lts timestamp NOT NULL,

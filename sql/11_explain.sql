@@ -5,6 +5,10 @@
 -- Removed").  Plans and partition names (which hold the aggregate's id) are
 -- not printed: only how many partitions a plan reads, against how many hold
 -- buckets the query asks for.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
+\i test/sql/helpers.sql
 \set VERBOSITY default
 
 -- five weeks and a half of rows: history spans several partitions

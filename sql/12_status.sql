@@ -5,6 +5,10 @@
 -- exact), the state of the capture, batch and fold counters and times, and
 -- the last error of the worker.  Values that depend on the clock are shown
 -- as comparisons; row counts are compared with the raw query.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
+\i test/sql/helpers.sql
 \set VERBOSITY default
 
 CREATE TABLE events (id serial PRIMARY KEY, ts timestamptz NOT NULL, device_id int NOT NULL, value float8, note text);

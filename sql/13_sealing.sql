@@ -3,6 +3,10 @@
 -- history; in lambda and batch mode materialize() seals by an exact
 -- recompute.  One-second buckets let the clock move W during the test; the
 -- views stay exact throughout, and W never passes now() - seal_after.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
+\i test/sql/helpers.sql
 \set VERBOSITY default
 
 CREATE TABLE ticks (ts timestamptz NOT NULL DEFAULT clock_timestamp(), v int NOT NULL);

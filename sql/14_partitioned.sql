@@ -2,6 +2,10 @@
 -- UPDATE moving rows across partitions, DELETE, COPY, TRUNCATE) and straight
 -- into a partition, as applications and partition maintenance do; every
 -- view equals its defining query after each write.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
+\i test/sql/helpers.sql
 \set VERBOSITY default
 
 -- Every time is relative to now(): split, the bound between events_old and

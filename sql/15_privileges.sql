@@ -5,6 +5,10 @@
 -- (or a member of its role, or a superuser) may materialize, reprocess or
 -- drop.  Creating needs SELECT on the table, and for the streaming modes the
 -- TRIGGER privilege.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
+\i test/sql/helpers.sql
 \set VERBOSITY default
 
 CREATE ROLE regress_hybridagg_owner;

@@ -4,6 +4,10 @@
 -- and writes after each change are still captured.  Dropping or retyping a
 -- column an aggregate uses is refused by PostgreSQL's dependencies (their
 -- DETAIL names internal views by id, so those errors are shown terse).
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+RESET client_min_messages;
+\i test/sql/helpers.sql
 \set VERBOSITY default
 
 CREATE TABLE events (id serial PRIMARY KEY, ts timestamptz NOT NULL, device_id int NOT NULL, value float8, extra text);

@@ -93,7 +93,7 @@ for my $db (@waiting)
 # second meanwhile
 ok( poll_counting(
 		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'hybridagg launcher'",
-		'postgres', 5),
+		'postgres', 60),
 	'the launcher runs');
 my $waited = 0;
 for my $db (@waiting)

@@ -65,12 +65,12 @@ like($err, qr/is being accessed by other users/, 'the worker keeps CREATE DATABA
 $node->safe_psql('src', "SELECT hybridagg.drop('events_1m')");
 ok(defined poll_within($node, no_worker_of('src'), 60),
 	'the worker leaves once the database has no streaming aggregate');
-ok(succeeds_within('CREATE DATABASE copy1 TEMPLATE src', 30), 'CREATE DATABASE ... TEMPLATE src works');
-ok(succeeds_within('ALTER DATABASE src RENAME TO src_renamed', 30), 'ALTER DATABASE src RENAME works');
+ok(succeeds_within('CREATE DATABASE copy1 TEMPLATE src', 60), 'CREATE DATABASE ... TEMPLATE src works');
+ok(succeeds_within('ALTER DATABASE src RENAME TO src_renamed', 60), 'ALTER DATABASE src RENAME works');
 
 # 2. a new database with the extension and no streaming aggregate (copy1)
 # is probed; the probe leaves at once
-ok(succeeds_within('ALTER DATABASE copy1 RENAME TO copy1_renamed', 30),
+ok(succeeds_within('ALTER DATABASE copy1 RENAME TO copy1_renamed', 60),
 	'a database with the extension but no streaming aggregate can be renamed');
 
 # 3. a database with a streaming aggregate: the recipe of the README
@@ -84,8 +84,8 @@ $node->safe_psql('postgres', q{
 	 WHERE backend_type = 'hybridagg worker' AND datname = 'busy';
 });
 ok(defined poll_within($node, no_worker_of('busy'), 60), 'its worker ended');
-ok(succeeds_within('ALTER DATABASE busy RENAME TO busy_renamed', 30), 'ALTER DATABASE busy RENAME works');
-ok(succeeds_within('CREATE DATABASE busy_copy TEMPLATE busy_renamed', 30),
+ok(succeeds_within('ALTER DATABASE busy RENAME TO busy_renamed', 60), 'ALTER DATABASE busy RENAME works');
+ok(succeeds_within('CREATE DATABASE busy_copy TEMPLATE busy_renamed', 60),
 	'CREATE DATABASE ... TEMPLATE busy_renamed works');
 is($node->safe_psql('postgres',
 	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'hybridagg worker' AND datname = 'busy_renamed'"),

@@ -1,7 +1,9 @@
-# Pending deltas drain: within a few fold intervals (200ms here) after
-# writes stop, also after one large bulk insert; and writers wake the worker
-# early when many deltas pile up (hybridagg.wake_threshold), long before a
-# long fold interval ends.
+# Pending deltas drain once writes stop: after a stream of small writes,
+# after one large bulk insert and after a large DELETE; and writers wake the
+# worker early when many deltas pile up (hybridagg.wake_threshold): with a
+# fold interval of an hour, longer than any deadline here, a fold can only
+# come from that wake.  How long each drain took is noted, never asserted:
+# speed is the benchmark harness's (bench/, W5 and W6).
 use strict;
 use warnings;
 
@@ -32,14 +34,14 @@ my $pending = "SELECT pending_deltas = 0 AND dirty_groups = 0 FROM hybridagg.agg
 my $has_pending = "SELECT pending_deltas > 0 FROM hybridagg.aggregates WHERE name = 'events_1m'";
 
 # 1. a stream of small writes for 3 s (100 transactions a second), then
-# nothing: drained within 10 fold intervals
+# nothing: drained
 my $load = start_pgbench($node, clients => 2, seconds => 3,
 	scripts => [qw(mix_single.sql@5 mix_bulk.sql@1 mix_late.sql@1 mix_delete.sql@1)],
 	extra => [ '--max-tries=20', '--rate=100' ]);
 my ($rc, $out, $err) = finish_pgbench($load);
 is($rc, 0, 'the writers ran') or diag $err;
-my $took = poll_within($node, $pending, 2);
-ok(defined $took, 'pending deltas drain within 2 s after writes stop');
+my $took = poll_within($node, $pending, 120);
+ok(defined $took, 'pending deltas drain after writes stop');
 note sprintf('drained in %.2f s', $took // -1);
 is(mismatches($node, 'events_1m', $query, [ 'bucket', 'device_id' ]), 0, 'exact after draining');
 
@@ -47,25 +49,27 @@ is(mismatches($node, 'events_1m', $query, [ 'bucket', 'device_id' ]), 0, 'exact 
 $node->safe_psql('postgres', q{
 	INSERT INTO events SELECT now() - random() * interval '2 days', i % 20, 1 + (i % 1000) / 10.0
 	  FROM generate_series(1, 200000) i});
-$took = poll_within($node, $pending, 5);
-ok(defined $took, 'the deltas of a 200,000-row insert drain within 5 s');
+$took = poll_within($node, $pending, 120);
+ok(defined $took, 'the deltas of a 200,000-row insert drain');
 note sprintf('drained in %.2f s', $took // -1);
 is(mismatches($node, 'events_1m', $query, [ 'bucket', 'device_id' ]), 0, 'exact after the bulk insert');
 # and a bulk DELETE, which makes groups dirty (min, max)
 $node->safe_psql('postgres', q{DELETE FROM events WHERE device_id IN (3, 7) AND ts > now() - interval '1 day'});
-$took = poll_within($node, $pending, 5);
-ok(defined $took, 'the deltas and dirty groups of a large DELETE drain within 5 s');
+$took = poll_within($node, $pending, 120);
+ok(defined $took, 'the deltas and dirty groups of a large DELETE drain');
 note sprintf('drained in %.2f s', $took // -1);
 is(mismatches($node, 'events_1m', $query, [ 'bucket', 'device_id' ]), 0, 'exact after draining');
 
-# 3. a fold interval of 60 s, and a wake threshold of 100 delta rows
-$node->append_conf('postgresql.conf', "hybridagg.fold_interval = '60s'\nhybridagg.wake_threshold = 100\n");
+# 3. a fold interval of an hour (the longest allowed: longer than every
+# deadline below, so that only a wake can make the worker fold before it
+# ends), and a wake threshold of 100 delta rows
+$node->append_conf('postgresql.conf', "hybridagg.fold_interval = '1h'\nhybridagg.wake_threshold = 100\n");
 $node->restart;
 ok($node->poll_query_until('postgres',
 	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'hybridagg worker' AND datname = 'postgres'"),
 	'the worker runs after the restart');
-is($node->safe_psql('postgres', 'SHOW hybridagg.fold_interval'), '1min', 'fold interval is a minute');
-# the worker has done its first round after the start, and sleeps its minute
+is($node->safe_psql('postgres', 'SHOW hybridagg.fold_interval'), '1h', 'fold interval is an hour');
+# the worker has done its first round after the start, and sleeps its hour
 ok($node->poll_query_until('postgres',
 	"SELECT state = 'idle' FROM pg_stat_activity WHERE backend_type = 'hybridagg worker' AND datname = 'postgres'"),
 	'the worker waits on its latch');
@@ -81,23 +85,23 @@ is(mismatches($node, 'events_1m', $query, [ 'bucket', 'device_id' ]), 0, 'exact 
 $node->safe_psql('postgres', q{
 	INSERT INTO events SELECT now() - (i % 100) * interval '1 minute', (i / 100) % 20, i
 	  FROM generate_series(0, 3999) i});
-$took = poll_within($node, $pending, 5);
-ok(defined $took, 'a write above the wake threshold is folded long before the 60 s interval')
+$took = poll_within($node, $pending, 120);
+ok(defined $took, 'a write above the wake threshold is folded before the hour-long interval ends')
   or diag $node->safe_psql('postgres',
 	"SELECT now(), pending_deltas, folds, last_fold_at FROM hybridagg.aggregates WHERE name = 'events_1m'");
 note sprintf('drained in %.2f s', $took // -1);
 is(mismatches($node, 'events_1m', $query, [ 'bucket', 'device_id' ]), 0, 'exact after the early fold');
 
 # the same from a transaction that crosses the threshold some time before
-# it commits: its deltas are folded soon after the commit, not a minute later
+# it commits: its deltas are folded after the commit, not an hour later
 $node->safe_psql('postgres', q{
 	BEGIN;
 	INSERT INTO events SELECT now() - (i % 100) * interval '1 minute', (i / 100) % 20, i
 	  FROM generate_series(0, 3999) i;
 	SELECT pg_sleep(0.5);
 	COMMIT});
-$took = poll_within($node, $pending, 5);
-ok(defined $took, 'deltas of a transaction that crossed the wake threshold are folded soon after its commit')
+$took = poll_within($node, $pending, 120);
+ok(defined $took, 'deltas of a transaction that crossed the wake threshold are folded after its commit')
   or diag $node->safe_psql('postgres',
 	"SELECT now(), pending_deltas, folds, last_fold_at FROM hybridagg.aggregates WHERE name = 'events_1m'");
 note sprintf('drained in %.2f s', $took // -1);

@@ -44,7 +44,7 @@ sub drained
 {
 	my ($agg, $name) = @_;
 	ok(defined poll_within($node,
-		"SELECT pending_deltas = 0 AND dirty_groups = 0 FROM hybridagg.aggregates WHERE name = '$agg'", 20),
+		"SELECT pending_deltas = 0 AND dirty_groups = 0 FROM hybridagg.aggregates WHERE name = '$agg'", 120),
 		"$agg: deltas folded $name");
 	exact($agg, "exact once folded $name");
 }

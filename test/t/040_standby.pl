@@ -85,7 +85,7 @@ $primary->safe_psql('postgres', q{
 standby_exact('right after a commit on the primary');
 
 ok(defined poll_within($primary,
-	"SELECT pending_deltas = 0 AND dirty_groups = 0 FROM hybridagg.aggregates", 20),
+	"SELECT pending_deltas = 0 AND dirty_groups = 0 FROM hybridagg.aggregates", 120),
 	'the primary folds everything');
 standby_exact('once the primary folded everything');
 # a standby has no statistics of the primary's writes: its table sizes are
@@ -143,7 +143,7 @@ $standby->safe_psql('postgres', q{
 });
 is(mismatches($standby, 'events_5m', $query, $keys), 0, 'promoted: exact with pending deltas');
 ok(defined poll_within($standby,
-	"SELECT pending_deltas = 0 AND dirty_groups = 0 FROM hybridagg.aggregates", 20),
+	"SELECT pending_deltas = 0 AND dirty_groups = 0 FROM hybridagg.aggregates", 120),
 	'promoted: the new worker folds');
 is(mismatches($standby, 'events_5m', $query, $keys), 0, 'promoted: exact once folded');
 is($standby->safe_psql('postgres', 'SELECT last_error FROM hybridagg.aggregates'), '',

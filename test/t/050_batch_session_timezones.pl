@@ -1,10 +1,12 @@
-# The bar of the foundation issue: in a cluster whose default TimeZone is
-# Asia/Kathmandu while clients use UTC, batch aggregates over a 200,000-row
-# table equal their raw queries after create, after new rows, and after late
-# rows + UPDATE + DELETE followed by materialize of that range; sessions with
-# other TimeZones write and read without changing any bucket; five bad
-# definitions are refused with an errcode, detail and hint and leave
-# nothing behind; names made of quotes and SQL are just names.
+# Batch aggregates and the sessions' TimeZones: in a cluster whose default
+# TimeZone is Asia/Kathmandu while clients use UTC, batch aggregates over a
+# 200,000-row table equal their raw queries after create, after new rows,
+# and after late rows + UPDATE + DELETE followed by materialize of that
+# range; sessions with other TimeZones (Pacific/Chatham, America/St_Johns,
+# Pacific/Marquesas) write, materialize and read without changing any
+# bucket.  Then, on the same table: five bad definitions are refused with an
+# errcode, detail and hint and leave nothing behind; names made of quotes
+# and SQL are just names.
 use strict;
 use warnings;
 
