@@ -631,7 +631,10 @@ first_time_from(const BucketSpec *spec, int64 lo)
 	zone_init(&zone, spec);
 	if (zone.unit->usecs > 0)
 	{
-		/* bucket(t) <= t: nothing before lo; the bucket of lo starts by lo + unit */
+		/*
+		 * bucket(t) <= t: nothing before lo; the bucket of lo starts by lo +
+		 * unit
+		 */
 		from = lo;
 		to = add_clamped(lo, zone.unit->usecs);
 	}

@@ -346,8 +346,9 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 		{
 			case ACC_SUM_INT64:
 				{
-					int64		v = spec->argtype == INT2OID ? DatumGetInt16(arg) :
-						spec->argtype == INT4OID ? DatumGetInt32(arg) : DatumGetInt64(arg);
+					int64		v = (spec->argtype == INT2OID ? DatumGetInt16(arg) :
+									 spec->argtype == INT4OID ? DatumGetInt32(arg) :
+									 DatumGetInt64(arg));
 
 					if (pg_add_s64_overflow(value->i64, sign * v, &value->i64))
 						ereport(ERROR,

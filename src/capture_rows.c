@@ -24,8 +24,8 @@ reader_init(RowReader *reader, CaptureTarget *target, Oid relid, TupleTableSlot 
 			int lane)
 {
 	const AggLayout *layout = target->layout;
-	PartitionFormat *format = relid == target->base_relid ? NULL :
-		partition_format(target, relid);
+	PartitionFormat *format = (relid == target->base_relid ? NULL :
+							   partition_format(target, relid));
 
 	reader->target = target;
 	reader->map = format ? format->map : NULL;

@@ -62,9 +62,13 @@ invalidate_targets(Oid relid)
 			relid == target->source_relid || relid == target->delta_relid)
 			target->valid = false;
 		if (target->valid)
+		{
 			foreach(lc, target->partitions)
+			{
 				if (((PartitionFormat *) lfirst(lc))->relid == relid)
 					target->valid = false;
+			}
+		}
 	}
 }
 

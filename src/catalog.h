@@ -61,13 +61,16 @@ extern RangeVar *name_to_rangevar(const char *name);
 extern int32 catalog_next_id(void);
 extern void catalog_insert(const AggregateEntry *entry);
 extern void catalog_delete(int32 id);
+
 /* set the watermark (and entry->watermark), and where batch mode reads from */
 extern void catalog_set_watermark(AggregateEntry *entry, int64 watermark);
+
 /*
  * Writes may have been missed since the capture triggers were found
  * disabled (true), or a full recompute made the aggregate whole (false).
  */
 extern void catalog_set_capture_interrupted(int32 id, bool interrupted);
+
 /* capture interrupted before that time is forgotten: everything was recomputed since */
 extern void catalog_clear_capture_interrupted(int32 id, TimestampTz before);
 extern List *catalog_streaming_ids(void);

@@ -296,8 +296,10 @@ table_altered(List *aggregates, Oid relid, AlterTableCmd *cmd)
 					continue;
 				lock_aggregate(entry);
 				foreach(lc2, find_all_inheritors(entry->base_relid, NoLock, NULL))
+				{
 					if (!has_capture_triggers(entry->id, lfirst_oid(lc2)))
 						partition_joined(entry, lfirst_oid(lc2));
+				}
 			}
 			break;
 		case AT_DetachPartition:
@@ -313,8 +315,10 @@ table_altered(List *aggregates, Oid relid, AlterTableCmd *cmd)
 				lock_aggregate(entry);
 				tree = find_all_inheritors(entry->base_relid, NoLock, NULL);
 				foreach(lc2, tables_with_capture_triggers(entry->id))
+				{
 					if (!list_member_oid(tree, lfirst_oid(lc2)))
 						partition_left(entry, lfirst_oid(lc2));
+				}
 			}
 			break;
 		case AT_AddInherit:

@@ -489,8 +489,10 @@ expr_never_null(Node *expr, TupleDesc base_desc)
 				if (!is_bucket_function(call->funcid))
 					return false;
 				foreach(lc, call->args)
+				{
 					if (!expr_never_null(lfirst(lc), base_desc))
 						return false;
+				}
 				return true;
 			}
 		default:

@@ -208,7 +208,12 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot sn
 	types[1] = bucket_array_type(entry);
 	values[1] = bucket_array(entry, unplaced);
 	if (!layout->deletes_dirty || !delta_buckets(entry->id, snap, true, &dirty))
-		dirty = (DirtyBuckets) {NULL, 0, false};
+	{
+		/* no dirty buckets (pg_bsd_indent cannot format a compound literal) */
+		dirty.buckets = NULL;
+		dirty.n = 0;
+		dirty.null_bucket = false;
+	}
 	dirty_ranges_params(entry, &dirty, &types[2], &values[2]);
 
 	initStringInfo(&sql);
@@ -222,7 +227,10 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot sn
 	appendStringInfoChar(&sql, ')');
 	if (layout->deletes_dirty)
 	{
-		/* the dirty groups' exact states; a group left with no rows gets zeros */
+		/*
+		 * the dirty groups' exact states; a group left with no rows gets
+		 * zeros
+		 */
 		appendStringInfoString(&sql, ", recomputed AS (");
 		append_dirty_recompute(&sql, layout, entry->id, "grouped d WHERE d.__dirty", true, 3);
 		appendStringInfoChar(&sql, ')');

@@ -58,8 +58,8 @@ static int64
 partition_span(const BucketSpec *spec)
 {
 	Interval   *width = bucket_width(spec);
-	int64		usecs = width->month * DAYS_PER_MONTH * USECS_PER_DAY +
-		width->day * USECS_PER_DAY + width->time;
+	int64		usecs = (width->month * DAYS_PER_MONTH * USECS_PER_DAY +
+						 width->day * USECS_PER_DAY + width->time);
 
 	if (usecs < USECS_PER_HOUR)
 		return 7 * USECS_PER_DAY;
@@ -294,8 +294,10 @@ history_partitions_missing(const AggregateEntry *entry, int64 lo, int64 hi)
 	ListCell   *lc;
 
 	foreach(lc, range_spans(entry, lo, Min(hi, END_TIMESTAMP)))
+	{
 		if (!partition_exists(entry, *(int64 *) lfirst(lc)))
 			return true;
+	}
 	return false;
 }
 

@@ -155,8 +155,10 @@ guard_internal_objects(List *commands)
 			if (!is_internal(relid))
 			{
 				foreach(lc2, relation_parents(relid))
+				{
 					if (is_internal(lfirst_oid(lc2)))
 						relid = lfirst_oid(lc2);
+				}
 				if (!is_internal(relid))
 					continue;
 			}
@@ -168,15 +170,21 @@ guard_internal_objects(List *commands)
 					!harmless_subcommand(((AlterTableCmd *) sub->parsetree)->subtype))
 					harmless = false;
 			}
-			/* a view's options (security_invoker) change whose rights it reads with */
+
+			/*
+			 * a view's options (security_invoker) change whose rights it
+			 * reads with
+			 */
 			if (!harmless || get_rel_relkind(relid) == RELKIND_VIEW)
 				refuse(relid);
 		}
 		else if (command->type == SCT_Simple)
 		{
 			foreach(lc2, relations_of(&command->d.simple.address))
+			{
 				if (is_internal(lfirst_oid(lc2)))
 					refuse(lfirst_oid(lc2));
+			}
 		}
 	}
 }

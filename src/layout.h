@@ -57,8 +57,8 @@ typedef struct AggLayout
 	LayoutColumn *args;
 	int			nstates;
 	LayoutColumn *states;		/* states[0] is __rows */
-	bool		deletes_dirty;	/* deleting a row can make its group dirty,
-								 * to be recomputed from the base table (see
+	bool		deletes_dirty;	/* deleting a row can make its group dirty, to
+								 * be recomputed from the base table (see
 								 * state_deletes_dirty) */
 } AggLayout;
 

@@ -393,7 +393,10 @@ materialize_step(MaterializeRun *run)
 			hi = Min(hi, limit);
 		if (lo >= hi || TIMESTAMP_IS_NOEND(lo))
 		{
-			/* nothing finite left in the range; a batch watermark may cross it */
+			/*
+			 * nothing finite left in the range; a batch watermark may cross
+			 * it
+			 */
 			if (entry->mode == MODE_BATCH && run->next <= entry->watermark &&
 				entry->watermark < hi)
 				catalog_set_watermark(entry, hi);
@@ -491,9 +494,13 @@ forget_capture_interrupted(int32 id, TimestampTz started)
 	ListCell   *lc;
 
 	if (capturing)
+	{
 		foreach(lc, find_all_inheritors(entry->base_relid, AccessShareLock, NULL))
+		{
 			capturing &= capture_triggers_complete(entry, lfirst_oid(lc)) &&
 				capture_trigger_state(id, lfirst_oid(lc)) == TRIGGER_FIRES_ALWAYS;
+		}
+	}
 	if (capturing)
 		catalog_clear_capture_interrupted(id, started);
 	restore_settings(nestlevel);

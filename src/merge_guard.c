@@ -117,8 +117,10 @@ moved_key_column(PlannedStmt *stmt, ModifyTable *merge, Oid target)
 				ListCell   *lc5;
 
 				foreach(lc5, keys)
+				{
 					if (strcmp(column, lfirst(lc5)) == 0)
 						return column;
+				}
 			}
 		}
 	}

@@ -69,7 +69,11 @@ internal_relid(const char *kind, int32 id, bool missing_ok)
 					 errhint("Drop the aggregate with hybridagg.drop() and create it again.")));
 		return relid;
 	}
-	/* what hybridagg made: a table is still a table (a rule could make it a view) */
+
+	/*
+	 * what hybridagg made: a table is still a table (a rule could make it a
+	 * view)
+	 */
 	relkind = get_rel_relkind(relid);
 	if (relkind != (strcmp(kind, OBJ_SOURCE) == 0 || strcmp(kind, OBJ_GROUPS) == 0 ? RELKIND_VIEW :
 					strcmp(kind, OBJ_HISTORY) == 0 ? RELKIND_PARTITIONED_TABLE : RELKIND_RELATION))
@@ -93,7 +97,7 @@ bool
 delta_has_rows(int32 id, bool dirty_only)
 {
 	Relation	delta = table_open(internal_relid(OBJ_DELTA, id, false), AccessShareLock);
-	AttrNumber	dirty = RelationGetDescr(delta)->natts;	/* __dirty comes last */
+	AttrNumber	dirty = RelationGetDescr(delta)->natts; /* __dirty comes last */
 	TableScanDesc scan = table_beginscan(delta, GetActiveSnapshot(), 0, NULL);
 	TupleTableSlot *slot = table_slot_create(delta, NULL);
 	bool		found = false;

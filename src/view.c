@@ -275,8 +275,8 @@ append_streaming_groups(StringInfo sql, const Definition *def, const AggregateEn
 						 INTERNAL_SCHEMA, id, internal_qualname(OBJ_TOKEN, id));
 		for (int i = 0; i < layout->nkeys + layout->nstates; i++)
 		{
-			const LayoutColumn *col = i < layout->nkeys ? &layout->keys[i] :
-				&layout->states[i - layout->nkeys];
+			const LayoutColumn *col = (i < layout->nkeys ? &layout->keys[i] :
+									   &layout->states[i - layout->nkeys]);
 
 			appendStringInfo(sql, "%s%s %s", i > 0 ? ", " : "", quote_identifier(col->name),
 							 type_sql(col->type, col->typmod));

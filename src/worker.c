@@ -290,7 +290,11 @@ hybridagg_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
-	/* a fold is planned anew each time: compiling it would cost more than it saves */
+
+	/*
+	 * a fold is planned anew each time: compiling it would cost more than it
+	 * saves
+	 */
 	SetConfigOption("jit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 
 	if (!worker_slot_attach(dboid))
