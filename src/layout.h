@@ -73,7 +73,8 @@ extern bool sum_counts_nonfinite(Oid type);
  * numeric (shown with the largest scale among the values, which may have
  * been the row's).
  */
-extern bool state_deletes_dirty(const AggLayout *layout, const LayoutColumn *state);
+extern bool state_deletes_dirty(const AggLayout *layout,
+								const LayoutColumn *state);
 
 /* a sum of numerics of this typmod shows the largest scale among them */
 extern bool sum_shows_largest_scale(Oid type, int32 typmod);
@@ -82,23 +83,33 @@ extern bool sum_shows_largest_scale(Oid type, int32 typmod);
 extern AggLayout *layout_read(int32 id);
 
 /* "a.g1, a.g2" / "a.__rows, a.sum_v1, ..." (alias may be NULL) */
-extern void append_keys(StringInfo buf, const AggLayout *layout, const char *alias);
-extern void append_states(StringInfo buf, const AggLayout *layout, const char *alias);
+extern void append_keys(StringInfo buf, const AggLayout *layout,
+						const char *alias);
+extern void append_states(StringInfo buf, const AggLayout *layout,
+						  const char *alias);
 
 /* column definitions for CREATE TABLE; with_dirty adds delta's __dirty */
-extern void append_column_defs(StringInfo buf, const AggLayout *layout, bool with_dirty);
+extern void append_column_defs(StringInfo buf, const AggLayout *layout,
+							   bool with_dirty);
 
 /* states computed from source rows aliased src: count(*) AS __rows, ... */
-extern void append_states_from_source(StringInfo buf, const AggLayout *layout, const char *src);
+extern void append_states_from_source(StringInfo buf,
+									  const AggLayout *layout,
+									  const char *src);
 
-/* states of many partial rows aliased alias combined: sum(a.__rows)::int8 AS __rows, ... */
-extern void append_states_combined(StringInfo buf, const AggLayout *layout, const char *alias);
+/*
+ * states of many partial rows aliased alias combined:
+ * sum(a.__rows)::int8 AS __rows, ...
+ */
+extern void append_states_combined(StringInfo buf, const AggLayout *layout,
+								   const char *alias);
 
 /* the states of a group with no rows: 0 AS __rows, NULL AS sum_v1, ... */
 extern void append_states_empty(StringInfo buf, const AggLayout *layout);
 
 /* ON CONFLICT DO UPDATE SET lists: add the new partial states, or replace */
-extern void append_states_added(StringInfo buf, const AggLayout *layout, const char *target);
+extern void append_states_added(StringInfo buf, const AggLayout *layout,
+								const char *target);
 extern void append_states_replaced(StringInfo buf, const AggLayout *layout);
 
 /*

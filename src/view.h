@@ -12,7 +12,8 @@
 #include "definition.h"
 
 extern void create_source_view(const Definition *def, int32 id);
-extern void create_groups_view(const Definition *def, const AggregateEntry *entry);
+extern void create_groups_view(const Definition *def,
+							   const AggregateEntry *entry);
 extern void create_user_view(const Definition *def, int32 id, Oid namespace_oid,
 							 const char *relname);
 
