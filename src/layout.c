@@ -34,8 +34,9 @@
 #include "layout.h"
 #include "util.h"
 
-static const char *const state_prefix[] = {"__rows", "count", "sum", "min", "max",
-"nan", "posinf", "neginf"};
+static const char *const state_prefix[] = {
+	"__rows", "count", "sum", "min", "max", "nan", "posinf", "neginf"
+};
 
 char *
 state_column_name(StateKind kind, int arg)
@@ -78,7 +79,8 @@ char *
 type_sql(Oid type, int32 typmod)
 {
 	return format_type_extended(type, typmod,
-								FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
+								FORMAT_TYPE_TYPEMOD_GIVEN |
+								FORMAT_TYPE_FORCE_QUALIFY);
 }
 
 static void
@@ -119,8 +121,10 @@ AggLayout *
 layout_read(int32 id)
 {
 	AggLayout  *layout = palloc0(sizeof(AggLayout));
-	Relation	history = table_open(internal_relid(OBJ_HISTORY, id, false), AccessShareLock);
-	Relation	source = relation_open(internal_relid(OBJ_SOURCE, id, false), AccessShareLock);
+	Relation	history = table_open(internal_relid(OBJ_HISTORY, id, false),
+									 AccessShareLock);
+	Relation	source = relation_open(internal_relid(OBJ_SOURCE, id, false),
+									   AccessShareLock);
 	TupleDesc	hdesc = RelationGetDescr(history);
 	TupleDesc	sdesc = RelationGetDescr(source);
 
@@ -146,7 +150,8 @@ layout_read(int32 id)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("unexpected column \"%s\" in %s",
-							NameStr(att->attname), internal_qualname(OBJ_HISTORY, id)),
+							NameStr(att->attname),
+							internal_qualname(OBJ_HISTORY, id)),
 					 errdetail("The internal tables of a hybridagg aggregate have the columns hybridagg gave them."),
 					 errhint("Drop the column, or drop the aggregate and create it again.")));
 		col = &layout->states[layout->nstates++];
@@ -214,7 +219,8 @@ append_column_def(StringInfo buf, const LayoutColumn *col)
 					 type_sql(col->type, col->typmod));
 	if (OidIsValid(col->collation) &&
 		col->collation != get_typcollation(col->type))
-		appendStringInfo(buf, " COLLATE %s", generate_collation_name(col->collation));
+		appendStringInfo(buf, " COLLATE %s",
+						 generate_collation_name(col->collation));
 	if (col->notnull)
 		appendStringInfoString(buf, " NOT NULL");
 }
@@ -255,13 +261,16 @@ nonfinite_test(StateKind kind)
 }
 
 void
-append_states_from_source(StringInfo buf, const AggLayout *layout, const char *src)
+append_states_from_source(StringInfo buf, const AggLayout *layout,
+						  const char *src)
 {
 	for (int i = 0; i < layout->nstates; i++)
 	{
 		const LayoutColumn *col = &layout->states[i];
 		char	   *v = psprintf("%s.v%d", src, col->arg);
-		const char *argtype = col->arg > 0 ? type_sql(layout->args[col->arg - 1].type, -1) : NULL;
+		const char *argtype = (col->arg > 0 ?
+							   type_sql(layout->args[col->arg - 1].type, -1) :
+							   NULL);
 
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
@@ -275,7 +284,9 @@ append_states_from_source(StringInfo buf, const AggLayout *layout, const char *s
 				break;
 			case STATE_SUM:
 				if (sum_counts_nonfinite(layout->args[col->arg - 1].type))
-					appendStringInfo(buf, "sum(%s) FILTER (WHERE %s <> 'NaN'::%s AND abs(%s) <> 'Infinity'::%s)",
+					appendStringInfo(buf,
+									 "sum(%s) FILTER (WHERE %s <> 'NaN'::%s "
+									 "AND abs(%s) <> 'Infinity'::%s)",
 									 v, v, argtype, v, argtype);
 				else
 					appendStringInfo(buf, "sum(%s)", v);
@@ -289,7 +300,9 @@ append_states_from_source(StringInfo buf, const AggLayout *layout, const char *s
 			case STATE_NAN:
 			case STATE_POSINF:
 			case STATE_NEGINF:
-				appendStringInfo(buf, "nullif(count(*) FILTER (WHERE %s %s::%s), 0)",
+				appendStringInfo(buf,
+								 "nullif(count(*) FILTER "
+								 "(WHERE %s %s::%s), 0)",
 								 v, nonfinite_test(col->kind), argtype);
 				break;
 		}
@@ -298,7 +311,8 @@ append_states_from_source(StringInfo buf, const AggLayout *layout, const char *s
 }
 
 void
-append_states_combined(StringInfo buf, const AggLayout *layout, const char *alias)
+append_states_combined(StringInfo buf, const AggLayout *layout,
+					   const char *alias)
 {
 	for (int i = 0; i < layout->nstates; i++)
 	{
@@ -317,16 +331,19 @@ append_states_combined(StringInfo buf, const AggLayout *layout, const char *alia
 								 type_sql(col->type, col->typmod));
 				break;
 			case STATE_MIN:
-				appendStringInfo(buf, "%s.least_of(%s.%s)", INTERNAL_SCHEMA, alias, name);
+				appendStringInfo(buf, "%s.least_of(%s.%s)", INTERNAL_SCHEMA,
+								 alias, name);
 				break;
 			case STATE_MAX:
-				appendStringInfo(buf, "%s.greatest_of(%s.%s)", INTERNAL_SCHEMA, alias, name);
+				appendStringInfo(buf, "%s.greatest_of(%s.%s)",
+								 INTERNAL_SCHEMA, alias, name);
 				break;
 			case STATE_NAN:
 			case STATE_POSINF:
 			case STATE_NEGINF:
 				/* counts of a group that cancel out read as none */
-				appendStringInfo(buf, "nullif(sum(%s.%s), 0)::int8", alias, name);
+				appendStringInfo(buf, "nullif(sum(%s.%s), 0)::int8",
+								 alias, name);
 				break;
 		}
 		appendStringInfo(buf, " AS %s", name);
@@ -375,15 +392,19 @@ append_states_added(StringInfo buf, const AggLayout *layout, const char *t)
 				break;
 			case STATE_MIN:
 				/* LEAST and GREATEST order by the type's default btree class */
-				appendStringInfo(buf, "%s = LEAST(%s.%s, excluded.%s)", n, t, n, n);
+				appendStringInfo(buf, "%s = LEAST(%s.%s, excluded.%s)",
+								 n, t, n, n);
 				break;
 			case STATE_MAX:
-				appendStringInfo(buf, "%s = GREATEST(%s.%s, excluded.%s)", n, t, n, n);
+				appendStringInfo(buf, "%s = GREATEST(%s.%s, excluded.%s)",
+								 n, t, n, n);
 				break;
 			case STATE_NAN:
 			case STATE_POSINF:
 			case STATE_NEGINF:
-				appendStringInfo(buf, "%s = nullif(coalesce(%s.%s, 0) + coalesce(excluded.%s, 0), 0)",
+				appendStringInfo(buf,
+								 "%s = nullif(coalesce(%s.%s, 0) + "
+								 "coalesce(excluded.%s, 0), 0)",
 								 n, t, n, n);
 				break;
 		}
@@ -405,7 +426,8 @@ append_states_replaced(StringInfo buf, const AggLayout *layout)
 
 /* "a.col OPERATOR(schema.=) b.col", with the equality of col's type */
 static void
-append_equal(StringInfo buf, const LayoutColumn *col, const char *a, const char *b)
+append_equal(StringInfo buf, const LayoutColumn *col, const char *a,
+			 const char *b)
 {
 	TypeCacheEntry *tc = lookup_type_cache(col->type, TYPECACHE_EQ_OPR);
 
@@ -419,7 +441,8 @@ append_equal(StringInfo buf, const LayoutColumn *col, const char *a, const char 
 }
 
 void
-append_key_match(StringInfo buf, const AggLayout *layout, const char *a, const char *b)
+append_key_match(StringInfo buf, const AggLayout *layout, const char *a,
+				 const char *b)
 {
 	for (int i = 0; i < layout->nkeys; i++)
 	{
@@ -441,7 +464,8 @@ append_key_match(StringInfo buf, const AggLayout *layout, const char *a, const c
 }
 
 void
-append_coarse_match(StringInfo buf, const AggLayout *layout, const char *a, const char *b)
+append_coarse_match(StringInfo buf, const AggLayout *layout, const char *a,
+					const char *b)
 {
 	const LayoutColumn *bucket = &layout->keys[0];
 
@@ -462,7 +486,8 @@ append_coarse_match(StringInfo buf, const AggLayout *layout, const char *a, cons
 		if (!col->notnull)
 			continue;
 		appendStringInfoString(buf, " AND ");
-		append_equal(buf, col, psprintf("%s.%s", a, quote_identifier(col->name)),
+		append_equal(buf, col,
+					 psprintf("%s.%s", a, quote_identifier(col->name)),
 					 psprintf("%s.%s", b, quote_identifier(col->name)));
 	}
 }
