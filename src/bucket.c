@@ -90,7 +90,10 @@ static const UnitInfo units[] = {
 	{DTK_YEAR, "year", 12, 0, 0, 366 * USECS_PER_DAY},
 	{DTK_DECADE, "decade", 120, 0, 0, INT64CONST(3653) * USECS_PER_DAY},
 	{DTK_CENTURY, "century", 1200, 0, 0, INT64CONST(36525) * USECS_PER_DAY},
-	{DTK_MILLENNIUM, "millennium", 12000, 0, 0, INT64CONST(365250) * USECS_PER_DAY},
+	{
+		DTK_MILLENNIUM, "millennium", 12000, 0, 0,
+		INT64CONST(365250) * USECS_PER_DAY
+	},
 };
 
 static const UnitInfo *
@@ -106,7 +109,8 @@ unit_info(const BucketSpec *spec)
 bool
 bucket_set_unit(BucketSpec *spec, const char *unit)
 {
-	char	   *lowunits = downcase_truncate_identifier(unit, strlen(unit), false);
+	char	   *lowunits = downcase_truncate_identifier(unit, strlen(unit),
+														false);
 	int			val;
 	int			type = DecodeUnits(0, lowunits, &val);
 
@@ -195,28 +199,39 @@ naive_plus(int64 t, const Interval *span, int64 *result)
 int64
 bucket_floor(const BucketSpec *spec, int64 t)
 {
+	Datum		bucket;
+
 	if (TIMESTAMP_NOT_FINITE(t))
 		return t;
 	if (spec->is_date_bin)
 	{
-		Datum		stride = IntervalPGetDatum(interval_from_usecs(spec->stride));
+		Datum		stride;
 
+		stride = IntervalPGetDatum(interval_from_usecs(spec->stride));
 		if (spec->time_type == TIMESTAMPTZOID)
-			return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_bin, stride,
-														   TimestampTzGetDatum(t),
-														   TimestampTzGetDatum(spec->origin)));
-		return DatumGetTimestamp(DirectFunctionCall3(timestamp_bin, stride,
-													 TimestampGetDatum(t),
-													 TimestampGetDatum(spec->origin)));
+		{
+			bucket = DirectFunctionCall3(timestamptz_bin, stride,
+										 TimestampTzGetDatum(t),
+										 TimestampTzGetDatum(spec->origin));
+			return DatumGetTimestampTz(bucket);
+		}
+		bucket = DirectFunctionCall3(timestamp_bin, stride,
+									 TimestampGetDatum(t),
+									 TimestampGetDatum(spec->origin));
+		return DatumGetTimestamp(bucket);
 	}
 	if (spec->zone)
-		return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_trunc_zone,
-													   CStringGetTextDatum(spec->unit),
-													   TimestampTzGetDatum(t),
-													   CStringGetTextDatum(spec->zone)));
-	return DatumGetTimestamp(DirectFunctionCall2(timestamp_trunc,
-												 CStringGetTextDatum(spec->unit),
-												 TimestampGetDatum(t)));
+	{
+		bucket = DirectFunctionCall3(timestamptz_trunc_zone,
+									 CStringGetTextDatum(spec->unit),
+									 TimestampTzGetDatum(t),
+									 CStringGetTextDatum(spec->zone));
+		return DatumGetTimestampTz(bucket);
+	}
+	bucket = DirectFunctionCall2(timestamp_trunc,
+								 CStringGetTextDatum(spec->unit),
+								 TimestampGetDatum(t));
+	return DatumGetTimestamp(bucket);
 }
 
 /*
@@ -280,7 +295,9 @@ typedef struct Zone
 static void
 zone_init(Zone *zone, const BucketSpec *spec)
 {
-	char	   *lowzone = downcase_truncate_identifier(spec->zone, strlen(spec->zone), false);
+	char	   *lowzone = downcase_truncate_identifier(spec->zone,
+													   strlen(spec->zone),
+													   false);
 	int			type;
 	int			val;
 	pg_tz	   *tz = NULL;
@@ -317,7 +334,8 @@ zone_offset(const Zone *zone, int64 t, int64 *offset)
 static int64
 zone_next_change(const Zone *zone, int64 t)
 {
-	pg_time_t	seconds = t / USECS_PER_SEC - (t % USECS_PER_SEC < 0 ? 1 : 0) + EPOCH_SHIFT_SECS;
+	pg_time_t	seconds = (t / USECS_PER_SEC -
+						   (t % USECS_PER_SEC < 0 ? 1 : 0) + EPOCH_SHIFT_SECS);
 
 	for (;;)
 	{
@@ -328,10 +346,12 @@ zone_next_change(const Zone *zone, int64 t)
 		pg_time_t	boundary;
 		int64		change;
 
-		if (pg_next_dst_boundary(&seconds, &before_offset, &before_isdst, &boundary,
-								 &after_offset, &after_isdst, zone->tz) != 1)
+		if (pg_next_dst_boundary(&seconds, &before_offset, &before_isdst,
+								 &boundary, &after_offset, &after_isdst,
+								 zone->tz) != 1)
 			return DT_NOEND;
-		if (pg_mul_s64_overflow(boundary - EPOCH_SHIFT_SECS, USECS_PER_SEC, &change) ||
+		if (pg_mul_s64_overflow(boundary - EPOCH_SHIFT_SECS, USECS_PER_SEC,
+								&change) ||
 			change > LAST_TIMESTAMP)
 			return DT_NOEND;
 		if (change > t)
@@ -355,8 +375,10 @@ piece_guess_last(const Zone *zone, int64 t)
 	Datum		truncated;
 
 	if (!zone_offset(zone, t, &offset) ||
-		!try_datetime_call(timestamp_trunc, CStringGetTextDatum(zone->spec->unit),
-						   TimestampGetDatum(add_clamped(t, offset)), &truncated))
+		!try_datetime_call(timestamp_trunc,
+						   CStringGetTextDatum(zone->spec->unit),
+						   TimestampGetDatum(add_clamped(t, offset)),
+						   &truncated))
 		return t;
 	local_start = DatumGetTimestamp(truncated);
 	if (!naive_plus(local_start, &zone->spec->unit_interval, &local_next))
@@ -413,7 +435,8 @@ first_computable(const BucketSpec *spec, int64 t, int64 to)
  * piece whose times have no bucket is skipped.
  */
 static void
-walk_pieces(const Zone *zone, int64 from, int64 to, PieceVisitor visit, void *arg)
+walk_pieces(const Zone *zone, int64 from, int64 to, PieceVisitor visit,
+			void *arg)
 {
 	int64		t = Max(from, MIN_TIMESTAMP);
 
@@ -552,9 +575,12 @@ nominal_end(const Zone *zone, int64 b)
 	Datum		local_start;
 
 	if (!zone_offset(zone, b, &offset) ||
-		!try_datetime_call(timestamp_trunc, CStringGetTextDatum(zone->spec->unit),
-						   TimestampGetDatum(add_clamped(b, offset)), &local_start) ||
-		!naive_plus(DatumGetTimestamp(local_start), &zone->spec->unit_interval, &local_next))
+		!try_datetime_call(timestamp_trunc,
+						   CStringGetTextDatum(zone->spec->unit),
+						   TimestampGetDatum(add_clamped(b, offset)),
+						   &local_start) ||
+		!naive_plus(DatumGetTimestamp(local_start),
+					&zone->spec->unit_interval, &local_next))
 		return add_clamped(b, zone->unit->max_usecs);
 	return add_clamped(local_next - offset, 0);
 }
@@ -586,7 +612,8 @@ bucket_times(const BucketSpec *spec, int64 b, TimeRange *range)
 	if (zone.unit->usecs > 0)
 	{
 		/* under a day the offset is t's own: b <= t < b + unit */
-		walk_pieces(&zone, b, add_clamped(b, zone.unit->usecs - 1), hull_of_bucket, &hull);
+		walk_pieces(&zone, b, add_clamped(b, zone.unit->usecs - 1),
+					hull_of_bucket, &hull);
 		*range = hull.range;
 		return hull.found;
 	}
@@ -598,16 +625,16 @@ bucket_times(const BucketSpec *spec, int64 b, TimeRange *range)
 	 */
 	end = nominal_end(&zone, b);
 	if (add_clamped(end, -OFFSET_MARGIN) <= add_clamped(b, OFFSET_MARGIN))
-		walk_pieces(&zone, add_clamped(b, -OFFSET_MARGIN), add_clamped(end, OFFSET_MARGIN),
-					hull_of_bucket, &hull);
+		walk_pieces(&zone, add_clamped(b, -OFFSET_MARGIN),
+					add_clamped(end, OFFSET_MARGIN), hull_of_bucket, &hull);
 	else
 	{
 		HullOfBucket tail = {b, false};
 
-		walk_pieces(&zone, add_clamped(b, -OFFSET_MARGIN), add_clamped(b, OFFSET_MARGIN),
-					hull_of_bucket, &hull);
-		walk_pieces(&zone, add_clamped(end, -OFFSET_MARGIN), add_clamped(end, OFFSET_MARGIN),
-					hull_of_bucket, &tail);
+		walk_pieces(&zone, add_clamped(b, -OFFSET_MARGIN),
+					add_clamped(b, OFFSET_MARGIN), hull_of_bucket, &hull);
+		walk_pieces(&zone, add_clamped(end, -OFFSET_MARGIN),
+					add_clamped(end, OFFSET_MARGIN), hull_of_bucket, &tail);
 		if (hull.found && tail.found)
 			hull.range.last = tail.range.last;
 		else if (tail.found)
@@ -631,7 +658,10 @@ first_time_from(const BucketSpec *spec, int64 lo)
 	zone_init(&zone, spec);
 	if (zone.unit->usecs > 0)
 	{
-		/* bucket(t) <= t: nothing before lo; the bucket of lo starts by lo + unit */
+		/*
+		 * bucket(t) <= t: nothing before lo; the bucket of lo starts by lo +
+		 * unit
+		 */
 		from = lo;
 		to = add_clamped(lo, zone.unit->usecs);
 	}
@@ -709,7 +739,8 @@ compare_int64(const void *a, const void *b)
 static int
 compare_ranges(const void *a, const void *b)
 {
-	return compare_int64(&((const TimeRange *) a)->first, &((const TimeRange *) b)->first);
+	return compare_int64(&((const TimeRange *) a)->first,
+						 &((const TimeRange *) b)->first);
 }
 
 List *
@@ -734,7 +765,8 @@ bucket_list_times(const BucketSpec *spec, int64 *buckets, int n)
 		TimeRange  *r = &ranges[i];
 
 		/* overlapping or adjacent: one range, each time read once */
-		if (current && (current->last == DT_NOEND || r->first <= current->last + 1))
+		if (current &&
+			(current->last == DT_NOEND || r->first <= current->last + 1))
 		{
 			current->last = Max(current->last, r->last);
 			continue;
@@ -764,9 +796,11 @@ bucket_next(const BucketSpec *spec, int64 b)
 		 * PostgreSQL can compute, which may start after the first time there
 		 * is (date_bin's bucket of 4714-11-24 BC may start before it).
 		 */
-		int64		first = first_computable(spec, MIN_TIMESTAMP, LAST_TIMESTAMP);
+		int64		first = first_computable(spec, MIN_TIMESTAMP,
+											 LAST_TIMESTAMP);
 
-		return first <= LAST_TIMESTAMP && bucket_of(spec, first, &first) ? first : DT_NOEND;
+		return first <= LAST_TIMESTAMP && bucket_of(spec, first, &first) ?
+			first : DT_NOEND;
 	}
 	if (is_clean(spec))
 	{
@@ -868,12 +902,14 @@ hybridagg_bucket_times(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("the bucket must be of the aggregate's time type, %s",
 						format_type_be(entry->bucket.time_type)),
-				 errhint("Cast the bucket to %s.", format_type_be(entry->bucket.time_type))));
+				 errhint("Cast the bucket to %s.",
+						 format_type_be(entry->bucket.time_type))));
 	if (bucket_times(&entry->bucket, bucket, &range))
 	{
 		values[0] = Int64GetDatum(range.first);
 		values[1] = Int64GetDatum(range.last);
 		nulls[0] = nulls[1] = false;
 	}
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc),
+													  values, nulls)));
 }

@@ -68,7 +68,8 @@ typedef struct Capture
 static void
 capture_begin(Capture *capture, CaptureTarget *target)
 {
-	capture->context = AllocSetContextCreate(CurrentMemoryContext, "hybridagg capture",
+	capture->context = AllocSetContextCreate(CurrentMemoryContext,
+											 "hybridagg capture",
 											 ALLOCSET_DEFAULT_SIZES);
 	capture->caller = MemoryContextSwitchTo(capture->context);
 	capture->table = group_table_create(target, capture->context);
@@ -95,7 +96,8 @@ capture_end(Capture *capture)
 }
 
 static void
-accumulate_table(GroupTable *table, Tuplestorestate *rows, RowReader *reader, int sign)
+accumulate_table(GroupTable *table, Tuplestorestate *rows, RowReader *reader,
+				 int sign)
 {
 	tuplestore_rescan(rows);
 	while (tuplestore_gettupleslot(rows, true, false, reader->slot))
@@ -108,8 +110,9 @@ accumulate_table(GroupTable *table, Tuplestorestate *rows, RowReader *reader, in
 
 /* old and new rows of an UPDATE, in step; unchanged pairs are skipped */
 static void
-accumulate_update(GroupTable *table, CaptureTarget *target, Tuplestorestate *old_rows,
-				  Tuplestorestate *new_rows, RowReader *old_reader, RowReader *new_reader)
+accumulate_update(GroupTable *table, CaptureTarget *target,
+				  Tuplestorestate *old_rows, Tuplestorestate *new_rows,
+				  RowReader *old_reader, RowReader *new_reader)
 {
 	bool		have_old;
 	bool		have_new;
@@ -118,8 +121,10 @@ accumulate_update(GroupTable *table, CaptureTarget *target, Tuplestorestate *old
 	tuplestore_rescan(new_rows);
 	for (;;)
 	{
-		have_old = tuplestore_gettupleslot(old_rows, true, false, old_reader->slot);
-		have_new = tuplestore_gettupleslot(new_rows, true, false, new_reader->slot);
+		have_old = tuplestore_gettupleslot(old_rows, true, false,
+										   old_reader->slot);
+		have_new = tuplestore_gettupleslot(new_rows, true, false,
+										   new_reader->slot);
 		if (!have_old && !have_new)
 			break;
 		if (have_old)
@@ -215,7 +220,8 @@ capture_before_truncate(CaptureTarget *target, Oid relid)
 		target->truncating_lxid = MyProc->lxid;
 		target->truncating_cid = cid;
 	}
-	else if (target->truncating_lxid != MyProc->lxid || target->truncating_cid != cid)
+	else if (target->truncating_lxid != MyProc->lxid ||
+			 target->truncating_cid != cid)
 		capture_replay_relation(target->id, relid, -1);
 }
 
@@ -258,7 +264,8 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 	Capture		capture;
 	RowReader	reader;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("hybridagg_internal.capture() must be called as a FOR EACH STATEMENT trigger"),
@@ -305,8 +312,8 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 		RowReader	new_reader;
 
 		reader_init(&new_reader, target, relid, NULL, 1);
-		accumulate_update(capture.table, target, trigdata->tg_oldtable, trigdata->tg_newtable,
-						  &reader, &new_reader);
+		accumulate_update(capture.table, target, trigdata->tg_oldtable,
+						  trigdata->tg_newtable, &reader, &new_reader);
 		reader_free(&new_reader);
 	}
 	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))

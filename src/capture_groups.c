@@ -85,14 +85,16 @@ typedef struct GroupEntry
 	char		status;
 } GroupEntry;
 
-static bool groups_equal(CaptureTarget *target, const CaptureGroup *a, const CaptureGroup *b);
+static bool groups_equal(CaptureTarget *target, const CaptureGroup *a,
+						 const CaptureGroup *b);
 
 #define SH_PREFIX grouptab
 #define SH_ELEMENT_TYPE GroupEntry
 #define SH_KEY_TYPE CaptureGroup *
 #define SH_KEY group
 #define SH_HASH_KEY(tb, key) ((key)->hash)
-#define SH_EQUAL(tb, a, b) groups_equal((CaptureTarget *) (tb)->private_data, a, b)
+#define SH_EQUAL(tb, a, b) \
+	groups_equal((CaptureTarget *) (tb)->private_data, a, b)
 #define SH_STORE_HASH
 #define SH_GET_HASH(tb, a) ((a)->hash)
 #define SH_SCOPE static inline
@@ -132,7 +134,8 @@ hash_keys(CaptureTarget *target, const RowValues *row)
 			h = 0x9e3779b9;
 		else if (target->key_typbyval[i])
 			h = hash_combine(murmurhash32((uint32) DatumGetUInt64(key)),
-							 murmurhash32((uint32) (DatumGetUInt64(key) >> 32)));
+							 murmurhash32((uint32) (DatumGetUInt64(key) >>
+													32)));
 		else
 			h = datum_image_hash(key, false, target->key_typlen[i]);
 
@@ -142,10 +145,11 @@ hash_keys(CaptureTarget *target, const RowValues *row)
 }
 
 static bool
-groups_equal(CaptureTarget *target, const CaptureGroup *a, const CaptureGroup *b)
+groups_equal(CaptureTarget *target, const CaptureGroup *a,
+			 const CaptureGroup *b)
 {
-	return same_datums(target->layout->nkeys, a->keys, a->key_nulls, b->keys, b->key_nulls,
-					   target->key_typlen, target->key_typbyval);
+	return same_datums(target->layout->nkeys, a->keys, a->key_nulls, b->keys,
+					   b->key_nulls, target->key_typlen, target->key_typbyval);
 }
 
 GroupTable *
@@ -156,7 +160,8 @@ group_table_create(CaptureTarget *target, MemoryContext context)
 	table->target = target;
 	table->context = AllocSetContextCreate(context, "hybridagg capture groups",
 										   ALLOCSET_DEFAULT_SIZES);
-	table->scratch = AllocSetContextCreate(context, "hybridagg capture arithmetic",
+	table->scratch = AllocSetContextCreate(context,
+										   "hybridagg capture arithmetic",
 										   ALLOCSET_SMALL_SIZES);
 	table->groups = grouptab_create(table->context, 16, target);
 	return table;
@@ -204,7 +209,8 @@ find_group(GroupTable *table, const RowValues *row)
 	{
 		group->key_nulls[i] = row->key_nulls[i];
 		group->keys[i] = row->key_nulls[i] ? (Datum) 0 :
-			datumCopy(row->keys[i], target->key_typbyval[i], target->key_typlen[i]);
+			datumCopy(row->keys[i], target->key_typbyval[i],
+					  target->key_typlen[i]);
 	}
 	group->values = palloc0(sizeof(StateValue) * layout->nstates);
 	for (int i = 0; i < layout->nstates; i++)
@@ -220,7 +226,10 @@ find_group(GroupTable *table, const RowValues *row)
  * ----------------------------------------------------------------
  */
 
-/* a < b: negative, a = b: zero, a > b: positive, as the type's btree orders them */
+/*
+ * a < b: negative, a = b: zero, a > b: positive, as the type's btree orders
+ * them
+ */
 static inline int
 compare_values(StateSpec *spec, Datum a, Datum b)
 {
@@ -229,9 +238,11 @@ compare_values(StateSpec *spec, Datum a, Datum b)
 		case CMP_INT16:
 			return (int) DatumGetInt16(a) - (int) DatumGetInt16(b);
 		case CMP_INT32:
-			return DatumGetInt32(a) < DatumGetInt32(b) ? -1 : DatumGetInt32(a) > DatumGetInt32(b);
+			return DatumGetInt32(a) < DatumGetInt32(b) ? -1 :
+				DatumGetInt32(a) > DatumGetInt32(b);
 		case CMP_INT64:
-			return DatumGetInt64(a) < DatumGetInt64(b) ? -1 : DatumGetInt64(a) > DatumGetInt64(b);
+			return DatumGetInt64(a) < DatumGetInt64(b) ? -1 :
+				DatumGetInt64(a) > DatumGetInt64(b);
 		case CMP_FLOAT4:
 			return float4_lt(DatumGetFloat4(a), DatumGetFloat4(b)) ? -1 :
 				float4_gt(DatumGetFloat4(a), DatumGetFloat4(b));
@@ -239,7 +250,8 @@ compare_values(StateSpec *spec, Datum a, Datum b)
 			return float8_lt(DatumGetFloat8(a), DatumGetFloat8(b)) ? -1 :
 				float8_gt(DatumGetFloat8(a), DatumGetFloat8(b));
 		default:
-			return DatumGetInt32(FunctionCall2Coll(&spec->compare, spec->collation, a, b));
+			return DatumGetInt32(FunctionCall2Coll(&spec->compare,
+												   spec->collation, a, b));
 	}
 }
 
@@ -263,11 +275,13 @@ nonfinite_class(Oid type, Datum v)
 			zero = int64_to_numeric(0);
 			MemoryContextSwitchTo(old);
 		}
-		return DatumGetBool(DirectFunctionCall2(numeric_gt, v, NumericGetDatum(zero))) ? 1 : 2;
+		return DatumGetBool(DirectFunctionCall2(numeric_gt, v,
+												NumericGetDatum(zero))) ? 1 : 2;
 	}
 	else
 	{
-		float8		f = type == FLOAT4OID ? DatumGetFloat4(v) : DatumGetFloat8(v);
+		float8		f = (type == FLOAT4OID ? DatumGetFloat4(v) :
+						 DatumGetFloat8(v));
 
 		if (isnan(f))
 			return 0;
@@ -284,7 +298,8 @@ nonfinite_class(Oid type, Datum v)
  * max of rising text) neither leaks nor fragments the groups' memory.
  */
 static void
-replace_state(GroupTable *table, StateValue *value, Datum d, bool byval, int16 typlen)
+replace_state(GroupTable *table, StateValue *value, Datum d, bool byval,
+			  int16 typlen)
 {
 	Size		len;
 
@@ -302,7 +317,8 @@ replace_state(GroupTable *table, StateValue *value, Datum d, bool byval, int16 t
 		if (!value->isnull && value->capacity > 0)
 			pfree(DatumGetPointer(value->d));
 		value->capacity = Max(len * 2, 32);
-		value->d = PointerGetDatum(MemoryContextAlloc(table->context, value->capacity));
+		value->d = PointerGetDatum(MemoryContextAlloc(table->context,
+													  value->capacity));
 	}
 	memcpy(DatumGetPointer(value->d), DatumGetPointer(d), len);
 }
@@ -318,7 +334,8 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 	if (!row->passes)
 		return;
 	table->rows++;
-	if (MemoryContextMemAllocated(table->context, false) > (Size) work_mem * 1024)
+	if (MemoryContextMemAllocated(table->context, false) >
+		(Size) work_mem * 1024)
 		flush_groups(table);
 	group = find_group(table, row);
 	/* a recomputed aggregate's value changes with any row of its group */
@@ -331,7 +348,8 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 		StateSpec  *spec = &target->states[i];
 		StateValue *value = &group->values[i];
 		Datum		arg = spec->arg >= 0 ? row->args[spec->arg] : (Datum) 0;
-		bool		argnull = spec->arg >= 0 ? row->arg_nulls[spec->arg] : false;
+		bool		argnull = (spec->arg >= 0 ? row->arg_nulls[spec->arg] :
+							   false);
 
 		if (spec->how == ACC_VALUE)
 			continue;			/* stays NULL: the fold recomputes it */
@@ -354,8 +372,11 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 		{
 			case ACC_SUM_INT64:
 				{
-					int64		v = spec->argtype == INT2OID ? DatumGetInt16(arg) :
-						spec->argtype == INT4OID ? DatumGetInt32(arg) : DatumGetInt64(arg);
+					int64		v = (spec->argtype == INT2OID ?
+									 DatumGetInt16(arg) :
+									 spec->argtype == INT4OID ?
+									 DatumGetInt32(arg) :
+									 DatumGetInt64(arg));
 
 					if (pg_add_s64_overflow(value->i64, sign * v, &value->i64))
 						ereport(ERROR,
@@ -374,29 +395,38 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 					DatumGetInt32(DirectFunctionCall1(numeric_scale, arg)) > 0)
 					group->dirty = true;
 				replace_state(table, value,
-							  value->isnull ? (sign > 0 ? arg : DirectFunctionCall1(numeric_uminus, arg)) :
-							  DirectFunctionCall2(sign > 0 ? numeric_add : numeric_sub, value->d, arg),
+							  value->isnull ?
+							  (sign > 0 ? arg :
+							   DirectFunctionCall1(numeric_uminus, arg)) :
+							  DirectFunctionCall2(sign > 0 ? numeric_add :
+												  numeric_sub,
+												  value->d, arg),
 							  false, -1);
 				break;
 			case ACC_SUM_FLOAT4:
 				if (nonfinite_class(FLOAT4OID, arg) >= 0)
 					continue;
-				value->f4 = sign > 0 ? float4_pl(value->f4, DatumGetFloat4(arg)) :
+				value->f4 = sign > 0 ?
+					float4_pl(value->f4, DatumGetFloat4(arg)) :
 					float4_mi(value->f4, DatumGetFloat4(arg));
 				break;
 			case ACC_SUM_FLOAT8:
 				if (nonfinite_class(FLOAT8OID, arg) >= 0)
 					continue;
-				value->f8 = sign > 0 ? float8_pl(value->f8, DatumGetFloat8(arg)) :
+				value->f8 = sign > 0 ?
+					float8_pl(value->f8, DatumGetFloat8(arg)) :
 					float8_mi(value->f8, DatumGetFloat8(arg));
 				break;
 			case ACC_SUM_INTERVAL:
 				{
 					Interval	zero = {0};
-					Datum		current = value->isnull ? IntervalPGetDatum(&zero) : value->d;
+					Datum		current = (value->isnull ?
+										   IntervalPGetDatum(&zero) : value->d);
 
 					replace_state(table, value,
-								  DirectFunctionCall2(sign > 0 ? interval_pl : interval_mi, current, arg),
+								  DirectFunctionCall2(sign > 0 ? interval_pl :
+													  interval_mi,
+													  current, arg),
 								  false, sizeof(Interval));
 				}
 				break;
@@ -448,7 +478,8 @@ int128_to_numeric_datum(int128 value)
 		return NumericGetDatum(int64_to_numeric((int64) value));
 	high = NumericGetDatum(int64_to_numeric((int64) (value / scale)));
 	low = NumericGetDatum(int64_to_numeric((int64) (value % scale)));
-	high = DirectFunctionCall2(numeric_mul, high, NumericGetDatum(int64_to_numeric(scale)));
+	high = DirectFunctionCall2(numeric_mul, high,
+							   NumericGetDatum(int64_to_numeric(scale)));
 	return DirectFunctionCall2(numeric_add, high, low);
 }
 
@@ -497,7 +528,8 @@ group_is_neutral(CaptureTarget *target, CaptureGroup *group)
 }
 
 static void
-fill_delta_slot(CaptureTarget *target, CaptureGroup *group, TupleTableSlot *slot)
+fill_delta_slot(CaptureTarget *target, CaptureGroup *group,
+				TupleTableSlot *slot)
 {
 	const AggLayout *layout = target->layout;
 	int			column = 0;
@@ -579,7 +611,8 @@ flush_groups(GroupTable *table)
 
 	if (table->count == 0)
 		return;
-	table->peak = Max(table->peak, MemoryContextMemAllocated(table->context, false));
+	table->peak = Max(table->peak,
+					  MemoryContextMemAllocated(table->context, false));
 	table->flushes++;
 	delta = open_internal_table(OBJ_DELTA, target->id, target->delta_relid, RowExclusiveLock);
 	slots = palloc(sizeof(TupleTableSlot *) * Min(table->count, DELTA_BATCH));

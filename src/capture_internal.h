@@ -50,7 +50,8 @@ typedef enum Compare
 typedef struct StateSpec
 {
 	Accumulate	how;
-	int			arg;			/* index into the argument values; -1 for rows */
+	/* index into the argument values; -1 for rows */
+	int			arg;
 	Oid			argtype;
 	Oid			collation;
 	bool		decimals_dirty; /* numeric sum: a deleted value with decimals
@@ -131,14 +132,17 @@ extern void reader_init(RowReader *reader, CaptureTarget *target, Oid relid,
 						TupleTableSlot *slot, int lane);
 extern void reader_free(RowReader *reader);
 extern void reader_evaluate(RowReader *reader);
-extern bool same_datums(int n, const Datum *a, const bool *anull, const Datum *b,
-						const bool *bnull, const int16 *typlen, const bool *typbyval);
-extern bool same_row(CaptureTarget *target, const RowValues *a, const RowValues *b);
+extern bool same_datums(int n, const Datum *a, const bool *anull,
+						const Datum *b, const bool *bnull,
+						const int16 *typlen, const bool *typbyval);
+extern bool same_row(CaptureTarget *target, const RowValues *a,
+					 const RowValues *b);
 
 /* capture_groups.c: a statement's groups, flushed to delta rows */
 typedef struct GroupTable GroupTable;
 
-extern GroupTable *group_table_create(CaptureTarget *target, MemoryContext context);
+extern GroupTable *group_table_create(CaptureTarget *target,
+									  MemoryContext context);
 extern void accumulate(GroupTable *table, const RowValues *row, int sign);
 extern void flush_groups(GroupTable *table);
 extern int	group_table_written(GroupTable *table);

@@ -20,19 +20,23 @@
 #include "capture_internal.h"
 
 void
-reader_init(RowReader *reader, CaptureTarget *target, Oid relid, TupleTableSlot *slot,
-			int lane)
+reader_init(RowReader *reader, CaptureTarget *target, Oid relid,
+			TupleTableSlot *slot, int lane)
 {
 	const AggLayout *layout = target->layout;
-	PartitionFormat *format = relid == target->base_relid ? NULL :
-		partition_format(target, relid);
+	PartitionFormat *format = (relid == target->base_relid ? NULL :
+							   partition_format(target, relid));
 
 	reader->target = target;
 	reader->map = format ? format->map : NULL;
-	reader->slot = slot ? slot :
-		MakeSingleTupleTableSlot(format ? format->desc : target->base_desc, &TTSOpsMinimalTuple);
-	reader->base_slot = reader->map ?
-		MakeSingleTupleTableSlot(target->base_desc, &TTSOpsVirtual) : reader->slot;
+	reader->slot = (slot ? slot :
+					MakeSingleTupleTableSlot(format ? format->desc :
+											 target->base_desc,
+											 &TTSOpsMinimalTuple));
+	reader->base_slot = (reader->map ?
+						 MakeSingleTupleTableSlot(target->base_desc,
+												  &TTSOpsVirtual) :
+						 reader->slot);
 	reader->econtext = CreateStandaloneExprContext();
 	reader->projection = capture_projection(target, lane);
 	reader->projection->pi_exprContext = reader->econtext;
@@ -70,8 +74,8 @@ reader_evaluate(RowReader *reader)
 }
 
 bool
-same_datums(int n, const Datum *a, const bool *anull, const Datum *b, const bool *bnull,
-			const int16 *typlen, const bool *typbyval)
+same_datums(int n, const Datum *a, const bool *anull, const Datum *b,
+			const bool *bnull, const int16 *typlen, const bool *typbyval)
 {
 	for (int i = 0; i < n; i++)
 	{
@@ -79,7 +83,8 @@ same_datums(int n, const Datum *a, const bool *anull, const Datum *b, const bool
 			return false;
 		if (anull[i])
 			continue;
-		if (typbyval[i] ? a[i] != b[i] : !datum_image_eq(a[i], b[i], false, typlen[i]))
+		if (typbyval[i] ? a[i] != b[i] :
+			!datum_image_eq(a[i], b[i], false, typlen[i]))
 			return false;
 	}
 	return true;
@@ -95,7 +100,8 @@ same_row(CaptureTarget *target, const RowValues *a, const RowValues *b)
 		return false;
 	if (!a->passes)
 		return true;
-	return same_datums(layout->nkeys, a->keys, a->key_nulls, b->keys, b->key_nulls,
+	return same_datums(layout->nkeys, a->keys, a->key_nulls, b->keys,
+					   b->key_nulls,
 					   target->key_typlen, target->key_typbyval) &&
 		same_datums(layout->nargs, a->args, a->arg_nulls, b->args, b->arg_nulls,
 					target->arg_typlen, target->arg_typbyval);

@@ -62,9 +62,13 @@ invalidate_targets(Oid relid)
 			relid == target->source_relid || relid == target->delta_relid)
 			target->valid = false;
 		if (target->valid)
+		{
 			foreach(lc, target->partitions)
+			{
 				if (((PartitionFormat *) lfirst(lc))->relid == relid)
 					target->valid = false;
+			}
+		}
 	}
 }
 
@@ -100,7 +104,8 @@ sum_accumulation(Oid argtype)
 		case INTERVALOID:
 			return ACC_SUM_INTERVAL;
 		default:
-			elog(ERROR, "hybridagg cannot sum type %s", format_type_be(argtype));
+			elog(ERROR, "hybridagg cannot sum type %s",
+				 format_type_be(argtype));
 	}
 	return ACC_SUM_FLOAT8;		/* keep compiler quiet */
 }
@@ -137,14 +142,15 @@ capture_projection(CaptureTarget *target, int lane)
 	if (target->projections[lane] == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(target->context);
-		TupleTableSlot *slot = MakeSingleTupleTableSlot(ExecTypeFromTL(target->projected),
-														&TTSOpsVirtual);
+		TupleDesc	desc = ExecTypeFromTL(target->projected);
+		TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
 		ActingAs	saved;
 
 		/* EXECUTE privileges are checked here */
 		act_as(target->owner, &saved);
-		target->projections[lane] = ExecBuildProjectionInfo(target->projected, NULL, slot,
-															NULL, NULL);
+		target->projections[lane] = ExecBuildProjectionInfo(target->projected,
+															NULL, slot, NULL,
+															NULL);
 		act_as_restore(&saved);
 		MemoryContextSwitchTo(old);
 	}
@@ -164,7 +170,8 @@ build_target(CaptureTarget *target)
 
 	if (target->context)
 		MemoryContextDelete(target->context);
-	target->context = AllocSetContextCreate(CacheMemoryContext, "hybridagg capture",
+	target->context = AllocSetContextCreate(CacheMemoryContext,
+											"hybridagg capture",
 											ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(target->context);
 
@@ -183,38 +190,52 @@ build_target(CaptureTarget *target)
 	target->arg_typlen = palloc(sizeof(int16) * Max(layout->nargs, 1));
 	target->arg_typbyval = palloc(sizeof(bool) * Max(layout->nargs, 1));
 	for (int i = 0; i < layout->nkeys; i++)
-		get_typlenbyval(layout->keys[i].type, &target->key_typlen[i], &target->key_typbyval[i]);
+		get_typlenbyval(layout->keys[i].type, &target->key_typlen[i],
+						&target->key_typbyval[i]);
 	for (int i = 0; i < layout->nargs; i++)
-		get_typlenbyval(layout->args[i].type, &target->arg_typlen[i], &target->arg_typbyval[i]);
+		get_typlenbyval(layout->args[i].type, &target->arg_typlen[i],
+						&target->arg_typbyval[i]);
 
 	/* the definition, from source_<id>: g1..gN then v1..vM, and WHERE */
 	act_as(target->owner, &saved);
 	source = relation_open(target->source_relid, AccessShareLock);
 	query = get_view_query(source);
 	{
-		Expr	  **exprs = palloc0(sizeof(Expr *) * (layout->nkeys + layout->nargs));
+		Expr	  **exprs = palloc0(sizeof(Expr *) *
+									(layout->nkeys + layout->nargs));
 
 		foreach(lc, query->targetList)
 		{
 			TargetEntry *tle = lfirst_node(TargetEntry, lc);
 			int			n;
 
-			if (sscanf(tle->resname, "g%d", &n) == 1 && n >= 1 && n <= layout->nkeys)
+			if (sscanf(tle->resname, "g%d", &n) == 1 && n >= 1 &&
+				n <= layout->nkeys)
 				exprs[n - 1] = tle->expr;
-			else if (sscanf(tle->resname, "v%d", &n) == 1 && n >= 1 && n <= layout->nargs)
+			else if (sscanf(tle->resname, "v%d", &n) == 1 && n >= 1 &&
+					 n <= layout->nargs)
 				exprs[layout->nkeys + n - 1] = tle->expr;
 		}
 		target->projected = NIL;
 		for (int i = 0; i < layout->nkeys + layout->nargs; i++)
+		{
+			Expr	   *expr;
+
+			expr = expression_planner((Expr *) copyObject(exprs[i]));
 			target->projected = lappend(target->projected,
-										makeTargetEntry(expression_planner((Expr *) copyObject(exprs[i])),
-														i + 1, NULL, false));
+										makeTargetEntry(expr, i + 1, NULL,
+														false));
+		}
 	}
 	target->projections[0] = target->projections[1] = NULL;
 	target->where = NULL;
 	if (query->jointree->quals)
-		target->where = ExecInitQual(make_ands_implicit((Expr *) expression_planner((Expr *) copyObject(query->jointree->quals))),
-									 NULL);
+	{
+		Expr	   *quals = (Expr *) copyObject(query->jointree->quals);
+
+		quals = (Expr *) expression_planner(quals);
+		target->where = ExecInitQual(make_ands_implicit(quals), NULL);
+	}
 	relation_close(source, AccessShareLock);
 	act_as_restore(&saved);
 
@@ -235,7 +256,8 @@ build_target(CaptureTarget *target)
 		StateSpec  *spec = &target->states[i];
 
 		spec->arg = col->arg - 1;
-		spec->argtype = spec->arg >= 0 ? layout->args[spec->arg].type : InvalidOid;
+		spec->argtype = spec->arg >= 0 ? layout->args[spec->arg].type :
+			InvalidOid;
 		spec->collation = col->collation;
 		get_typlenbyval(col->type, &spec->typlen, &spec->typbyval);
 		switch (col->kind)
@@ -265,11 +287,15 @@ build_target(CaptureTarget *target)
 			case STATE_MIN:
 			case STATE_MAX:
 				{
-					TypeCacheEntry *tc = lookup_type_cache(col->type, TYPECACHE_CMP_PROC_FINFO);
+					TypeCacheEntry *tc;
+
+					tc = lookup_type_cache(col->type, TYPECACHE_CMP_PROC_FINFO);
 
 					if (!OidIsValid(tc->cmp_proc))
-						elog(ERROR, "type %s has no comparison function", format_type_be(col->type));
-					fmgr_info_cxt(tc->cmp_proc, &spec->compare, target->context);
+						elog(ERROR, "type %s has no comparison function",
+							 format_type_be(col->type));
+					fmgr_info_cxt(tc->cmp_proc, &spec->compare,
+								  target->context);
 					spec->compare_kind = compare_kind(col->type);
 					spec->how = col->kind == STATE_MIN ? ACC_MIN : ACC_MAX;
 				}

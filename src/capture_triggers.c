@@ -7,7 +7,8 @@
  * partition fires the partition's.  So a streaming aggregate of a
  * partitioned table has capture triggers on every table of the partition
  * tree, and no write is missed or seen twice.  Each table gets
- *	 hybridagg_capture_<id>_insert, _update, _delete   AFTER, with transition tables
+ *	 hybridagg_capture_<id>_insert, _update, _delete
+ *	                                         AFTER, with transition tables
  * and the partitioned table also
  *	 hybridagg_capture_<id>_truncate         AFTER TRUNCATE: empty the aggregate
  *	 hybridagg_capture_<id>_before_truncate  BEFORE TRUNCATE: see capture.c
@@ -64,9 +65,19 @@ typedef struct CaptureTrigger
 } CaptureTrigger;
 
 static const CaptureTrigger capture_triggers[] = {
-	{"insert", "AFTER INSERT", "REFERENCING NEW TABLE AS hybridagg_new", true, true},
-	{"update", "AFTER UPDATE", "REFERENCING OLD TABLE AS hybridagg_old NEW TABLE AS hybridagg_new", true, true},
-	{"delete", "AFTER DELETE", "REFERENCING OLD TABLE AS hybridagg_old", true, true},
+	{
+		"insert", "AFTER INSERT", "REFERENCING NEW TABLE AS hybridagg_new",
+		true, true
+	},
+	{
+		"update", "AFTER UPDATE",
+		"REFERENCING OLD TABLE AS hybridagg_old NEW TABLE AS hybridagg_new",
+		true, true
+	},
+	{
+		"delete", "AFTER DELETE", "REFERENCING OLD TABLE AS hybridagg_old",
+		true, true
+	},
 	{"truncate", "AFTER TRUNCATE", "", true, false},
 	{"before_truncate", "BEFORE TRUNCATE", "", true, true},
 };
@@ -77,7 +88,8 @@ bool		changing_capture_triggers = false;
 Oid
 capture_function_oid(void)
 {
-	List	   *name = list_make2(makeString(INTERNAL_SCHEMA), makeString("capture"));
+	List	   *name = list_make2(makeString(INTERNAL_SCHEMA),
+								  makeString("capture"));
 
 	return LookupFuncName(name, 0, NULL, false);
 }
@@ -85,8 +97,10 @@ capture_function_oid(void)
 static char *
 qualified_table(Oid relid)
 {
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
+	char	   *name = get_rel_name(relid);
+	Oid			schema = get_rel_namespace(relid);
+
+	return quote_qualified_identifier(get_namespace_name(schema), name);
 }
 
 /* the triggers of relid that call capture('<id>') */
@@ -130,7 +144,8 @@ static int
 expected_triggers(const AggregateEntry *entry, Oid relid)
 {
 	bool		base = (relid == entry->base_relid);
-	bool		partitioned = get_rel_relkind(entry->base_relid) == RELKIND_PARTITIONED_TABLE;
+	bool		partitioned = (get_rel_relkind(entry->base_relid) ==
+							   RELKIND_PARTITIONED_TABLE);
 	int			n = 0;
 
 	for (int i = 0; i < lengthof(capture_triggers); i++)
@@ -149,7 +164,8 @@ expected_triggers(const AggregateEntry *entry, Oid relid)
 bool
 capture_triggers_complete(const AggregateEntry *entry, Oid relid)
 {
-	return list_length(capture_triggers_of(entry->id, relid)) == expected_triggers(entry, relid);
+	return list_length(capture_triggers_of(entry->id, relid)) ==
+		expected_triggers(entry, relid);
 }
 
 char
@@ -199,7 +215,8 @@ enable_capture_triggers_always(int32 id, Oid relid)
 
 		if (trigger->tgenabled != TRIGGER_FIRES_ALWAYS)
 			run_trigger_ddl(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
-									 qualified_table(relid), quote_identifier(trigger->tgname)));
+									 qualified_table(relid),
+									 quote_identifier(trigger->tgname)));
 	}
 }
 
@@ -207,24 +224,29 @@ void
 install_capture_triggers_on(const AggregateEntry *entry, Oid relid)
 {
 	bool		base = (relid == entry->base_relid);
-	bool		partitioned = get_rel_relkind(entry->base_relid) == RELKIND_PARTITIONED_TABLE;
+	bool		partitioned = (get_rel_relkind(entry->base_relid) ==
+							   RELKIND_PARTITIONED_TABLE);
 
 	for (int i = 0; i < lengthof(capture_triggers); i++)
 	{
 		const CaptureTrigger *t = &capture_triggers[i];
-		char	   *name = psprintf("hybridagg_capture_%d_%s", entry->id, t->suffix);
+		char	   *name = psprintf("hybridagg_capture_%d_%s", entry->id,
+									t->suffix);
 
 		/* a plain table has no partition to tell apart at TRUNCATE */
 		if (base ? !t->on_base : !t->on_partition)
 			continue;
 		if (base && !partitioned && strcmp(t->suffix, "before_truncate") == 0)
 			continue;
-		run_trigger_ddl(psprintf("CREATE TRIGGER %s %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION %s.capture('%d')",
+		run_trigger_ddl(psprintf("CREATE TRIGGER %s %s ON %s %s "
+								 "FOR EACH STATEMENT "
+								 "EXECUTE FUNCTION %s.capture('%d')",
 								 quote_identifier(name), t->timing_and_event,
 								 qualified_table(relid), t->referencing,
 								 INTERNAL_SCHEMA, entry->id));
 		run_trigger_ddl(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
-								 qualified_table(relid), quote_identifier(name)));
+								 qualified_table(relid),
+								 quote_identifier(name)));
 	}
 }
 
@@ -247,11 +269,13 @@ drop_or_disable(int32 id, Oid relid, bool drop_now)
 		Trigger    *trigger = lfirst(lc);
 
 		if (drop_now)
-			run_trigger_ddl(psprintf("DROP TRIGGER %s ON %s", quote_identifier(trigger->tgname),
+			run_trigger_ddl(psprintf("DROP TRIGGER %s ON %s",
+									 quote_identifier(trigger->tgname),
 									 qualified_table(relid)));
 		else if (trigger->tgenabled != TRIGGER_DISABLED)
 			run_trigger_ddl(psprintf("ALTER TABLE %s DISABLE TRIGGER %s",
-									 qualified_table(relid), quote_identifier(trigger->tgname)));
+									 qualified_table(relid),
+									 quote_identifier(trigger->tgname)));
 	}
 }
 
@@ -267,7 +291,8 @@ tables_with_capture_triggers(int32 id)
 	Oid			capture = capture_function_oid();
 	char	   *arg = psprintf("%d", id);
 	Relation	pg_trigger = table_open(TriggerRelationId, AccessShareLock);
-	SysScanDesc scan = systable_beginscan(pg_trigger, InvalidOid, false, NULL, 0, NULL);
+	SysScanDesc scan = systable_beginscan(pg_trigger, InvalidOid, false,
+										  NULL, 0, NULL);
 	HeapTuple	tuple;
 	List	   *relids = NIL;
 
@@ -280,7 +305,8 @@ tables_with_capture_triggers(int32 id)
 
 		if (form->tgfoid != capture || form->tgnargs != 1)
 			continue;
-		args = heap_getattr(tuple, Anum_pg_trigger_tgargs, RelationGetDescr(pg_trigger), &isnull);
+		args = heap_getattr(tuple, Anum_pg_trigger_tgargs,
+							RelationGetDescr(pg_trigger), &isnull);
 		if (isnull)
 			continue;
 		/* tgargs holds the arguments, each ended by a zero byte */
@@ -320,7 +346,8 @@ drop_orphan_capture_triggers(void)
 {
 	Oid			capture = capture_function_oid();
 	Relation	pg_trigger = table_open(TriggerRelationId, AccessShareLock);
-	SysScanDesc scan = systable_beginscan(pg_trigger, InvalidOid, false, NULL, 0, NULL);
+	SysScanDesc scan = systable_beginscan(pg_trigger, InvalidOid, false,
+										  NULL, 0, NULL);
 	HeapTuple	tuple;
 	List	   *orphans = NIL;
 	ListCell   *lc;
@@ -335,7 +362,8 @@ drop_orphan_capture_triggers(void)
 		if (form->tgfoid != capture || form->tgnargs != 1)
 			continue;
 		bytes = DatumGetByteaPP(heap_getattr(tuple, Anum_pg_trigger_tgargs,
-											 RelationGetDescr(pg_trigger), &isnull));
+											 RelationGetDescr(pg_trigger),
+											 &isnull));
 		if (isnull)
 			continue;
 		id = (int32) strtol(VARDATA_ANY(bytes), NULL, 10);
@@ -357,7 +385,8 @@ drop_orphan_capture_triggers(void)
 
 		if (ConditionalLockRelationOid(orphan->relid, AccessExclusiveLock) &&
 			OidIsValid(get_trigger_oid(orphan->relid, orphan->name, true)))
-			run_trigger_ddl(psprintf("DROP TRIGGER %s ON %s", quote_identifier(orphan->name),
+			run_trigger_ddl(psprintf("DROP TRIGGER %s ON %s",
+									 quote_identifier(orphan->name),
 									 qualified_table(orphan->relid)));
 	}
 }

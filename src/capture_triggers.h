@@ -23,7 +23,8 @@ extern void install_capture_triggers_on(const AggregateEntry *entry, Oid relid);
  * (drop_orphan_capture_triggers).
  */
 extern void remove_capture_triggers(const AggregateEntry *entry, bool drop_now);
-extern void remove_capture_triggers_from(const AggregateEntry *entry, Oid relid);
+extern void remove_capture_triggers_from(const AggregateEntry *entry,
+										 Oid relid);
 
 /* does relid carry the capture triggers of aggregate id?  all of them? */
 extern bool has_capture_triggers(int32 id, Oid relid);

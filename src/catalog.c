@@ -217,6 +217,7 @@ AggregateEntry *
 catalog_resolve(const char *name)
 {
 	RangeVar   *rv = name_to_rangevar(name);
+
 	/* the name is the caller's: resolved with the caller's search_path */
 	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 	int			nestlevel;

@@ -39,7 +39,8 @@ extern bool mode_from_name(const char *name, AggregateMode *mode);
 /* capture and worker fold (every mode but batch) */
 #define MODE_IS_STREAMING(m) ((m) != MODE_BATCH)
 /* modes with a history below a moving watermark */
-#define MODE_HAS_HISTORY(m) ((m) == MODE_BATCH || (m) == MODE_LAMBDA || (m) == MODE_HYBRID)
+#define MODE_HAS_HISTORY(m) \
+	((m) == MODE_BATCH || (m) == MODE_LAMBDA || (m) == MODE_HYBRID)
 
 extern AggregateEntry *catalog_get(int32 id, bool missing_ok);
 
@@ -55,7 +56,8 @@ extern AggregateEntry *catalog_get_by_view(Oid view_relid, bool missing_ok);
 extern AggregateEntry *catalog_resolve(const char *name);
 
 /* the catalog row again, under the aggregate's lock; error if it is gone */
-extern AggregateEntry *catalog_reread(const AggregateEntry *entry, const char *name);
+extern AggregateEntry *catalog_reread(const AggregateEntry *entry,
+									  const char *name);
 extern RangeVar *name_to_rangevar(const char *name);
 
 extern int32 catalog_next_id(void);
@@ -64,14 +66,20 @@ extern void catalog_delete(int32 id);
 
 /* how each final column comes from the states: "sum:2", "value:1", ... */
 extern void catalog_set_finals(int32 id, List *finals);
+
 /* set the watermark (and entry->watermark), and where batch mode reads from */
 extern void catalog_set_watermark(AggregateEntry *entry, int64 watermark);
+
 /*
  * Writes may have been missed since the capture triggers were found
  * disabled (true), or a full recompute made the aggregate whole (false).
  */
 extern void catalog_set_capture_interrupted(int32 id, bool interrupted);
-/* capture interrupted before that time is forgotten: everything was recomputed since */
+
+/*
+ * capture interrupted before that time is forgotten: everything was
+ * recomputed since
+ */
 extern void catalog_clear_capture_interrupted(int32 id, TimestampTz before);
 extern List *catalog_streaming_ids(void);
 
@@ -101,8 +109,9 @@ extern bool lock_aggregate_conditional(const AggregateEntry *entry);
  * whole buckets: [*lo, *hi).  A timestamp aggregate reads the range in the
  * session's TimeZone, as the timestamptz arguments were written.
  */
-extern void aggregate_range(const AggregateEntry *entry, TimestampTz range_start,
-							TimestampTz range_end, int64 *lo, int64 *hi);
+extern void aggregate_range(const AggregateEntry *entry,
+							TimestampTz range_start, TimestampTz range_end,
+							int64 *lo, int64 *hi);
 
 /* the newest bucket boundary at or below now() - seal_after */
 extern int64 seal_limit(const AggregateEntry *entry);

@@ -81,7 +81,8 @@ type_owner(Oid typid)
 static bool
 trusted(Oid code_owner, Oid runner)
 {
-	return superuser_arg(code_owner) || (OidIsValid(runner) && code_owner == runner);
+	return superuser_arg(code_owner) ||
+		(OidIsValid(runner) && code_owner == runner);
 }
 
 static void
@@ -92,7 +93,8 @@ refuse(const CodeWalk *walk, const char *what)
 	if (OidIsValid(walk->runner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("%s in the defining query belongs to role \"%s\"", what, owner),
+				 errmsg("%s in the defining query belongs to role \"%s\"",
+						what, owner),
 				 errdetail("hybridagg evaluates %s as the aggregate's owner \"%s\", so another role's code would run with \"%s\"'s rights.",
 						   walk->part, GetUserNameFromId(walk->runner, false),
 						   GetUserNameFromId(walk->runner, false)),
@@ -125,8 +127,10 @@ is_group_key(const Definition *def, Node *node)
 	ListCell   *lc;
 
 	foreach(lc, def->key_exprs)
+	{
 		if (equal(lfirst(lc), node))
 			return true;
+	}
 	return false;
 }
 
@@ -177,13 +181,17 @@ static void
 check_part(const Definition *def, Node *node, Oid runner, bool final_values,
 		   const char *part)
 {
-	CodeWalk	walk = {def, runner, final_values, part, InvalidOid, InvalidOid, NULL};
+	CodeWalk	walk = {
+		def, runner, final_values, part, InvalidOid, InvalidOid, NULL
+	};
 	char	   *what;
 
 	if (!find_untrusted_code(node, &walk))
 		return;
 	if (IsA(walk.node, CoerceToDomain))
-		what = psprintf("domain %s", format_type_be(((CoerceToDomain *) walk.node)->resulttype));
+		what = psprintf("domain %s",
+						format_type_be(((CoerceToDomain *)
+										walk.node)->resulttype));
 	else if (IsA(walk.node, Aggref))
 		what = psprintf("aggregate %s", format_procedure(walk.funcid));
 	else if (IsA(walk.node, OpExpr) || IsA(walk.node, DistinctExpr) ||
@@ -198,36 +206,42 @@ check_part(const Definition *def, Node *node, Oid runner, bool final_values,
 static void
 check_type_comparisons(const Definition *def, Oid type, const char *part)
 {
-	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_EQ_OPR | TYPECACHE_CMP_PROC |
+	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_EQ_OPR |
+										   TYPECACHE_CMP_PROC |
 										   TYPECACHE_HASH_PROC);
 	Oid			procs[3];
-	CodeWalk	walk = {def, InvalidOid, true, part, InvalidOid, InvalidOid, NULL};
+	CodeWalk	walk = {
+		def, InvalidOid, true, part, InvalidOid, InvalidOid, NULL
+	};
 
 	procs[0] = OidIsValid(tc->eq_opr) ? get_opcode(tc->eq_opr) : InvalidOid;
 	procs[1] = tc->cmp_proc;
 	procs[2] = tc->hash_proc;
 	for (int i = 0; i < lengthof(procs); i++)
 		if (OidIsValid(procs[i]) && untrusted_function(procs[i], &walk))
-			refuse(&walk, psprintf("function %s, which compares values of type %s",
-								   format_procedure(walk.funcid), format_type_be(type)));
+			refuse(&walk,
+				   psprintf("function %s, which compares values of type %s",
+							format_procedure(walk.funcid),
+							format_type_be(type)));
 }
 
 void
 check_code_owners(const Definition *def, Oid owner, bool readers_aggregate_rows)
 {
 	Oid			row_runner = readers_aggregate_rows ? InvalidOid : owner;
-	const char *row_part = readers_aggregate_rows ?
-		"the WHERE clause, the GROUP BY expressions and the aggregate arguments of a batch aggregate" :
-		"the WHERE clause, the GROUP BY expressions and the aggregate arguments";
+	const char *row_part = (readers_aggregate_rows ?
+							"the WHERE clause, the GROUP BY expressions and the aggregate arguments of a batch aggregate" :
+							"the WHERE clause, the GROUP BY expressions and the aggregate arguments");
 	ListCell   *lc;
 
 	check_part(def, def->where, row_runner, false, row_part);
 	check_part(def, (Node *) def->key_exprs, row_runner, false, row_part);
 	check_part(def, (Node *) def->arg_exprs, row_runner, false, row_part);
 	foreach(lc, def->aggregates)
-		check_part(def, (Node *) ((DefinedAggregate *) lfirst(lc))->aggref, row_runner,
-				   false, row_part);
-	check_part(def, (Node *) def->query->targetList, InvalidOid, true, "the select list");
+		check_part(def, (Node *) ((DefinedAggregate *) lfirst(lc))->aggref,
+				   row_runner, false, row_part);
+	check_part(def, (Node *) def->query->targetList, InvalidOid, true,
+			   "the select list");
 	check_part(def, def->query->havingQual, InvalidOid, true, "HAVING");
 
 	foreach(lc, def->key_exprs)
@@ -237,6 +251,7 @@ check_code_owners(const Definition *def, Oid owner, bool readers_aggregate_rows)
 		DefinedAggregate *agg = lfirst(lc);
 
 		if (agg->func == AGG_MIN || agg->func == AGG_MAX)
-			check_type_comparisons(def, agg->aggref->aggtype, "min() and max()");
+			check_type_comparisons(def, agg->aggref->aggtype,
+								   "min() and max()");
 	}
 }

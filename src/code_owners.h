@@ -13,6 +13,7 @@
  * rights: owner is the aggregate's owner; readers_aggregate_rows says that
  * readers of the view evaluate the per-row parts too (batch mode).
  */
-extern void check_code_owners(const Definition *def, Oid owner, bool readers_aggregate_rows);
+extern void check_code_owners(const Definition *def, Oid owner,
+							  bool readers_aggregate_rows);
 
 #endif

@@ -55,13 +55,16 @@ PG_FUNCTION_INFO_V1(hybridagg_create);
  */
 
 static void
-require_argument(FunctionCallInfo fcinfo, int n, const char *name, const char *hint)
+require_argument(FunctionCallInfo fcinfo, int n, const char *name,
+				 const char *hint)
 {
 	if (PG_ARGISNULL(n))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument %s of hybridagg.create() must not be NULL", name),
-				 errdetail("hybridagg.create() was called with %s => NULL.", name),
+				 errmsg("argument %s of hybridagg.create() must not be NULL",
+						name),
+				 errdetail("hybridagg.create() was called with %s => NULL.",
+						   name),
 				 errhint("%s", hint)));
 }
 
@@ -105,7 +108,8 @@ refuse_unlogged_partitions(const Definition *def)
 		if (get_rel_persistence(relid) == RELPERSISTENCE_UNLOGGED)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("partition \"%s\" of \"%s\" is unlogged", get_rel_name(relid),
+					 errmsg("partition \"%s\" of \"%s\" is unlogged",
+							get_rel_name(relid),
 							get_rel_name(def->base_relid)),
 					 errdetail("After a crash an unlogged partition is empty, and the aggregate would not be."),
 					 errhint("ALTER TABLE %s SET LOGGED; then create the aggregate.",
@@ -117,7 +121,8 @@ static void
 check_base_table(const Definition *def, AggregateMode mode, bool with_data)
 {
 	const char *table = get_rel_name(def->base_relid);
-	AclResult	acl = pg_class_aclcheck(def->base_relid, GetUserId(), ACL_SELECT);
+	AclResult	acl = pg_class_aclcheck(def->base_relid, GetUserId(),
+										ACL_SELECT);
 
 	if (acl != ACLCHECK_OK)
 		ereport(ERROR,
@@ -131,7 +136,8 @@ check_base_table(const Definition *def, AggregateMode mode, bool with_data)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("\"%s\" is an unlogged table", table),
 				 errdetail("After a crash an unlogged table is empty, and the aggregate would not be."),
-				 errhint("ALTER TABLE %s SET LOGGED; then create the aggregate.", table)));
+				 errhint("ALTER TABLE %s SET LOGGED; then create the aggregate.",
+						 table)));
 	if (!MODE_IS_STREAMING(mode))
 		return;
 
@@ -139,20 +145,23 @@ check_base_table(const Definition *def, AggregateMode mode, bool with_data)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("\"%s\" is a partition of \"%s\"", table,
-						get_rel_name(get_partition_parent(def->base_relid, true))),
+						get_rel_name(get_partition_parent(def->base_relid,
+														  true))),
 				 errdetail("Writes through the partitioned table fire no trigger on the partition, so a %s aggregate would miss them.",
 						   mode_name(mode)),
 				 errhint("Aggregate \"%s\" with a WHERE clause on its partition key, or use mode => 'batch'.",
-						 get_rel_name(get_partition_parent(def->base_relid, true)))));
+						 get_rel_name(get_partition_parent(def->base_relid,
+														   true)))));
 	refuse_unlogged_partitions(def);
-	if (pg_class_aclcheck(def->base_relid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
+	if (pg_class_aclcheck(def->base_relid, GetUserId(), ACL_TRIGGER) !=
+		ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for table %s", table),
 				 errdetail("A %s aggregate captures changes with triggers, which needs the TRIGGER privilege on the table.",
 						   mode_name(mode)),
-				 errhint("GRANT TRIGGER ON %s TO %s; or use mode => 'batch'.", table,
-						 GetUserNameFromId(GetUserId(), false))));
+				 errhint("GRANT TRIGGER ON %s TO %s; or use mode => 'batch'.",
+						 table, GetUserNameFromId(GetUserId(), false))));
 	if (get_rel_relkind(def->base_relid) == RELKIND_RELATION &&
 		find_inheritance_children(def->base_relid, NoLock) != NIL)
 		ereport(ERROR,
@@ -164,15 +173,18 @@ check_base_table(const Definition *def, AggregateMode mode, bool with_data)
 				 errhint("Use declarative partitioning, or mode => 'batch'.")));
 	if (!with_data)
 	{
+		Oid			namespace = get_rel_namespace(def->base_relid);
+		char	   *schema = get_namespace_name(namespace);
 		char	   *sql = psprintf("SELECT EXISTS (SELECT FROM %s)",
-								   quote_qualified_identifier(get_namespace_name(get_rel_namespace(def->base_relid)),
-															  table));
+								   quote_qualified_identifier(schema, table));
 		bool		isnull;
 		bool		has_rows;
 
 		SPI_connect();
 		spi_run(sql, SPI_OK_SELECT);
-		has_rows = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		has_rows = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1,
+											  &isnull));
 		SPI_finish();
 		if (has_rows)
 			ereport(ERROR,
@@ -189,7 +201,8 @@ static void
 check_view_name(RangeVar *rv, Oid namespace_oid)
 {
 	Oid			existing = get_relname_relid(rv->relname, namespace_oid);
-	AclResult	acl = pg_namespace_aclcheck(namespace_oid, GetUserId(), ACL_CREATE);
+	AclResult	acl = pg_namespace_aclcheck(namespace_oid, GetUserId(),
+											ACL_CREATE);
 
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_SCHEMA, get_namespace_name(namespace_oid));
@@ -198,7 +211,8 @@ check_view_name(RangeVar *rv, Oid namespace_oid)
 		if (catalog_get_by_view(existing, true) != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
-					 errmsg("hybridagg aggregate \"%s\" already exists", rv->relname),
+					 errmsg("hybridagg aggregate \"%s\" already exists",
+							rv->relname),
 					 errhint("Drop it first with hybridagg.drop(), or choose another name.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),
@@ -239,7 +253,8 @@ create_state_table(const AggLayout *layout, const char *kind, int32 id,
 		/* delta is append-only: no index */
 		resetStringInfo(&sql);
 		appendStringInfo(&sql, "CREATE UNIQUE INDEX %s ON %s (",
-						 quote_identifier(psprintf("%s_%d_group", kind, id)), qualname);
+						 quote_identifier(psprintf("%s_%d_group", kind, id)),
+						 qualname);
 		append_keys(&sql, layout, NULL);
 		appendStringInfoString(&sql, ") NULLS NOT DISTINCT");
 		spi_run(sql.data, SPI_OK_UTILITY);
@@ -264,9 +279,11 @@ create_token_table(int32 id, Oid owner)
 	SET_VARSIZE(bytes, VARHDRSZ + TOKEN_BYTES);
 	memcpy(VARDATA(bytes), token, TOKEN_BYTES);
 	value = PointerGetDatum(bytes);
-	spi_run(psprintf("CREATE TABLE %s (token pg_catalog.bytea NOT NULL)", qualname), SPI_OK_UTILITY);
-	spi_run_args(psprintf("INSERT INTO %s VALUES ($1)", qualname), 1, &type, &value, NULL,
-				 SPI_OK_INSERT);
+	spi_run(psprintf("CREATE TABLE %s (token pg_catalog.bytea NOT NULL)",
+					 qualname),
+			SPI_OK_UTILITY);
+	spi_run_args(psprintf("INSERT INTO %s VALUES ($1)", qualname), 1, &type,
+				 &value, NULL, SPI_OK_INSERT);
 	give_to_owner("TABLE", qualname, owner);
 }
 
@@ -293,15 +310,18 @@ create_internal_objects(const Definition *def, const AggregateEntry *entry)
 		create_state_table(def->layout, OBJ_RECENT, entry->id,
 						   "WITH (fillfactor = 70)", entry->owner);
 		create_state_table(def->layout, OBJ_DELTA, entry->id,
-						   "WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000, "
-						   "autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 100000, "
+						   "WITH (autovacuum_vacuum_scale_factor = 0, "
+						   "autovacuum_vacuum_threshold = 10000, "
+						   "autovacuum_vacuum_insert_scale_factor = 0, "
+						   "autovacuum_vacuum_insert_threshold = 100000, "
 						   "autovacuum_vacuum_cost_delay = 0)",
 						   entry->owner);
 		if (def->layout->deletes_dirty)
 			create_token_table(entry->id, entry->owner);
 	}
 	create_groups_view(def, entry);
-	give_to_owner("VIEW", internal_qualname(OBJ_GROUPS, entry->id), entry->owner);
+	give_to_owner("VIEW", internal_qualname(OBJ_GROUPS, entry->id),
+				  entry->owner);
 	act_as_restore(&saved);
 }
 
@@ -315,12 +335,14 @@ backfill(AggregateEntry *entry, bool with_data)
 	lock_aggregate(entry);
 	act_as(entry->owner, &saved);
 	snap = mover_snapshot();
-	if (MODE_HAS_HISTORY(entry->mode) && (with_data || entry->mode != MODE_BATCH))
+	if (MODE_HAS_HISTORY(entry->mode) &&
+		(with_data || entry->mode != MODE_BATCH))
 		catalog_set_watermark(entry, seal_limit(entry));
 	if (with_data)
 	{
 		int64		groups = recompute_all(entry, layout, DT_NOBEGIN,
-										   entry->mode == MODE_BATCH ? entry->watermark : DT_NOEND,
+										   entry->mode == MODE_BATCH ?
+										   entry->watermark : DT_NOEND,
 										   snap);
 
 		stats_record_batch(entry->id, groups, 0);
@@ -347,21 +369,31 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	Definition *def;
 	AggregateEntry entry = {0};
 	int			nestlevel;
+	Interval   *zero;
+	char	   *comment;
+	char	   *qualname;
 
 	require_primary("hybridagg.create()");
-	require_argument(fcinfo, 0, "name", "Pass the name of the view to create, such as 'events_1m'.");
-	require_argument(fcinfo, 1, "query", "Pass the defining query, SELECT ... GROUP BY <time bucket>, as text.");
-	require_argument(fcinfo, 2, "mode", "Leave mode out to take its default, 'hybrid'.");
-	require_argument(fcinfo, 3, "seal_after", "Leave seal_after out to take its default, '1 hour'.");
-	require_argument(fcinfo, 4, "with_data", "Leave with_data out to take its default, true.");
+	require_argument(fcinfo, 0, "name",
+					 "Pass the name of the view to create, such as 'events_1m'.");
+	require_argument(fcinfo, 1, "query",
+					 "Pass the defining query, SELECT ... GROUP BY <time bucket>, as text.");
+	require_argument(fcinfo, 2, "mode",
+					 "Leave mode out to take its default, 'hybrid'.");
+	require_argument(fcinfo, 3, "seal_after",
+					 "Leave seal_after out to take its default, '1 hour'.");
+	require_argument(fcinfo, 4, "with_data",
+					 "Leave with_data out to take its default, true.");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	query = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	mode = parse_mode(text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	seal_after = PG_GETARG_INTERVAL_P(3);
 	with_data = PG_GETARG_BOOL(4);
 
-	if (DatumGetBool(DirectFunctionCall2(interval_lt, IntervalPGetDatum(seal_after),
-										 IntervalPGetDatum(interval_from_usecs(0)))))
+	zero = interval_from_usecs(0);
+	if (DatumGetBool(DirectFunctionCall2(interval_lt,
+										 IntervalPGetDatum(seal_after),
+										 IntervalPGetDatum(zero))))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("seal_after must not be negative"),
@@ -379,7 +411,8 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	check_view_name(rv, namespace_oid);
 	check_base_table(def, mode, with_data);
 	LockRelationOid(def->base_relid,
-					MODE_IS_STREAMING(mode) ? ShareRowExclusiveLock : AccessShareLock);
+					MODE_IS_STREAMING(mode) ? ShareRowExclusiveLock :
+					AccessShareLock);
 	SPI_connect();
 
 	entry.id = catalog_next_id();
@@ -395,10 +428,12 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	create_internal_objects(def, &entry);
 	create_user_view(def, entry.id, namespace_oid, rv->relname);
 	entry.view_relid = get_relname_relid(rv->relname, namespace_oid);
-	spi_run(psprintf("COMMENT ON VIEW %s IS %s",
-					 quote_qualified_identifier(get_namespace_name(namespace_oid), rv->relname),
-					 quote_literal_cstr(psprintf("hybridagg aggregate, kept in %s mode; defined as: %s",
-												 mode_name(mode), query))),
+	comment = psprintf("hybridagg aggregate, kept in %s mode; defined as: %s",
+					   mode_name(mode), query);
+	comment = quote_literal_cstr(comment);
+	qualname = quote_qualified_identifier(get_namespace_name(namespace_oid),
+										  rv->relname);
+	spi_run(psprintf("COMMENT ON VIEW %s IS %s", qualname, comment),
 			SPI_OK_UTILITY);
 	if (MODE_IS_STREAMING(mode))
 		install_capture_triggers(&entry);

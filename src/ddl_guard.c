@@ -71,13 +71,15 @@ all_aggregates(void)
 	List	   *ids = NIL;
 	ListCell   *lc;
 
-	spi_run("SELECT id FROM " INTERNAL_SCHEMA ".aggregate ORDER BY id", SPI_OK_SELECT);
+	spi_run("SELECT id FROM " INTERNAL_SCHEMA ".aggregate ORDER BY id",
+			SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
+		Datum		id = SPI_getbinval(SPI_tuptable->vals[i],
+									   SPI_tuptable->tupdesc, 1, &isnull);
 
-		ids = lappend_int(ids, DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc, 1, &isnull)));
+		ids = lappend_int(ids, DatumGetInt32(id));
 	}
 	foreach(lc, ids)
 	{
@@ -101,22 +103,26 @@ aggregates_over(List *aggregates, Oid relid)
 		AggregateEntry *entry = lfirst(lc);
 
 		if (entry->base_relid == relid ||
-			list_member_oid(find_all_inheritors(entry->base_relid, NoLock, NULL), relid))
+			list_member_oid(find_all_inheritors(entry->base_relid, NoLock,
+												NULL),
+							relid))
 			found = lappend(found, entry);
 	}
 	return found;
 }
 
 static void
-refuse(const AggregateEntry *entry, Oid relid, const char *what, const char *detail,
-	   const char *hint)
+refuse(const AggregateEntry *entry, Oid relid, const char *what,
+	   const char *detail, const char *hint)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("%s \"%s\" %s", relid == entry->base_relid ? "table" : "partition",
+			 errmsg("%s \"%s\" %s",
+					relid == entry->base_relid ? "table" : "partition",
 					get_rel_name(relid), what),
 			 errdetail("It is %s hybridagg aggregate %s: %s",
-					   relid == entry->base_relid ? "the base table of" : "a partition of the base table of",
+					   relid == entry->base_relid ? "the base table of" :
+					   "a partition of the base table of",
 					   get_rel_name(entry->view_relid), detail),
 			 errhint("%s", hint)));
 }
@@ -137,10 +143,12 @@ record_capture_interrupted(const AggregateEntry *entry, Oid relid, char state)
 			(errcode(ERRCODE_WARNING),
 			 errmsg("the capture triggers of hybridagg aggregate %s on \"%s\" %s",
 					get_rel_name(entry->view_relid), get_rel_name(relid),
-					state == TRIGGER_DISABLED ? "are disabled" : "fire on replicas only"),
+					state == TRIGGER_DISABLED ? "are disabled" :
+					"fire on replicas only"),
 			 errdetail("Writes to the table from now on are not seen by the aggregate, whose view will not equal its defining query."),
 			 errhint("Run ALTER TABLE %s ENABLE ALWAYS TRIGGER ALL, then CALL hybridagg.materialize('%s', '-infinity', 'infinity') to recompute what was missed.",
-					 quote_identifier(get_rel_name(relid)), get_rel_name(entry->view_relid))));
+					 quote_identifier(get_rel_name(relid)),
+					 get_rel_name(entry->view_relid))));
 	catalog_set_capture_interrupted(entry->id, true);
 }
 
@@ -199,7 +207,8 @@ partition_left(const AggregateEntry *entry, Oid relid)
 static void
 follow_view_owner(const AggregateEntry *entry)
 {
-	const char *owner = quote_identifier(GetUserNameFromId(entry->owner, false));
+	const char *owner = quote_identifier(GetUserNameFromId(entry->owner,
+														   false));
 	Oid			types[3] = {OIDOID, OIDOID, TEXTOID};
 	Datum		values[3];
 	List	   *statements = NIL;
@@ -209,18 +218,24 @@ follow_view_owner(const AggregateEntry *entry)
 	values[0] = ObjectIdGetDatum(internal_schema_oid());
 	values[1] = ObjectIdGetDatum(entry->owner);
 	values[2] = CStringGetTextDatum(psprintf("%d", entry->id));
-	spi_run_args("SELECT c.oid::regclass::text, c.relkind = 'v' FROM pg_class c "
+	spi_run_args("SELECT c.oid::regclass::text, c.relkind = 'v' "
+				 "FROM pg_class c "
 				 " WHERE c.relnamespace = $1 AND c.relowner <> $2 "
-				 "   AND c.relkind IN ('r', 'p', 'v') AND c.relname ~ ('^[a-z]+_' || $3 || '($|_)')",
+				 "   AND c.relkind IN ('r', 'p', 'v') "
+				 "AND c.relname ~ ('^[a-z]+_' || $3 || '($|_)')",
 				 3, types, values, NULL, SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
-		bool		is_view = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		bool		is_view = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i],
+														 SPI_tuptable->tupdesc,
+														 2, &isnull));
 
 		statements = lappend(statements,
-							 psprintf("ALTER %s %s OWNER TO %s", is_view ? "VIEW" : "TABLE",
-									  SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
+							 psprintf("ALTER %s %s OWNER TO %s",
+									  is_view ? "VIEW" : "TABLE",
+									  SPI_getvalue(SPI_tuptable->vals[i],
+												   SPI_tuptable->tupdesc, 1),
 									  owner));
 	}
 	/* ALTER ... OWNER runs no code of the old or the new owner */
@@ -281,8 +296,10 @@ table_altered(List *aggregates, Oid relid, AlterTableCmd *cmd)
 			{
 				AggregateEntry *entry = lfirst(lc);
 
-				if (MODE_IS_STREAMING(entry->mode) && get_rel_relispartition(entry->base_relid))
-					refuse(entry, entry->base_relid, "cannot become a partition",
+				if (MODE_IS_STREAMING(entry->mode) &&
+					get_rel_relispartition(entry->base_relid))
+					refuse(entry, entry->base_relid,
+						   "cannot become a partition",
 						   "writes through the partitioned table would not be captured.",
 						   "Aggregate the partitioned table instead, with a WHERE clause on the partition key.");
 			}
@@ -295,9 +312,12 @@ table_altered(List *aggregates, Oid relid, AlterTableCmd *cmd)
 				if (!MODE_IS_STREAMING(entry->mode))
 					continue;
 				lock_aggregate(entry);
-				foreach(lc2, find_all_inheritors(entry->base_relid, NoLock, NULL))
+				foreach(lc2, find_all_inheritors(entry->base_relid, NoLock,
+												 NULL))
+				{
 					if (!has_capture_triggers(entry->id, lfirst_oid(lc2)))
 						partition_joined(entry, lfirst_oid(lc2));
+				}
 			}
 			break;
 		case AT_DetachPartition:
@@ -313,8 +333,10 @@ table_altered(List *aggregates, Oid relid, AlterTableCmd *cmd)
 				lock_aggregate(entry);
 				tree = find_all_inheritors(entry->base_relid, NoLock, NULL);
 				foreach(lc2, tables_with_capture_triggers(entry->id))
+				{
 					if (!list_member_oid(tree, lfirst_oid(lc2)))
 						partition_left(entry, lfirst_oid(lc2));
+				}
 			}
 			break;
 		case AT_AddInherit:
@@ -327,8 +349,10 @@ table_altered(List *aggregates, Oid relid, AlterTableCmd *cmd)
 				{
 					AggregateEntry *entry = lfirst(lc2);
 
-					if (MODE_IS_STREAMING(entry->mode) && entry->base_relid == parent)
-						refuse(entry, parent, "cannot have inheritance children",
+					if (MODE_IS_STREAMING(entry->mode) &&
+						entry->base_relid == parent)
+						refuse(entry, parent,
+							   "cannot have inheritance children",
 							   "an UPDATE or DELETE of the parent reaches the children's rows, which the aggregate does not hold.",
 							   "Use declarative partitioning, or mode => 'batch'.");
 				}
@@ -405,7 +429,8 @@ guard_commands(List *commands)
 			ListCell   *lc2;
 
 			/* hybridagg's own tables change as it works: nothing to look at */
-			if (get_rel_namespace(command->d.alterTable.objectId) == internal_schema_oid())
+			if (get_rel_namespace(command->d.alterTable.objectId) ==
+				internal_schema_oid())
 				continue;
 			if (aggregates == NIL)
 				aggregates = all_aggregates();
@@ -498,7 +523,9 @@ hybridagg_base_table_ddl_start(PG_FUNCTION_ARGS)
 			AggregateEntry *entry = lfirst(lc2);
 
 			if (MODE_IS_STREAMING(entry->mode) &&
-				list_member_oid(find_all_inheritors(entry->base_relid, NoLock, NULL), parent))
+				list_member_oid(find_all_inheritors(entry->base_relid, NoLock,
+													NULL),
+								parent))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("DETACH PARTITION CONCURRENTLY is not supported under hybridagg aggregate %s",

@@ -388,12 +388,15 @@ constant_argument(Definition *def, FuncExpr *call, int n, const char *what)
 {
 	Node	   *arg = eval_const_expressions(NULL, list_nth(call->args, n));
 
-	/* an origin such as '2000-01-01 00:00+00'::timestamptz - interval '2.5 minutes' */
+	/*
+	 * an origin such as '2000-01-01 00:00+00'::timestamptz - interval '2.5
+	 * minutes'
+	 */
 	if (zone_free_interval_arithmetic(arg))
 	{
 		List	   *args = IsA(arg, OpExpr) ? ((OpExpr *) arg)->args : ((FuncExpr *) arg)->args;
 		Oid			funcid = IsA(arg, OpExpr) ? get_opcode(((OpExpr *) arg)->opno) :
-			((FuncExpr *) arg)->funcid;
+		((FuncExpr *) arg)->funcid;
 
 		if (IsA(linitial(args), Const) && IsA(lsecond(args), Const) &&
 			!((Const *) linitial(args))->constisnull && !((Const *) lsecond(args))->constisnull)
@@ -568,8 +571,10 @@ expr_never_null(Node *expr, TupleDesc base_desc)
 				if (!is_bucket_function(call->funcid))
 					return false;
 				foreach(lc, call->args)
+				{
 					if (!expr_never_null(lfirst(lc), base_desc))
 						return false;
+				}
 				return true;
 			}
 		default:

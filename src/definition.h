@@ -30,8 +30,8 @@ typedef struct DefinedAggregate
 {
 	Aggref	   *aggref;
 	AggFunc		func;
-	int			arg;			/* source column v<arg>; 0 for count(*); for
-								 * a recomputed aggregate, its place in
+	int			arg;			/* source column v<arg>; 0 for count(*); for a
+								 * recomputed aggregate, its place in
 								 * values_<id> */
 	List	   *arg_columns;	/* recomputed: source column of each argument */
 	int			filter_column;	/* recomputed: of the FILTER, or 0 */

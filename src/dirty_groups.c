@@ -55,7 +55,8 @@ PG_FUNCTION_INFO_V1(hybridagg_dirty_groups);
  */
 
 bool
-delta_buckets(int32 id, Snapshot snapshot, bool dirty_only, DirtyBuckets *result)
+delta_buckets(int32 id, Snapshot snapshot, bool dirty_only,
+			  DirtyBuckets *result)
 {
 	Relation	delta = open_internal_table(OBJ_DELTA, id, InvalidOid, AccessShareLock);
 	AttrNumber	dirty = RelationGetDescr(delta)->natts; /* __dirty comes last */
@@ -82,7 +83,8 @@ delta_buckets(int32 id, Snapshot snapshot, bool dirty_only, DirtyBuckets *result
 		if (result->n == allocated)
 		{
 			allocated *= 2;
-			result->buckets = repalloc(result->buckets, sizeof(int64) * allocated);
+			result->buckets = repalloc(result->buckets,
+									   sizeof(int64) * allocated);
 		}
 		result->buckets[result->n++] = DatumGetTimestamp(bucket);
 	}
@@ -97,7 +99,8 @@ void
 dirty_ranges_params(const AggregateEntry *entry, DirtyBuckets *dirty,
 					Oid *types, Datum *values)
 {
-	List	   *ranges = bucket_list_times(&entry->bucket, dirty->buckets, dirty->n);
+	List	   *ranges = bucket_list_times(&entry->bucket, dirty->buckets,
+										   dirty->n);
 	Datum	   *firsts = palloc(sizeof(Datum) * Max(list_length(ranges), 1));
 	Datum	   *lasts = palloc(sizeof(Datum) * Max(list_length(ranges), 1));
 	Oid			time_type = entry->bucket.time_type;
@@ -111,12 +114,15 @@ dirty_ranges_params(const AggregateEntry *entry, DirtyBuckets *dirty,
 		firsts[n] = Int64GetDatum(range->first);
 		lasts[n++] = Int64GetDatum(range->last);
 	}
-	types[0] = types[1] = time_type == TIMESTAMPTZOID ? TIMESTAMPTZARRAYOID : TIMESTAMPARRAYOID;
+	types[0] = types[1] = time_type == TIMESTAMPTZOID ?
+		TIMESTAMPTZARRAYOID : TIMESTAMPARRAYOID;
 	types[2] = BOOLOID;
-	values[0] = PointerGetDatum(construct_array(firsts, n, time_type, sizeof(int64),
-												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[1] = PointerGetDatum(construct_array(lasts, n, time_type, sizeof(int64),
-												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[0] = PointerGetDatum(construct_array(firsts, n, time_type,
+												sizeof(int64), FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
+	values[1] = PointerGetDatum(construct_array(lasts, n, time_type,
+												sizeof(int64), FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
 	values[2] = BoolGetDatum(dirty->null_bucket);
 }
 
@@ -127,10 +133,12 @@ dirty_ranges_params(const AggregateEntry *entry, DirtyBuckets *dirty,
 
 void
 append_dirty_recompute(StringInfo buf, const AggLayout *layout, int32 id,
-					   const char *dirty_keys, bool include_empty, int first_param)
+					   const char *dirty_keys, bool include_empty,
+					   int first_param)
 {
 	char	   *source = internal_qualname(OBJ_SOURCE, id);
-	const char *array_type = psprintf("%s[]", type_sql(layout->keys[0].type, -1));
+	const char *array_type = psprintf("%s[]",
+									  type_sql(layout->keys[0].type, -1));
 
 	appendStringInfoString(buf, "SELECT ");
 	append_keys(buf, layout, "u");
@@ -142,11 +150,15 @@ append_dirty_recompute(StringInfo buf, const AggLayout *layout, int32 id,
 	append_keys(buf, layout, "s");
 	appendStringInfoString(buf, ", ");
 	append_states_from_source(buf, layout, "s");
-	appendStringInfo(buf, ", false AS __wanted FROM (SELECT s.* FROM unnest($%d::%s, $%d::%s) r(first, last)"
-					 " CROSS JOIN LATERAL (SELECT s.* FROM %s s WHERE s.__time >= r.first AND s.__time <= r.last) s",
-					 first_param, array_type, first_param + 1, array_type, source);
+	appendStringInfo(buf, ", false AS __wanted FROM (SELECT s.* "
+					 "FROM unnest($%d::%s, $%d::%s) r(first, last)"
+					 " CROSS JOIN LATERAL (SELECT s.* FROM %s s "
+					 "WHERE s.__time >= r.first AND s.__time <= r.last) s",
+					 first_param, array_type, first_param + 1, array_type,
+					 source);
 	if (!layout->keys[0].notnull)
-		appendStringInfo(buf, " UNION ALL SELECT s.* FROM %s s WHERE $%d AND s.__time IS NULL",
+		appendStringInfo(buf, " UNION ALL SELECT s.* FROM %s s "
+						 "WHERE $%d AND s.__time IS NULL",
 						 source, first_param + 2);
 	appendStringInfoString(buf, ") s GROUP BY ");
 	append_keys(buf, layout, "s");
@@ -172,9 +184,11 @@ dirty_group_count(int32 id, const AggLayout *layout)
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT count(*) FROM (SELECT DISTINCT ");
 	append_keys(&sql, layout, "d");
-	appendStringInfo(&sql, " FROM %s d WHERE d.__dirty) g", internal_qualname(OBJ_DELTA, id));
+	appendStringInfo(&sql, " FROM %s d WHERE d.__dirty) g",
+					 internal_qualname(OBJ_DELTA, id));
 	spi_run(sql.data, SPI_OK_SELECT);
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /* ----------------------------------------------------------------
@@ -202,13 +216,17 @@ read_token(int32 id)
 	bool		isnull;
 	Datum		token;
 
-	spi_run(psprintf("SELECT t.token FROM %s t", internal_qualname(OBJ_TOKEN, id)), SPI_OK_SELECT);
+	spi_run(psprintf("SELECT t.token FROM %s t",
+					 internal_qualname(OBJ_TOKEN, id)),
+			SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s must hold exactly one token", internal_qualname(OBJ_TOKEN, id)),
+				 errmsg("%s must hold exactly one token",
+						internal_qualname(OBJ_TOKEN, id)),
 				 errhint("Drop the aggregate and create it again.")));
-	token = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	token = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+						  &isnull);
 	return isnull ? NULL : DatumGetByteaPP(token);
 }
 
@@ -249,7 +267,8 @@ dirty_groups_entry(int32 id, bool rebuild)
 	if (rebuild || cache->context == NULL || cache->plan == NULL)
 	{
 		AggregateEntry *entry = catalog_get(id, false);
-		MemoryContext context = AllocSetContextCreate(CacheMemoryContext, "hybridagg dirty groups",
+		MemoryContext context = AllocSetContextCreate(CacheMemoryContext,
+													  "hybridagg dirty groups",
 													  ALLOCSET_SMALL_SIZES);
 		MemoryContext old;
 		StringInfoData sql;
@@ -269,7 +288,8 @@ dirty_groups_entry(int32 id, bool rebuild)
 
 		initStringInfo(&sql);
 		append_dirty_recompute(&sql, layout_read(id), id,
-							   psprintf("%s d WHERE d.__dirty", internal_qualname(OBJ_DELTA, id)),
+							   psprintf("%s d WHERE d.__dirty",
+										internal_qualname(OBJ_DELTA, id)),
 							   false, 1);
 		dirty_ranges_params(entry, &none, types, values);
 		act_as(entry->owner, &saved);
@@ -279,11 +299,14 @@ dirty_groups_entry(int32 id, bool rebuild)
 		token = read_token(id);
 		/* SPI leaves its own context current: copy into the cache's */
 		old = MemoryContextSwitchTo(context);
-		cache->token = token ? DatumGetByteaPCopy(PointerGetDatum(token)) : NULL;
+		cache->token = token ? DatumGetByteaPCopy(PointerGetDatum(token)) :
+			NULL;
 		cache->entry = palloc(sizeof(AggregateEntry));
 		*cache->entry = *entry;
-		cache->entry->bucket.unit = entry->bucket.unit ? pstrdup(entry->bucket.unit) : NULL;
-		cache->entry->bucket.zone = entry->bucket.zone ? pstrdup(entry->bucket.zone) : NULL;
+		cache->entry->bucket.unit = entry->bucket.unit ?
+			pstrdup(entry->bucket.unit) : NULL;
+		cache->entry->bucket.zone = entry->bucket.zone ?
+			pstrdup(entry->bucket.zone) : NULL;
 		cache->entry->definition = NULL;
 		MemoryContextSwitchTo(old);
 		act_as_restore(&saved);
@@ -365,7 +388,8 @@ hybridagg_recompute_dirty_groups(PG_FUNCTION_ARGS)
 								 GUC_ACTION_SAVE, true, 0, false);
 		dirty_ranges_params(cache->entry, &dirty, types, values);
 		/* read-only: in the snapshot of the query that calls it */
-		if (SPI_execute_plan(cache->plan, values, NULL, true, 0) != SPI_OK_SELECT)
+		if (SPI_execute_plan(cache->plan, values, NULL, true, 0) !=
+			SPI_OK_SELECT)
 			elog(ERROR, "hybridagg: could not recompute the dirty groups of aggregate %d", id);
 		AtEOXact_GUC(true, guc_level);
 		for (uint64 i = 0; i < SPI_processed; i++)
@@ -373,8 +397,10 @@ hybridagg_recompute_dirty_groups(PG_FUNCTION_ARGS)
 			Datum	   *row = palloc(sizeof(Datum) * rsinfo->setDesc->natts);
 			bool	   *nulls = palloc(sizeof(bool) * rsinfo->setDesc->natts);
 
-			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, row, nulls);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+							  row, nulls);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row,
+								 nulls);
 		}
 	}
 	act_as_restore(&saved);

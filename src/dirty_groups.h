@@ -42,13 +42,14 @@ extern bool delta_buckets(int32 id, Snapshot snapshot, bool dirty_only,
  * a dirty group left with no rows comes out with zero states; else it does
  * not come out.
  */
-extern void append_dirty_recompute(StringInfo buf, const AggLayout *layout, int32 id,
-								   const char *dirty_keys, bool include_empty,
-								   int first_param);
+extern void append_dirty_recompute(StringInfo buf, const AggLayout *layout,
+								   int32 id, const char *dirty_keys,
+								   bool include_empty, int first_param);
 
 /* the three parameters of append_dirty_recompute() for these buckets */
-extern void dirty_ranges_params(const AggregateEntry *entry, DirtyBuckets *dirty,
-								Oid *types, Datum *values);
+extern void dirty_ranges_params(const AggregateEntry *entry,
+								DirtyBuckets *dirty, Oid *types,
+								Datum *values);
 
 /* how many distinct groups are dirty, for the status view */
 extern int64 dirty_group_count(int32 id, const AggLayout *layout);

@@ -39,14 +39,17 @@ static bool
 may_lock_exclusively(Oid relid)
 {
 	return pg_class_ownercheck(relid, GetUserId()) ||
-		pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) == ACLCHECK_OK;
+		pg_class_aclcheck(relid, GetUserId(),
+						  ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) ==
+		ACLCHECK_OK;
 }
 
 /* drop an internal object of the aggregate, if it exists, whatever it became */
 static void
 drop_internal(const char *kind, int32 id)
 {
-	Oid			relid = get_relname_relid(internal_relname(kind, id), internal_schema_oid());
+	Oid			relid = get_relname_relid(internal_relname(kind, id),
+										  internal_schema_oid());
 	char		relkind;
 
 	if (!OidIsValid(relid))
@@ -54,7 +57,8 @@ drop_internal(const char *kind, int32 id)
 	relkind = get_rel_relkind(relid);
 	spi_run(psprintf("DROP %s %s",
 					 relkind == RELKIND_VIEW ? "VIEW" :
-					 relkind == RELKIND_FOREIGN_TABLE ? "FOREIGN TABLE" : "TABLE",
+					 relkind == RELKIND_FOREIGN_TABLE ? "FOREIGN TABLE" :
+					 "TABLE",
 					 internal_qualname(kind, id)),
 			SPI_OK_UTILITY);
 }
@@ -77,10 +81,14 @@ drop_aggregate_objects(const AggregateEntry *entry, bool drop_triggers_now)
 	/* DROP runs no code of the objects' owner */
 	act_as(extension_owner(), &saved);
 	if (view_name)
+	{
+		Oid			schema = get_rel_namespace(entry->view_relid);
+
 		spi_run(psprintf("DROP VIEW IF EXISTS %s",
-						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(entry->view_relid)),
+						 quote_qualified_identifier(get_namespace_name(schema),
 													view_name)),
 				SPI_OK_UTILITY);
+	}
 	drop_internal(OBJ_GROUPS, entry->id);
 	drop_internal(OBJ_VALUES, entry->id);
 	drop_internal(OBJ_TOKEN, entry->id);
@@ -97,10 +105,12 @@ lock_base_table_for_drop(const AggregateEntry *entry)
 {
 	bool		exclusive;
 
-	if (!MODE_IS_STREAMING(entry->mode) || get_rel_name(entry->base_relid) == NULL)
+	if (!MODE_IS_STREAMING(entry->mode) ||
+		get_rel_name(entry->base_relid) == NULL)
 		return false;
 	exclusive = may_lock_exclusively(entry->base_relid);
-	LockRelationOid(entry->base_relid, exclusive ? AccessExclusiveLock : ShareRowExclusiveLock);
+	LockRelationOid(entry->base_relid,
+					exclusive ? AccessExclusiveLock : ShareRowExclusiveLock);
 	return exclusive;
 }
 
@@ -153,22 +163,28 @@ hybridagg_forget_dropped_views(PG_FUNCTION_ARGS)
 
 	nestlevel = fix_settings(SETTINGS_SQL);
 	SPI_connect();
-	spi_run("WITH dropped AS (SELECT * FROM pg_event_trigger_dropped_objects()) "
-			"SELECT DISTINCT a.id, bool_or(d.object_type = 'trigger') FROM " INTERNAL_SCHEMA ".aggregate a, dropped d "
+	spi_run("WITH dropped AS "
+			"(SELECT * FROM pg_event_trigger_dropped_objects()) "
+			"SELECT DISTINCT a.id, bool_or(d.object_type = 'trigger') "
+			"FROM " INTERNAL_SCHEMA ".aggregate a, dropped d "
 			" WHERE (d.classid = 'pg_class'::regclass AND d.objsubid = 0 "
 			"        AND d.objid IN (a.view::oid, a.base_table::oid)) "
-			"    OR (d.object_type = 'view' AND d.schema_name = '" INTERNAL_SCHEMA "' "
+			"    OR (d.object_type = 'view' AND d.schema_name = '"
+			INTERNAL_SCHEMA "' "
 			"        AND d.object_name = 'source_' || a.id) "
-			"    OR (d.object_type = 'trigger' AND d.original AND a.mode <> 'batch') "
+			"    OR (d.object_type = 'trigger' AND d.original "
+			"AND a.mode <> 'batch') "
 			" GROUP BY a.id",
 			SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
 		int32		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
-													 SPI_tuptable->tupdesc, 1, &isnull));
+													 SPI_tuptable->tupdesc, 1,
+													 &isnull));
 		bool		trigger = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i],
-														 SPI_tuptable->tupdesc, 2, &isnull));
+														 SPI_tuptable->tupdesc,
+														 2, &isnull));
 
 		if (trigger)
 			lost_triggers = lappend_int(lost_triggers, id);
@@ -193,7 +209,9 @@ hybridagg_forget_dropped_views(PG_FUNCTION_ARGS)
 							   lock_base_table_for_drop(entry));
 		ereport(NOTICE,
 				(errmsg("dropped hybridagg aggregate %d with its %s",
-						entry->id, get_rel_name(entry->view_relid) ? "base table" : "view")));
+						entry->id,
+						get_rel_name(entry->view_relid) ?
+						"base table" : "view")));
 	}
 	/* a trigger went: is every table of a live aggregate still captured? */
 	if (!changing_capture_triggers)

@@ -43,25 +43,30 @@ compare_arguments(FunctionCallInfo fcinfo)
 					 errmsg("could not identify a comparison function for type %s",
 							format_type_be(type)),
 					 errhint("min() and max() in a hybridagg aggregate need a type with a default btree operator class.")));
-		compare = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(FmgrInfo));
-		fmgr_info_copy(compare, &tc->cmp_proc_finfo, fcinfo->flinfo->fn_mcxt);
+		compare = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+									 sizeof(FmgrInfo));
+		fmgr_info_copy(compare, &tc->cmp_proc_finfo,
+					   fcinfo->flinfo->fn_mcxt);
 		fcinfo->flinfo->fn_extra = compare;
 	}
 	return DatumGetInt32(FunctionCall2Coll(compare, PG_GET_COLLATION(),
-										   PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)));
+										   PG_GETARG_DATUM(0),
+										   PG_GETARG_DATUM(1)));
 }
 
 /* strict: the first non-null input becomes the state, as in min() */
 Datum
 hybridagg_least_of_step(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(compare_arguments(fcinfo) <= 0 ? PG_GETARG_DATUM(0) : PG_GETARG_DATUM(1));
+	PG_RETURN_DATUM(compare_arguments(fcinfo) <= 0 ?
+					PG_GETARG_DATUM(0) : PG_GETARG_DATUM(1));
 }
 
 Datum
 hybridagg_greatest_of_step(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(compare_arguments(fcinfo) >= 0 ? PG_GETARG_DATUM(0) : PG_GETARG_DATUM(1));
+	PG_RETURN_DATUM(compare_arguments(fcinfo) >= 0 ?
+					PG_GETARG_DATUM(0) : PG_GETARG_DATUM(1));
 }
 
 /* strict: the first non-null input is the state, and stays */

@@ -39,9 +39,9 @@ PG_FUNCTION_INFO_V1(hybridagg_fold);
 
 /* INSERT ... ON CONFLICT of rows of cte into kind, adding or replacing */
 static void
-append_upsert(StringInfo sql, const AggLayout *layout, const AggregateEntry *entry,
-			  const char *name, const char *kind, const char *cte,
-			  const char *side, bool replace)
+append_upsert(StringInfo sql, const AggLayout *layout,
+			  const AggregateEntry *entry, const char *name, const char *kind,
+			  const char *cte, const char *side, bool replace)
 {
 	appendStringInfo(sql, ", %s AS (INSERT INTO %s AS t (", name,
 					 internal_qualname(kind, entry->id));
@@ -64,14 +64,17 @@ append_upsert(StringInfo sql, const AggLayout *layout, const AggregateEntry *ent
 }
 
 static void
-delete_empty_groups(const AggregateEntry *entry, const char *kind, HeapTuple row,
-					TupleDesc desc, int first_column, Snapshot snap)
+delete_empty_groups(const AggregateEntry *entry, const char *kind,
+					HeapTuple row, TupleDesc desc, int first_column,
+					Snapshot snap)
 {
 	bool		lo_null;
 	bool		hi_null;
 	bool		null_null;
 	Datum		values[3];
-	Oid			types[3] = {entry->bucket.time_type, entry->bucket.time_type, BOOLOID};
+	Oid			types[3] = {
+		entry->bucket.time_type, entry->bucket.time_type, BOOLOID
+	};
 	char		nulls[3] = {' ', ' ', ' '};
 
 	values[0] = SPI_getbinval(row, desc, first_column, &lo_null);
@@ -99,14 +102,16 @@ bucket_array(const AggregateEntry *entry, List *buckets)
 
 	foreach(lc, buckets)
 		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
-	return PointerGetDatum(construct_array(elems, n, entry->bucket.time_type, sizeof(int64),
-										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	return PointerGetDatum(construct_array(elems, n, entry->bucket.time_type,
+										   sizeof(int64), FLOAT8PASSBYVAL,
+										   TYPALIGN_DOUBLE));
 }
 
 static Oid
 bucket_array_type(const AggregateEntry *entry)
 {
-	return entry->bucket.time_type == TIMESTAMPTZOID ? TIMESTAMPTZARRAYOID : TIMESTAMPARRAYOID;
+	return entry->bucket.time_type == TIMESTAMPTZOID ? TIMESTAMPTZARRAYOID :
+		TIMESTAMPARRAYOID;
 }
 
 /* the distinct buckets below below in the column g1 of sql's rows */
@@ -123,9 +128,10 @@ buckets_below(const char *sql, const AggregateEntry *entry, int64 below,
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
+		Datum		bucket = SPI_getbinval(SPI_tuptable->vals[i],
+										   SPI_tuptable->tupdesc, 1, &isnull);
 
-		(*buckets)[(*n)++] = DatumGetTimestamp(SPI_getbinval(SPI_tuptable->vals[i],
-															 SPI_tuptable->tupdesc, 1, &isnull));
+		(*buckets)[(*n)++] = DatumGetTimestamp(bucket);
 	}
 }
 
@@ -150,8 +156,10 @@ move_recent_to_history(const AggregateEntry *entry, const AggLayout *layout,
 	values[0] = Int64GetDatum(below);
 	values[1] = bucket_array(entry, unplaced);
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "WITH moved AS (DELETE FROM %s t WHERE t.g1 < $1 AND NOT t.g1 = ANY($2)"
-					 " RETURNING t.*) INSERT INTO %s (", recent, internal_qualname(OBJ_HISTORY, entry->id));
+	appendStringInfo(&sql, "WITH moved AS (DELETE FROM %s t "
+					 "WHERE t.g1 < $1 AND NOT t.g1 = ANY($2)"
+					 " RETURNING t.*) INSERT INTO %s (", recent,
+					 internal_qualname(OBJ_HISTORY, entry->id));
 	append_keys(&sql, layout, NULL);
 	appendStringInfoString(&sql, ", ");
 	append_states(&sql, layout, NULL);
@@ -160,15 +168,17 @@ move_recent_to_history(const AggregateEntry *entry, const AggLayout *layout,
 	appendStringInfoString(&sql, ", ");
 	append_states(&sql, layout, "m");
 	appendStringInfoString(&sql, " FROM moved m WHERE m.__rows > 0");
-	return spi_run_snapshot(sql.data, 2, types, values, NULL, snap, SPI_OK_INSERT);
+	return spi_run_snapshot(sql.data, 2, types, values, NULL, snap,
+							SPI_OK_INSERT);
 }
 
 int64
-fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot snap,
-			   PartitionWait wait)
+fold_aggregate(const AggregateEntry *entry, const AggLayout *layout,
+			   Snapshot snap, PartitionWait wait)
 {
 	char	   *delta = internal_qualname(OBJ_DELTA, entry->id);
-	bool		has_history = MODE_HAS_HISTORY(entry->mode) && !TIMESTAMP_IS_NOBEGIN(entry->watermark);
+	bool		has_history = (MODE_HAS_HISTORY(entry->mode) &&
+							   !TIMESTAMP_IS_NOBEGIN(entry->watermark));
 	int64		split = has_history ? entry->watermark : DT_NOBEGIN;
 	const char *recent_side = "(g.g1 >= $1 OR g.g1 IS NULL OR g.g1 = ANY($2))";
 	const char *history_side = "(g.g1 < $1 AND NOT g.g1 = ANY($2))";
@@ -227,7 +237,12 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot sn
 	types[1] = bucket_array_type(entry);
 	values[1] = bucket_array(entry, unplaced);
 	if (!layout->deletes_dirty || !delta_buckets(entry->id, snap, true, &dirty))
-		dirty = (DirtyBuckets) {NULL, 0, false};
+	{
+		/* no dirty buckets (pg_bsd_indent cannot format a compound literal) */
+		dirty.buckets = NULL;
+		dirty.n = 0;
+		dirty.null_bucket = false;
+	}
 	dirty_ranges_params(entry, &dirty, &types[2], &values[2]);
 
 	initStringInfo(&sql);
@@ -236,49 +251,65 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout, Snapshot sn
 	append_keys(&sql, layout, "c");
 	appendStringInfoString(&sql, ", ");
 	append_states_combined(&sql, layout, "c");
-	appendStringInfoString(&sql, ", bool_or(c.__dirty) AS __dirty FROM consumed c GROUP BY ");
+	appendStringInfoString(&sql, ", bool_or(c.__dirty) AS __dirty "
+						   "FROM consumed c GROUP BY ");
 	append_keys(&sql, layout, "c");
 	appendStringInfoChar(&sql, ')');
 	if (layout->deletes_dirty)
 	{
-		/* the dirty groups' exact states; a group left with no rows gets zeros */
+		/*
+		 * the dirty groups' exact states; a group left with no rows gets
+		 * zeros
+		 */
 		appendStringInfoString(&sql, ", recomputed AS (");
-		append_dirty_recompute(&sql, layout, entry->id, "grouped d WHERE d.__dirty", true, 3);
+		append_dirty_recompute(&sql, layout, entry->id,
+							   "grouped d WHERE d.__dirty", true, 3);
 		appendStringInfoChar(&sql, ')');
 	}
-	append_upsert(&sql, layout, entry, "recent_added", OBJ_RECENT, "grouped", recent_side, false);
+	append_upsert(&sql, layout, entry, "recent_added", OBJ_RECENT, "grouped",
+				  recent_side, false);
 	if (layout->deletes_dirty)
-		append_upsert(&sql, layout, entry, "recent_replaced", OBJ_RECENT, "recomputed", recent_side, true);
+		append_upsert(&sql, layout, entry, "recent_replaced", OBJ_RECENT,
+					  "recomputed", recent_side, true);
 	if (has_history)
 	{
-		append_upsert(&sql, layout, entry, "history_added", OBJ_HISTORY, "grouped", history_side, false);
+		append_upsert(&sql, layout, entry, "history_added", OBJ_HISTORY,
+					  "grouped", history_side, false);
 		if (layout->deletes_dirty)
-			append_upsert(&sql, layout, entry, "history_replaced", OBJ_HISTORY, "recomputed", history_side, true);
+			append_upsert(&sql, layout, entry, "history_replaced", OBJ_HISTORY,
+						  "recomputed", history_side, true);
 	}
 
 	/* consumed deltas, and the range of buckets of groups left empty */
-	appendStringInfoString(&sql, ", touched AS (SELECT 'r' AS tab, g1, __rows FROM recent_added");
+	appendStringInfoString(&sql, ", touched AS (SELECT 'r' AS tab, g1, __rows "
+						   "FROM recent_added");
 	if (layout->deletes_dirty)
-		appendStringInfoString(&sql, " UNION ALL SELECT 'r', g1, __rows FROM recent_replaced");
+		appendStringInfoString(&sql, " UNION ALL SELECT 'r', g1, __rows "
+							   "FROM recent_replaced");
 	if (has_history)
 	{
-		appendStringInfoString(&sql, " UNION ALL SELECT 'h', g1, __rows FROM history_added");
+		appendStringInfoString(&sql, " UNION ALL SELECT 'h', g1, __rows "
+							   "FROM history_added");
 		if (layout->deletes_dirty)
-			appendStringInfoString(&sql, " UNION ALL SELECT 'h', g1, __rows FROM history_replaced");
+			appendStringInfoString(&sql, " UNION ALL SELECT 'h', g1, __rows "
+								   "FROM history_replaced");
 	}
 	appendStringInfoString(&sql, ") SELECT (SELECT count(*) FROM consumed)");
 	for (int i = 0; i < 2; i++)
 	{
 		const char *tab = i == 0 ? "'r'" : "'h'";
 
-		appendStringInfo(&sql, ", min(g1) FILTER (WHERE tab = %s AND __rows = 0)"
+		appendStringInfo(&sql,
+						 ", min(g1) FILTER (WHERE tab = %s AND __rows = 0)"
 						 ", max(g1) FILTER (WHERE tab = %s AND __rows = 0)"
-						 ", bool_or(g1 IS NULL) FILTER (WHERE tab = %s AND __rows = 0)",
+						 ", bool_or(g1 IS NULL) "
+						 "FILTER (WHERE tab = %s AND __rows = 0)",
 						 tab, tab, tab);
 	}
 	appendStringInfoString(&sql, " FROM touched");
 
-	spi_run_snapshot(sql.data, layout->deletes_dirty ? 5 : 2, types, values, NULL, snap, SPI_OK_SELECT);
+	spi_run_snapshot(sql.data, layout->deletes_dirty ? 5 : 2, types, values,
+					 NULL, snap, SPI_OK_SELECT);
 	result = SPI_copytuple(SPI_tuptable->vals[0]);
 	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
 	consumed = DatumGetInt64(SPI_getbinval(result, desc, 1, &isnull));
@@ -408,7 +439,8 @@ hybridagg_reprocess(PG_FUNCTION_ARGS)
 						get_rel_name(entry->view_relid)),
 				 errhint("Use CALL hybridagg.materialize(name, range_start, range_end) to recompute a range.")));
 
-	aggregate_range(entry, PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2), &lo, &hi);
+	aggregate_range(entry, PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
+					&lo, &hi);
 
 	SPI_connect();
 	lock_aggregate(entry);
@@ -429,7 +461,8 @@ hybridagg_reprocess(PG_FUNCTION_ARGS)
 		values[2] = Int64GetDatum(times.first);
 		values[3] = Int64GetDatum(times.last);
 		initStringInfo(&sql);
-		appendStringInfo(&sql, "WITH replay AS (INSERT INTO %s (", internal_qualname(OBJ_DELTA, entry->id));
+		appendStringInfo(&sql, "WITH replay AS (INSERT INTO %s (",
+						 internal_qualname(OBJ_DELTA, entry->id));
 		append_keys(&sql, layout, NULL);
 		appendStringInfoString(&sql, ", ");
 		append_states(&sql, layout, NULL);
@@ -444,9 +477,12 @@ hybridagg_reprocess(PG_FUNCTION_ARGS)
 						 time_range_condition("s.__time", hi, 3),
 						 bucket_range_condition("s.g1", hi, 1));
 		append_keys(&sql, layout, "s");
-		appendStringInfoString(&sql, " RETURNING __rows) SELECT COALESCE(sum(__rows), 0)::int8 FROM replay");
+		appendStringInfoString(&sql, " RETURNING __rows) SELECT "
+							   "COALESCE(sum(__rows), 0)::int8 FROM replay");
 		spi_run_snapshot(sql.data, 4, types, values, NULL, snap, SPI_OK_SELECT);
-		replayed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		replayed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											   SPI_tuptable->tupdesc, 1,
+											   &isnull));
 	}
 
 	(void) fold_aggregate(entry, layout, snap, PARTITION_WAIT);

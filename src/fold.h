@@ -20,15 +20,17 @@
  * aggregate's lock, took snap after taking it, and acts as the aggregate's
  * owner under fix_settings().  Returns the number of delta rows consumed.
  */
-extern int64 fold_aggregate(const AggregateEntry *entry, const AggLayout *layout,
-							Snapshot snap, PartitionWait wait);
+extern int64 fold_aggregate(const AggregateEntry *entry,
+							const AggLayout *layout, Snapshot snap,
+							PartitionWait wait);
 
 /*
  * Move the groups of recent below the bucket below into history, but those
  * whose partition could not be made now.  Returns the groups moved.
  */
-extern int64 move_recent_to_history(const AggregateEntry *entry, const AggLayout *layout,
-									int64 below, Snapshot snap, PartitionWait wait);
+extern int64 move_recent_to_history(const AggregateEntry *entry,
+									const AggLayout *layout, int64 below,
+									Snapshot snap, PartitionWait wait);
 
 /*
  * One fold of aggregate id in the caller's transaction, as the worker runs

@@ -24,7 +24,10 @@ extern bool hybridagg_worker_enabled;
 /* hybridagg.max_workers: most workers at once (defined only when preloaded) */
 extern int	hybridagg_max_workers;
 
-/* the workers the launcher may run: hybridagg.max_workers, within max_worker_processes */
+/*
+ * the workers the launcher may run: hybridagg.max_workers, within
+ * max_worker_processes
+ */
 extern int	hybridagg_worker_budget(void);
 
 extern void hybridagg_define_gucs(void);

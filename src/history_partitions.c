@@ -58,8 +58,8 @@ static int64
 partition_span(const BucketSpec *spec)
 {
 	Interval   *width = bucket_width(spec);
-	int64		usecs = width->month * DAYS_PER_MONTH * USECS_PER_DAY +
-		width->day * USECS_PER_DAY + width->time;
+	int64		usecs = (width->month * DAYS_PER_MONTH * USECS_PER_DAY +
+						 width->day * USECS_PER_DAY + width->time);
 
 	if (usecs < USECS_PER_HOUR)
 		return 7 * USECS_PER_DAY;
@@ -101,7 +101,8 @@ partition_name(const AggregateEntry *entry, int64 start)
 static bool
 partition_exists(const AggregateEntry *entry, int64 start)
 {
-	return OidIsValid(get_relname_relid(partition_name(entry, start), internal_schema_oid()));
+	return OidIsValid(get_relname_relid(partition_name(entry, start),
+										internal_schema_oid()));
 }
 
 /*
@@ -127,8 +128,10 @@ lock_out_readers(Oid history, PartitionWait wait)
 		return true;
 
 	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("lock_timeout", psprintf("%d", PARTITION_LOCK_ATTEMPT_MS),
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("lock_timeout",
+							 psprintf("%d", PARTITION_LOCK_ATTEMPT_MS),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(context);
 	PG_TRY();
@@ -163,7 +166,9 @@ create_partition(const AggregateEntry *entry, const AggLayout *layout,
 				 int64 start, int64 span)
 {
 	Oid			type = entry->bucket.time_type;
-	char	   *qualname = quote_qualified_identifier(INTERNAL_SCHEMA, partition_name(entry, start));
+	char	   *qualname = quote_qualified_identifier(INTERNAL_SCHEMA,
+													  partition_name(entry,
+																	 start));
 	char	   *lower;
 	char	   *upper;
 	StringInfoData sql;
@@ -193,8 +198,10 @@ create_partition(const AggregateEntry *entry, const AggLayout *layout,
 	act_as_restore(&saved);
 
 	act_as(entry->owner, &saved);
-	spi_run(psprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)",
-					 internal_qualname(OBJ_HISTORY, entry->id), qualname, lower, upper),
+	spi_run(psprintf("ALTER TABLE %s ATTACH PARTITION %s "
+					 "FOR VALUES FROM (%s) TO (%s)",
+					 internal_qualname(OBJ_HISTORY, entry->id), qualname,
+					 lower, upper),
 			SPI_OK_UTILITY);
 	act_as_restore(&saved);
 }
@@ -294,14 +301,16 @@ history_partitions_missing(const AggregateEntry *entry, int64 lo, int64 hi)
 	ListCell   *lc;
 
 	foreach(lc, range_spans(entry, lo, Min(hi, END_TIMESTAMP)))
+	{
 		if (!partition_exists(entry, *(int64 *) lfirst(lc)))
 			return true;
+	}
 	return false;
 }
 
 void
-history_partitions_for_range(const AggregateEntry *entry, const AggLayout *layout,
-							 int64 lo, int64 hi)
+history_partitions_for_range(const AggregateEntry *entry,
+							 const AggLayout *layout, int64 lo, int64 hi)
 {
 	List	   *spans = range_spans(entry, lo, Min(hi, END_TIMESTAMP));
 	int64	   *starts = palloc(sizeof(int64) * Max(list_length(spans), 1));

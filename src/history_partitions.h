@@ -25,8 +25,9 @@ typedef enum PartitionWait
  * none (possible with PARTITION_TRY only), as a List of int64 pointers:
  * groups of those buckets must not go to history in this transaction.
  */
-extern List *history_partitions_for(const AggregateEntry *entry, const AggLayout *layout,
-									int64 *buckets, int n, PartitionWait wait);
+extern List *history_partitions_for(const AggregateEntry *entry,
+									const AggLayout *layout, int64 *buckets,
+									int n, PartitionWait wait);
 
 /* the same for every bucket in [lo, hi) */
 extern void history_partitions_for_range(const AggregateEntry *entry,
@@ -34,6 +35,7 @@ extern void history_partitions_for_range(const AggregateEntry *entry,
 										 int64 lo, int64 hi);
 
 /* would history_partitions_for_range() create a partition? */
-extern bool history_partitions_missing(const AggregateEntry *entry, int64 lo, int64 hi);
+extern bool history_partitions_missing(const AggregateEntry *entry, int64 lo,
+									   int64 hi);
 
 #endif

@@ -50,8 +50,8 @@ PG_FUNCTION_INFO_V1(hybridagg_internal_objects_ddl);
 
 /* the relation a row of catalog (a trigger, a rule, a policy) belongs to */
 static Oid
-owning_relation(Oid catalog, Oid index, AttrNumber oid_column, AttrNumber rel_column,
-				Oid object)
+owning_relation(Oid catalog, Oid index, AttrNumber oid_column,
+				AttrNumber rel_column, Oid object)
 {
 	Relation	rel = table_open(catalog, AccessShareLock);
 	ScanKeyData key;
@@ -59,12 +59,14 @@ owning_relation(Oid catalog, Oid index, AttrNumber oid_column, AttrNumber rel_co
 	HeapTuple	tuple;
 	Oid			relid = InvalidOid;
 
-	ScanKeyInit(&key, oid_column, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object));
+	ScanKeyInit(&key, oid_column, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(object));
 	scan = systable_beginscan(rel, index, true, NULL, 1, &key);
 	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		bool		isnull;
-		Datum		value = heap_getattr(tuple, rel_column, RelationGetDescr(rel), &isnull);
+		Datum		value = heap_getattr(tuple, rel_column,
+										 RelationGetDescr(rel), &isnull);
 
 		if (!isnull)
 			relid = DatumGetObjectId(value);
@@ -77,7 +79,8 @@ owning_relation(Oid catalog, Oid index, AttrNumber oid_column, AttrNumber rel_co
 static bool
 is_internal(Oid relid)
 {
-	return OidIsValid(relid) && get_rel_namespace(relid) == internal_schema_oid();
+	return OidIsValid(relid) &&
+		get_rel_namespace(relid) == internal_schema_oid();
 }
 
 /* the relation an object of a collected command belongs to, and its parents */
@@ -96,16 +99,23 @@ relations_of(const ObjectAddress *address)
 				relids = lappend_oid(relids, IndexGetRelation(relid, false));
 			break;
 		case TriggerRelationId:
-			relid = owning_relation(TriggerRelationId, TriggerOidIndexId, Anum_pg_trigger_oid,
-									Anum_pg_trigger_tgrelid, address->objectId);
+			relid = owning_relation(TriggerRelationId, TriggerOidIndexId,
+									Anum_pg_trigger_oid,
+									Anum_pg_trigger_tgrelid,
+									address->objectId);
 			break;
 		case RewriteRelationId:
-			relid = owning_relation(RewriteRelationId, RewriteOidIndexId, Anum_pg_rewrite_oid,
-									Anum_pg_rewrite_ev_class, address->objectId);
+			relid = owning_relation(RewriteRelationId, RewriteOidIndexId,
+									Anum_pg_rewrite_oid,
+									Anum_pg_rewrite_ev_class,
+									address->objectId);
 			break;
 		case PolicyRelationId:
-			relid = owning_relation(PolicyRelationId, PolicyOidIndexId, Anum_pg_policy_oid,
-									Anum_pg_policy_polrelid, address->objectId);
+			relid = owning_relation(PolicyRelationId, PolicyOidIndexId,
+									Anum_pg_policy_oid,
+									Anum_pg_policy_polrelid,
+									address->objectId);
+			break;
 			break;
 		default:
 			return NIL;
@@ -155,8 +165,10 @@ guard_internal_objects(List *commands)
 			if (!is_internal(relid))
 			{
 				foreach(lc2, relation_parents(relid))
+				{
 					if (is_internal(lfirst_oid(lc2)))
 						relid = lfirst_oid(lc2);
+				}
 				if (!is_internal(relid))
 					continue;
 			}
@@ -165,18 +177,25 @@ guard_internal_objects(List *commands)
 				CollectedATSubcmd *sub = lfirst(lc2);
 
 				if (!IsA(sub->parsetree, AlterTableCmd) ||
-					!harmless_subcommand(((AlterTableCmd *) sub->parsetree)->subtype))
+					!harmless_subcommand(((AlterTableCmd *)
+										  sub->parsetree)->subtype))
 					harmless = false;
 			}
-			/* a view's options (security_invoker) change whose rights it reads with */
+
+			/*
+			 * a view's options (security_invoker) change whose rights it
+			 * reads with
+			 */
 			if (!harmless || get_rel_relkind(relid) == RELKIND_VIEW)
 				refuse(relid);
 		}
 		else if (command->type == SCT_Simple)
 		{
 			foreach(lc2, relations_of(&command->d.simple.address))
+			{
 				if (is_internal(lfirst_oid(lc2)))
 					refuse(lfirst_oid(lc2));
+			}
 		}
 	}
 }

@@ -54,7 +54,10 @@
 #include "worker.h"
 #include "worker_slots.h"
 
-/* how often a database with the extension but no streaming aggregate is probed */
+/*
+ * how often a database with the extension but no streaming aggregate is
+ * probed
+ */
 #define REPROBE_MS			300000
 
 /* What the launcher knows of a database */
@@ -69,7 +72,8 @@ typedef struct KnownDatabase
 	bool		shortage_logged;	/* since it last got a worker */
 } KnownDatabase;
 
-static HTAB *known = NULL;		/* KnownDatabase by dboid, in TopMemoryContext */
+/* KnownDatabase by dboid, in TopMemoryContext */
+static HTAB *known = NULL;
 
 void
 launcher_register(void)
@@ -77,7 +81,8 @@ launcher_register(void)
 	BackgroundWorker worker;
 
 	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = 5;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "hybridagg");
@@ -174,7 +179,8 @@ start_worker(KnownDatabase *db)
 	BackgroundWorkerHandle *handle;
 	MemoryContext old;
 	bool		budget_settled;
-	SlotClaim	claim = slot_claim(db->dboid, hybridagg_worker_budget(), &budget_settled);
+	SlotClaim	claim = slot_claim(db->dboid, hybridagg_worker_budget(),
+								   &budget_settled);
 
 	if (claim == CLAIM_WORKER_EXISTS)
 		return;
@@ -185,18 +191,22 @@ start_worker(KnownDatabase *db)
 		 * worth a line; one of a database that needs a worker, or of a budget
 		 * held by workers that stay, is.
 		 */
-		if (db->found == FOUND_STREAMING || (claim == CLAIM_NO_BUDGET && budget_settled))
-			log_shortage(db, claim == CLAIM_NO_BUDGET ? SHORT_OF_BUDGET : SHORT_OF_SLOTS);
+		if (db->found == FOUND_STREAMING ||
+			(claim == CLAIM_NO_BUDGET && budget_settled))
+			log_shortage(db, claim == CLAIM_NO_BUDGET ? SHORT_OF_BUDGET :
+						 SHORT_OF_SLOTS);
 		return;
 	}
 
 	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = BGW_NEVER_RESTART;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "hybridagg");
 	snprintf(worker.bgw_function_name, BGW_MAXLEN, "hybridagg_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "hybridagg worker for database %s", db->name);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "hybridagg worker for database %s",
+			 db->name);
 	snprintf(worker.bgw_type, BGW_MAXLEN, "hybridagg worker");
 	worker.bgw_main_arg = ObjectIdGetDatum(db->dboid);
 	worker.bgw_notify_pid = MyProcPid;
@@ -219,10 +229,12 @@ start_worker(KnownDatabase *db)
 static bool
 needs_worker(const KnownDatabase *db, bool wanted)
 {
-	if (wanted || db->found == FOUND_NOTHING_YET || db->found == FOUND_STREAMING)
+	if (wanted || db->found == FOUND_NOTHING_YET ||
+		db->found == FOUND_STREAMING)
 		return true;
 	return db->found == FOUND_NO_STREAMING &&
-		TimestampDifferenceExceeds(db->started_at, GetCurrentTimestamp(), REPROBE_MS);
+		TimestampDifferenceExceeds(db->started_at, GetCurrentTimestamp(),
+								   REPROBE_MS);
 }
 
 static void
@@ -262,7 +274,8 @@ launcher_scan(void)
 	{
 		pid_t		pid;
 
-		if (db->handle && GetBackgroundWorkerPid(db->handle, &pid) == BGWH_STOPPED)
+		if (db->handle &&
+			GetBackgroundWorkerPid(db->handle, &pid) == BGWH_STOPPED)
 		{
 			slot_launch_stopped(db->dboid);
 			pfree(db->handle);
@@ -284,7 +297,8 @@ launcher_scan(void)
 		db = hash_search(known, &views[i].dboid, HASH_FIND, NULL);
 		if (db != NULL && db->connectable && views[i].wanted)
 			continue;
-		if (slot_release(views[i].dboid, db == NULL || !db->connectable, &found) &&
+		if (slot_release(views[i].dboid, db == NULL || !db->connectable,
+						 &found) &&
 			db != NULL && found != FOUND_NOTHING_YET)
 			db->found = found;
 		views[i].dboid = InvalidOid;	/* freed, or wanted again since */
@@ -339,8 +353,10 @@ hybridagg_launcher_main(Datum main_arg)
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(Oid);
 	info.entrysize = sizeof(KnownDatabase);
-	known = hash_create("hybridagg launcher databases", 64, &info, HASH_ELEM | HASH_BLOBS);
-	scan_context = AllocSetContextCreate(TopMemoryContext, "hybridagg launcher scan",
+	known = hash_create("hybridagg launcher databases", 64, &info,
+						HASH_ELEM | HASH_BLOBS);
+	scan_context = AllocSetContextCreate(TopMemoryContext,
+										 "hybridagg launcher scan",
 										 ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
@@ -357,8 +373,10 @@ hybridagg_launcher_main(Datum main_arg)
 		MemoryContextReset(scan_context);
 
 		pgstat_report_activity(STATE_IDLE, NULL);
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 hybridagg_launcher_interval * 1000L, PG_WAIT_EXTENSION);
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 hybridagg_launcher_interval * 1000L,
+						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 }

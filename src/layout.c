@@ -85,7 +85,8 @@ char *
 type_sql(Oid type, int32 typmod)
 {
 	return format_type_extended(type, typmod,
-								FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
+								FORMAT_TYPE_TYPEMOD_GIVEN |
+								FORMAT_TYPE_FORCE_QUALIFY);
 }
 
 static void
@@ -131,8 +132,10 @@ AggLayout *
 layout_read(int32 id)
 {
 	AggLayout  *layout = palloc0(sizeof(AggLayout));
-	Relation	history = table_open(internal_relid(OBJ_HISTORY, id, false), AccessShareLock);
-	Relation	source = relation_open(internal_relid(OBJ_SOURCE, id, false), AccessShareLock);
+	Relation	history = table_open(internal_relid(OBJ_HISTORY, id, false),
+									 AccessShareLock);
+	Relation	source = relation_open(internal_relid(OBJ_SOURCE, id, false),
+									   AccessShareLock);
 	TupleDesc	hdesc = RelationGetDescr(history);
 	TupleDesc	sdesc = RelationGetDescr(source);
 
@@ -158,7 +161,8 @@ layout_read(int32 id)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("unexpected column \"%s\" in %s",
-							NameStr(att->attname), internal_qualname(OBJ_HISTORY, id)),
+							NameStr(att->attname),
+							internal_qualname(OBJ_HISTORY, id)),
 					 errdetail("The internal tables of a hybridagg aggregate have the columns hybridagg gave them."),
 					 errhint("Drop the column, or drop the aggregate and create it again.")));
 		col = &layout->states[layout->nstates++];
@@ -206,7 +210,11 @@ layout_read_values(AggLayout *layout, int32 id)
 		return;
 	values = relation_open(internal_relid(OBJ_VALUES, id, false), AccessShareLock);
 	query = get_view_query(values);
-	/* a view's query has *OLD* and *NEW* first: source_<id> is FROM's one entry */
+
+	/*
+	 * a view's query has *OLD* and *NEW* first: source_<id> is FROM's one
+	 * entry
+	 */
 	rtindex = linitial_node(RangeTblRef, query->jointree->fromlist)->rtindex;
 	for (int i = 0; i < layout->nstates; i++)
 	{
@@ -260,7 +268,8 @@ append_column_def(StringInfo buf, const LayoutColumn *col)
 					 type_sql(col->type, col->typmod));
 	if (OidIsValid(col->collation) &&
 		col->collation != get_typcollation(col->type))
-		appendStringInfo(buf, " COLLATE %s", generate_collation_name(col->collation));
+		appendStringInfo(buf, " COLLATE %s",
+						 generate_collation_name(col->collation));
 	if (col->notnull)
 		appendStringInfoString(buf, " NOT NULL");
 }
@@ -301,14 +310,15 @@ nonfinite_test(StateKind kind)
 }
 
 void
-append_states_from_source(StringInfo buf, const AggLayout *layout, const char *src)
+append_states_from_source(StringInfo buf, const AggLayout *layout,
+						  const char *src)
 {
 	for (int i = 0; i < layout->nstates; i++)
 	{
 		const LayoutColumn *col = &layout->states[i];
 		char	   *v = psprintf("%s.v%d", src, col->arg);
 		const char *argtype = col->arg > 0 && col->kind != STATE_VALUE ?
-			type_sql(layout->args[col->arg - 1].type, -1) : NULL;
+		type_sql(layout->args[col->arg - 1].type, -1) : NULL;
 
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
@@ -322,7 +332,9 @@ append_states_from_source(StringInfo buf, const AggLayout *layout, const char *s
 				break;
 			case STATE_SUM:
 				if (sum_counts_nonfinite(layout->args[col->arg - 1].type))
-					appendStringInfo(buf, "sum(%s) FILTER (WHERE %s <> 'NaN'::%s AND abs(%s) <> 'Infinity'::%s)",
+					appendStringInfo(buf,
+									 "sum(%s) FILTER (WHERE %s <> 'NaN'::%s "
+									 "AND abs(%s) <> 'Infinity'::%s)",
 									 v, v, argtype, v, argtype);
 				else
 					appendStringInfo(buf, "sum(%s)", v);
@@ -336,7 +348,9 @@ append_states_from_source(StringInfo buf, const AggLayout *layout, const char *s
 			case STATE_NAN:
 			case STATE_POSINF:
 			case STATE_NEGINF:
-				appendStringInfo(buf, "nullif(count(*) FILTER (WHERE %s %s::%s), 0)",
+				appendStringInfo(buf,
+								 "nullif(count(*) FILTER "
+								 "(WHERE %s %s::%s), 0)",
 								 v, nonfinite_test(col->kind), argtype);
 				break;
 			case STATE_VALUE:
@@ -352,7 +366,8 @@ append_states_from_source(StringInfo buf, const AggLayout *layout, const char *s
 }
 
 void
-append_states_combined(StringInfo buf, const AggLayout *layout, const char *alias)
+append_states_combined(StringInfo buf, const AggLayout *layout,
+					   const char *alias)
 {
 	for (int i = 0; i < layout->nstates; i++)
 	{
@@ -371,19 +386,26 @@ append_states_combined(StringInfo buf, const AggLayout *layout, const char *alia
 								 type_sql(col->type, col->typmod));
 				break;
 			case STATE_MIN:
-				appendStringInfo(buf, "%s.least_of(%s.%s)", INTERNAL_SCHEMA, alias, name);
+				appendStringInfo(buf, "%s.least_of(%s.%s)", INTERNAL_SCHEMA,
+								 alias, name);
 				break;
 			case STATE_MAX:
-				appendStringInfo(buf, "%s.greatest_of(%s.%s)", INTERNAL_SCHEMA, alias, name);
+				appendStringInfo(buf, "%s.greatest_of(%s.%s)",
+								 INTERNAL_SCHEMA, alias, name);
 				break;
 			case STATE_NAN:
 			case STATE_POSINF:
 			case STATE_NEGINF:
 				/* counts of a group that cancel out read as none */
-				appendStringInfo(buf, "nullif(sum(%s.%s), 0)::int8", alias, name);
+				appendStringInfo(buf, "nullif(sum(%s.%s), 0)::int8",
+								 alias, name);
 				break;
 			case STATE_VALUE:
-				/* a recomputed group's value, beside the empty rows of its key */
+
+				/*
+				 * a recomputed group's value, beside the empty rows of its
+				 * key
+				 */
 				appendStringInfo(buf, "%s.any_value(%s.%s)", INTERNAL_SCHEMA, alias, name);
 				break;
 		}
@@ -433,10 +455,12 @@ append_states_added(StringInfo buf, const AggLayout *layout, const char *t)
 				break;
 			case STATE_MIN:
 				/* LEAST and GREATEST order by the type's default btree class */
-				appendStringInfo(buf, "%s = LEAST(%s.%s, excluded.%s)", n, t, n, n);
+				appendStringInfo(buf, "%s = LEAST(%s.%s, excluded.%s)",
+								 n, t, n, n);
 				break;
 			case STATE_MAX:
-				appendStringInfo(buf, "%s = GREATEST(%s.%s, excluded.%s)", n, t, n, n);
+				appendStringInfo(buf, "%s = GREATEST(%s.%s, excluded.%s)",
+								 n, t, n, n);
 				break;
 			case STATE_VALUE:
 				/* never added to: every change of its group makes it dirty */
@@ -445,7 +469,9 @@ append_states_added(StringInfo buf, const AggLayout *layout, const char *t)
 			case STATE_NAN:
 			case STATE_POSINF:
 			case STATE_NEGINF:
-				appendStringInfo(buf, "%s = nullif(coalesce(%s.%s, 0) + coalesce(excluded.%s, 0), 0)",
+				appendStringInfo(buf,
+								 "%s = nullif(coalesce(%s.%s, 0) + "
+								 "coalesce(excluded.%s, 0), 0)",
 								 n, t, n, n);
 				break;
 		}
@@ -467,7 +493,8 @@ append_states_replaced(StringInfo buf, const AggLayout *layout)
 
 /* "a.col OPERATOR(schema.=) b.col", with the equality of col's type */
 static void
-append_equal(StringInfo buf, const LayoutColumn *col, const char *a, const char *b)
+append_equal(StringInfo buf, const LayoutColumn *col, const char *a,
+			 const char *b)
 {
 	TypeCacheEntry *tc = lookup_type_cache(col->type, TYPECACHE_EQ_OPR);
 
@@ -481,7 +508,8 @@ append_equal(StringInfo buf, const LayoutColumn *col, const char *a, const char 
 }
 
 void
-append_key_match(StringInfo buf, const AggLayout *layout, const char *a, const char *b)
+append_key_match(StringInfo buf, const AggLayout *layout, const char *a,
+				 const char *b)
 {
 	for (int i = 0; i < layout->nkeys; i++)
 	{
@@ -503,7 +531,8 @@ append_key_match(StringInfo buf, const AggLayout *layout, const char *a, const c
 }
 
 void
-append_coarse_match(StringInfo buf, const AggLayout *layout, const char *a, const char *b)
+append_coarse_match(StringInfo buf, const AggLayout *layout, const char *a,
+					const char *b)
 {
 	const LayoutColumn *bucket = &layout->keys[0];
 
@@ -524,7 +553,8 @@ append_coarse_match(StringInfo buf, const AggLayout *layout, const char *a, cons
 		if (!col->notnull)
 			continue;
 		appendStringInfoString(buf, " AND ");
-		append_equal(buf, col, psprintf("%s.%s", a, quote_identifier(col->name)),
+		append_equal(buf, col,
+					 psprintf("%s.%s", a, quote_identifier(col->name)),
 					 psprintf("%s.%s", b, quote_identifier(col->name)));
 	}
 }

@@ -50,8 +50,8 @@ typedef struct LayoutColumn
 	StateKind	kind;			/* states only */
 	int			arg;			/* states only: source column v<arg>; 0 for
 								 * __rows; value_K: K */
-	Node	   *value_expr;		/* value_K: the aggregate, over source_<id>
-								 * as range table entry 1 */
+	Node	   *value_expr;		/* value_K: the aggregate, over source_<id> as
+								 * range table entry 1 */
 } LayoutColumn;
 
 typedef struct AggLayout
@@ -62,8 +62,8 @@ typedef struct AggLayout
 	LayoutColumn *args;
 	int			nstates;
 	LayoutColumn *states;		/* states[0] is __rows */
-	bool		deletes_dirty;	/* deleting a row can make its group dirty,
-								 * to be recomputed from the base table (see
+	bool		deletes_dirty;	/* deleting a row can make its group dirty, to
+								 * be recomputed from the base table (see
 								 * state_deletes_dirty) */
 	bool		changes_dirty;	/* any change does: a recomputed aggregate */
 	Oid			source_relid;	/* source_<id>, once it exists */
@@ -80,7 +80,8 @@ extern bool sum_counts_nonfinite(Oid type);
  * numeric (shown with the largest scale among the values, which may have
  * been the row's).
  */
-extern bool state_deletes_dirty(const AggLayout *layout, const LayoutColumn *state);
+extern bool state_deletes_dirty(const AggLayout *layout,
+								const LayoutColumn *state);
 
 /* a sum of numerics of this typmod shows the largest scale among them */
 extern bool sum_shows_largest_scale(Oid type, int32 typmod);
@@ -92,23 +93,33 @@ extern AggLayout *layout_read(int32 id);
 extern void layout_read_values(AggLayout *layout, int32 id);
 
 /* "a.g1, a.g2" / "a.__rows, a.sum_v1, ..." (alias may be NULL) */
-extern void append_keys(StringInfo buf, const AggLayout *layout, const char *alias);
-extern void append_states(StringInfo buf, const AggLayout *layout, const char *alias);
+extern void append_keys(StringInfo buf, const AggLayout *layout,
+						const char *alias);
+extern void append_states(StringInfo buf, const AggLayout *layout,
+						  const char *alias);
 
 /* column definitions for CREATE TABLE; with_dirty adds delta's __dirty */
-extern void append_column_defs(StringInfo buf, const AggLayout *layout, bool with_dirty);
+extern void append_column_defs(StringInfo buf, const AggLayout *layout,
+							   bool with_dirty);
 
 /* states computed from source rows aliased src: count(*) AS __rows, ... */
-extern void append_states_from_source(StringInfo buf, const AggLayout *layout, const char *src);
+extern void append_states_from_source(StringInfo buf,
+									  const AggLayout *layout,
+									  const char *src);
 
-/* states of many partial rows aliased alias combined: sum(a.__rows)::int8 AS __rows, ... */
-extern void append_states_combined(StringInfo buf, const AggLayout *layout, const char *alias);
+/*
+ * states of many partial rows aliased alias combined:
+ * sum(a.__rows)::int8 AS __rows, ...
+ */
+extern void append_states_combined(StringInfo buf, const AggLayout *layout,
+								   const char *alias);
 
 /* the states of a group with no rows: 0 AS __rows, NULL AS sum_v1, ... */
 extern void append_states_empty(StringInfo buf, const AggLayout *layout);
 
 /* ON CONFLICT DO UPDATE SET lists: add the new partial states, or replace */
-extern void append_states_added(StringInfo buf, const AggLayout *layout, const char *target);
+extern void append_states_added(StringInfo buf, const AggLayout *layout,
+								const char *target);
 extern void append_states_replaced(StringInfo buf, const AggLayout *layout);
 
 /*

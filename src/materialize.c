@@ -88,9 +88,11 @@ delete_buckets(const AggregateEntry *entry, int64 lo, int64 hi, Snapshot snap)
 	const char *kinds[] = {OBJ_DELTA, OBJ_RECENT, OBJ_HISTORY};
 	char	   *condition = bucket_range_condition("g1", hi, 1);
 
-	for (int i = MODE_IS_STREAMING(entry->mode) ? 0 : 2; i < lengthof(kinds); i++)
+	for (int i = MODE_IS_STREAMING(entry->mode) ? 0 : 2; i < lengthof(kinds);
+		 i++)
 		spi_run_snapshot(psprintf("DELETE FROM %s WHERE %s",
-								  internal_qualname(kinds[i], entry->id), condition),
+								  internal_qualname(kinds[i], entry->id),
+								  condition),
 						 2, types, values, NULL, snap, SPI_OK_DELETE);
 }
 
@@ -145,7 +147,8 @@ insert_recomputed(const AggregateEntry *entry, const AggLayout *layout,
 					 time_range_condition("s.__time", hi, 3),
 					 bucket_range_condition("s.g1", hi, 1));
 	append_keys(&sql, layout, "s");
-	appendStringInfo(&sql, ") INSERT INTO %s (", internal_qualname(kind, entry->id));
+	appendStringInfo(&sql, ") INSERT INTO %s (",
+					 internal_qualname(kind, entry->id));
 	append_keys(&sql, layout, NULL);
 	appendStringInfoString(&sql, ", ");
 	append_states(&sql, layout, NULL);
@@ -154,10 +157,12 @@ insert_recomputed(const AggregateEntry *entry, const AggLayout *layout,
 
 	nestlevel = NewGUCNestLevel();
 	if (maintenance_work_mem > work_mem)
-		(void) set_config_option("work_mem", psprintf("%d", maintenance_work_mem),
+		(void) set_config_option("work_mem",
+								 psprintf("%d", maintenance_work_mem),
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
-	groups = spi_run_snapshot(sql.data, 4, types, values, NULL, snap, SPI_OK_INSERT);
+	groups = spi_run_snapshot(sql.data, 4, types, values, NULL, snap,
+							  SPI_OK_INSERT);
 	AtEOXact_GUC(true, nestlevel);
 	return groups;
 }
@@ -186,11 +191,13 @@ recompute_range(const AggregateEntry *entry, const AggLayout *layout,
 		int64		history_hi = Min(hi, split);
 
 		history_partitions_for_range(entry, layout, lo, history_hi);
-		groups += insert_recomputed(entry, layout, OBJ_HISTORY, lo, history_hi, snap);
+		groups += insert_recomputed(entry, layout, OBJ_HISTORY, lo, history_hi,
+									snap);
 	}
 	if (MODE_IS_STREAMING(entry->mode) && Max(lo, split) <= hi &&
 		(Max(lo, split) < hi || TIMESTAMP_IS_NOEND(hi)))
-		groups += insert_recomputed(entry, layout, OBJ_RECENT, Max(lo, split), hi, snap);
+		groups += insert_recomputed(entry, layout, OBJ_RECENT, Max(lo, split),
+									hi, snap);
 	return groups;
 }
 
@@ -241,7 +248,8 @@ next_bucket_with_data(const AggregateEntry *entry, int64 from, Snapshot snap)
 	values[1] = Int64GetDatum(above.first);
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT (SELECT min(s.__time) FROM %s s WHERE s.__time >= $2), "
+	appendStringInfo(&sql, "SELECT (SELECT min(s.__time) FROM %s s "
+					 "WHERE s.__time >= $2), "
 					 "LEAST((SELECT min(h.g1) FROM %s h WHERE h.g1 >= $1)",
 					 internal_qualname(OBJ_SOURCE, entry->id),
 					 internal_qualname(OBJ_HISTORY, entry->id));
@@ -253,8 +261,11 @@ next_bucket_with_data(const AggregateEntry *entry, int64 from, Snapshot snap)
 	appendStringInfoChar(&sql, ')');
 	spi_run_snapshot(sql.data, 2, types, values, NULL, snap, SPI_OK_SELECT);
 	{
-		Datum		time = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &time_null);
-		Datum		bucket = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &bucket_null);
+		Datum		time = SPI_getbinval(SPI_tuptable->vals[0],
+										 SPI_tuptable->tupdesc, 1, &time_null);
+		Datum		bucket = SPI_getbinval(SPI_tuptable->vals[0],
+										   SPI_tuptable->tupdesc, 2,
+										   &bucket_null);
 
 		if (!time_null)
 			first = bucket_floor(&entry->bucket, DatumGetTimestamp(time));
@@ -295,10 +306,11 @@ recompute_all(const AggregateEntry *entry, const AggLayout *layout,
  */
 
 int64
-seal_by_move(AggregateEntry *entry, const AggLayout *layout, int64 new_watermark,
-			 Snapshot snap, PartitionWait wait)
+seal_by_move(AggregateEntry *entry, const AggLayout *layout,
+			 int64 new_watermark, Snapshot snap, PartitionWait wait)
 {
-	int64		moved = move_recent_to_history(entry, layout, new_watermark, snap, wait);
+	int64		moved = move_recent_to_history(entry, layout, new_watermark,
+											   snap, wait);
 
 	/* groups whose partition could not be made now stay in recent */
 	catalog_set_watermark(entry, new_watermark);
@@ -348,10 +360,11 @@ report_chunk(const MaterializeRun *run, const AggregateEntry *entry,
  * then done in the next step.
  */
 static bool
-partitions_first(MaterializeRun *run, const AggregateEntry *entry, const AggLayout *layout,
-				 int64 lo, int64 history_hi)
+partitions_first(MaterializeRun *run, const AggregateEntry *entry,
+				 const AggLayout *layout, int64 lo, int64 history_hi)
 {
-	if (run->atomic || lo >= history_hi || !history_partitions_missing(entry, lo, history_hi))
+	if (run->atomic || lo >= history_hi ||
+		!history_partitions_missing(entry, lo, history_hi))
 		return false;
 	history_partitions_for_range(entry, layout, lo, history_hi);
 	return true;
@@ -393,7 +406,10 @@ materialize_step(MaterializeRun *run)
 			hi = Min(hi, limit);
 		if (lo >= hi || TIMESTAMP_IS_NOEND(lo))
 		{
-			/* nothing finite left in the range; a batch watermark may cross it */
+			/*
+			 * nothing finite left in the range; a batch watermark may cross
+			 * it
+			 */
 			if (entry->mode == MODE_BATCH && run->next <= entry->watermark &&
 				entry->watermark < hi)
 				catalog_set_watermark(entry, hi);
@@ -409,11 +425,13 @@ materialize_step(MaterializeRun *run)
 		else
 		{
 			hi = chunk_end(entry, lo, hi);
-			if (!partitions_first(run, entry, layout, lo, Min(hi, history_split(entry))))
+			if (!partitions_first(run, entry, layout, lo,
+								  Min(hi, history_split(entry))))
 			{
 				groups = recompute_range(entry, layout, lo, hi, snap);
 				/* a batch watermark moves only over buckets now exact */
-				if (entry->mode == MODE_BATCH && lo <= entry->watermark && entry->watermark < hi)
+				if (entry->mode == MODE_BATCH && lo <= entry->watermark &&
+					entry->watermark < hi)
 					catalog_set_watermark(entry, hi);
 				run->next = hi;
 				what = "recomputed buckets";
@@ -455,10 +473,13 @@ materialize_step(MaterializeRun *run)
 	}
 	else
 	{
-		/* streaming and kappa keep everything in recent: fold what is pending */
+		/*
+		 * streaming and kappa keep everything in recent: fold what is pending
+		 */
 		groups = fold_aggregate(entry, layout, snap, PARTITION_WAIT);
 		ereport(NOTICE,
-				(errmsg("%s: folded %lld pending deltas", run->name, (long long) groups)));
+				(errmsg("%s: folded %lld pending deltas", run->name,
+						(long long) groups)));
 		done = true;
 	}
 
@@ -467,7 +488,8 @@ materialize_step(MaterializeRun *run)
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
 	if (what)
-		report_chunk(run, entry, what, lo, hi, groups, INSTR_TIME_GET_DOUBLE(duration));
+		report_chunk(run, entry, what, lo, hi, groups,
+					 INSTR_TIME_GET_DOUBLE(duration));
 	if (what && (groups > 0 || !done))
 	{
 		run->total_groups += groups;
@@ -491,9 +513,15 @@ forget_capture_interrupted(int32 id, TimestampTz started)
 	ListCell   *lc;
 
 	if (capturing)
-		foreach(lc, find_all_inheritors(entry->base_relid, AccessShareLock, NULL))
+	{
+		foreach(lc, find_all_inheritors(entry->base_relid, AccessShareLock,
+										NULL))
+		{
 			capturing &= capture_triggers_complete(entry, lfirst_oid(lc)) &&
-				capture_trigger_state(id, lfirst_oid(lc)) == TRIGGER_FIRES_ALWAYS;
+				capture_trigger_state(id, lfirst_oid(lc)) ==
+				TRIGGER_FIRES_ALWAYS;
+		}
+	}
 	if (capturing)
 		catalog_clear_capture_interrupted(id, started);
 	restore_settings(nestlevel);
@@ -502,7 +530,8 @@ forget_capture_interrupted(int32 id, TimestampTz started)
 Datum
 hybridagg_materialize(PG_FUNCTION_ARGS)
 {
-	bool		atomic = !(fcinfo->context && IsA(fcinfo->context, CallContext) &&
+	bool		atomic = !(fcinfo->context &&
+						   IsA(fcinfo->context, CallContext) &&
 						   !castNode(CallContext, fcinfo->context)->atomic);
 	MaterializeRun run = {0};
 	AggregateEntry *entry;
@@ -533,8 +562,9 @@ hybridagg_materialize(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(1))
 	{
-		aggregate_range(entry, PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
-						&run.range_lo, &run.range_hi);
+		aggregate_range(entry, PG_GETARG_TIMESTAMPTZ(1),
+						PG_GETARG_TIMESTAMPTZ(2), &run.range_lo,
+						&run.range_hi);
 		run.has_range = true;
 		run.next = run.range_lo;
 	}
@@ -562,7 +592,8 @@ hybridagg_materialize(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 
-	if (run.has_range && TIMESTAMP_IS_NOBEGIN(run.range_lo) && TIMESTAMP_IS_NOEND(run.range_hi))
+	if (run.has_range && TIMESTAMP_IS_NOBEGIN(run.range_lo) &&
+		TIMESTAMP_IS_NOEND(run.range_hi))
 		forget_capture_interrupted(run.id, started);
 	if (run.chunks == 0)
 		ereport(NOTICE,

@@ -25,8 +25,12 @@
 extern char *bucket_range_condition(const char *col, int64 hi, int param);
 extern char *time_range_condition(const char *col, int64 hi, int param);
 
-/* delete the groups of the buckets [lo, hi) from every table of the aggregate */
-extern void delete_buckets(const AggregateEntry *entry, int64 lo, int64 hi, Snapshot snap);
+/*
+ * delete the groups of the buckets [lo, hi) from every table of the
+ * aggregate
+ */
+extern void delete_buckets(const AggregateEntry *entry, int64 lo, int64 hi,
+						   Snapshot snap);
 
 /*
  * Replace the buckets [lo, hi) of every table of the aggregate by an exact
@@ -35,8 +39,9 @@ extern void delete_buckets(const AggregateEntry *entry, int64 lo, int64 hi, Snap
  * recent (batch mode: all to history).  The caller holds the aggregate's
  * lock and acts as its owner.  Returns the number of groups written.
  */
-extern int64 recompute_range(const AggregateEntry *entry, const AggLayout *layout,
-							 int64 lo, int64 hi, Snapshot snap);
+extern int64 recompute_range(const AggregateEntry *entry,
+							 const AggLayout *layout, int64 lo, int64 hi,
+							 Snapshot snap);
 
 /* the same, a chunk at a time, skipping stretches without data */
 extern int64 recompute_all(const AggregateEntry *entry, const AggLayout *layout,
@@ -48,6 +53,7 @@ extern int64 recompute_all(const AggregateEntry *entry, const AggLayout *layout,
  * Returns the number of groups moved.
  */
 extern int64 seal_by_move(AggregateEntry *entry, const AggLayout *layout,
-						  int64 new_watermark, Snapshot snap, PartitionWait wait);
+						  int64 new_watermark, Snapshot snap,
+						  PartitionWait wait);
 
 #endif

@@ -51,8 +51,9 @@ is_captured(Oid relid)
 			Oid			fn = rel->trigdesc->triggers[i].tgfoid;
 			char	   *name = get_func_name(fn);
 
-			captured = name && strcmp(name, "capture") == 0 &&
-				get_func_namespace(fn) == get_namespace_oid(INTERNAL_SCHEMA, true);
+			captured = (name && strcmp(name, "capture") == 0 &&
+						get_func_namespace(fn) ==
+						get_namespace_oid(INTERNAL_SCHEMA, true));
 		}
 	}
 	relation_close(rel, AccessShareLock);
@@ -80,10 +81,16 @@ partition_key_columns(Oid relid)
 		key = RelationGetPartitionKey(rel);
 		for (int i = 0; i < key->partnatts; i++)
 			if (key->partattrs[i] != 0)
-				attnos = bms_add_member(attnos, key->partattrs[i] - FirstLowInvalidHeapAttributeNumber);
+				attnos = bms_add_member(attnos,
+										key->partattrs[i] -
+										FirstLowInvalidHeapAttributeNumber);
 		pull_varattnos((Node *) key->partexprs, 1, &attnos);
 		while ((attno = bms_next_member(attnos, attno)) >= 0)
-			names = lappend(names, get_attname(table, attno + FirstLowInvalidHeapAttributeNumber, false));
+			names = lappend(names,
+							get_attname(table,
+										attno +
+										FirstLowInvalidHeapAttributeNumber,
+										false));
 		relation_close(rel, NoLock);
 	}
 	return names;
@@ -117,8 +124,10 @@ moved_key_column(PlannedStmt *stmt, ModifyTable *merge, Oid target)
 				ListCell   *lc5;
 
 				foreach(lc5, keys)
+				{
 					if (strcmp(column, lfirst(lc5)) == 0)
 						return column;
+				}
 			}
 		}
 	}
@@ -136,7 +145,8 @@ check_merge(PlannedStmt *stmt)
 		return;
 	merge = (ModifyTable *) stmt->planTree;
 	target = rt_fetch(merge->nominalRelation, stmt->rtable)->relid;
-	if (get_rel_relkind(target) != RELKIND_PARTITIONED_TABLE || !is_captured(target))
+	if (get_rel_relkind(target) != RELKIND_PARTITIONED_TABLE ||
+		!is_captured(target))
 		return;
 	column = moved_key_column(stmt, merge, target);
 	if (column == NULL)

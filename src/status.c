@@ -6,11 +6,11 @@
  * cumulative statistics system (live tuples, as pg_stat_user_tables shows
  * them, summed over history's partitions; on a hot standby, which has no
  * statistics of the primary's writes, the planner's reltuples), not by
- * scanning history and recent; only the pending deltas and dirty groups are counted exactly, in
- * the reader's snapshot, from the delta table, which the worker keeps
- * small.  A table that is locked (a drop in progress) or unreadable gives
- * NULLs for its aggregate rather than an error for everyone, and so does an
- * aggregate whose view the reader may not read.
+ * scanning history and recent; only the pending deltas and dirty groups are
+ * counted exactly, in the reader's snapshot, from the delta table, which the
+ * worker keeps small.  A table that is locked (a drop in progress) or
+ * unreadable gives NULLs for its aggregate rather than an error for
+ * everyone, and so does an aggregate whose view the reader may not read.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -71,7 +71,8 @@ live_groups(Oid relid, int64 *total)
 		}
 		else if (get_rel_relkind(table) != RELKIND_PARTITIONED_TABLE)
 		{
-			HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(table));
+			HeapTuple	tuple = SearchSysCache1(RELOID,
+												ObjectIdGetDatum(table));
 			float4		reltuples;
 
 			if (!HeapTupleIsValid(tuple))
@@ -117,7 +118,8 @@ capture_state(const AggregateEntry *entry)
 
 /* values outlive SPI: the capture text goes to the caller's context */
 static void
-fill_status(const AggregateEntry *entry, MemoryContext caller, Datum *values, bool *nulls)
+fill_status(const AggregateEntry *entry, MemoryContext caller, Datum *values,
+			bool *nulls)
 {
 	Oid			history = internal_relid(OBJ_HISTORY, entry->id, true);
 	Oid			delta = internal_relid(OBJ_DELTA, entry->id, true);
@@ -148,13 +150,16 @@ fill_status(const AggregateEntry *entry, MemoryContext caller, Datum *values, bo
 	/* a drop in progress holds the table: say nothing rather than wait */
 	if (ConditionalLockRelationOid(delta, AccessShareLock))
 	{
-		char	   *sql = psprintf("SELECT count(*) FROM %s", internal_qualname(OBJ_DELTA, entry->id));
+		char	   *sql = psprintf("SELECT count(*) FROM %s",
+								   internal_qualname(OBJ_DELTA, entry->id));
 		bool		isnull;
 
 		spi_run(sql, SPI_OK_SELECT);
-		values[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		values[2] = SPI_getbinval(SPI_tuptable->vals[0],
+								  SPI_tuptable->tupdesc, 1, &isnull);
 		nulls[2] = false;
-		values[3] = Int64GetDatum(dirty_group_count(entry->id, layout_read(entry->id)));
+		values[3] = Int64GetDatum(dirty_group_count(entry->id,
+													layout_read(entry->id)));
 		nulls[3] = false;
 	}
 }
@@ -183,7 +188,8 @@ hybridagg_aggregate_status(PG_FUNCTION_ARGS)
 	nestlevel = fix_settings(SETTINGS_SQL);
 	entry = catalog_get(id, true);
 	if (entry != NULL && OidIsValid(entry->owner) &&
-		pg_class_aclcheck(entry->view_relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+		pg_class_aclcheck(entry->view_relid, GetUserId(),
+						  ACL_SELECT) == ACLCHECK_OK)
 	{
 		BeginInternalSubTransaction(NULL);
 		MemoryContextSwitchTo(context);

@@ -97,7 +97,11 @@ internal_relid(const char *kind, int32 id, bool missing_ok)
 					 errhint("Drop the aggregate with hybridagg.drop() and create it again.")));
 		return relid;
 	}
-	/* what hybridagg made: a table is still a table (a rule could make it a view) */
+
+	/*
+	 * what hybridagg made: a table is still a table (a rule could make it a
+	 * view)
+	 */
 	relkind = get_rel_relkind(relid);
 	check_internal_relkind(kind, id, relkind);
 	return relid;
@@ -114,7 +118,7 @@ bool
 delta_has_rows(int32 id, bool dirty_only)
 {
 	Relation	delta = open_internal_table(OBJ_DELTA, id, InvalidOid, AccessShareLock);
-	AttrNumber	dirty = RelationGetDescr(delta)->natts;	/* __dirty comes last */
+	AttrNumber	dirty = RelationGetDescr(delta)->natts; /* __dirty comes last */
 	TableScanDesc scan = table_beginscan(delta, GetActiveSnapshot(), 0, NULL);
 	TupleTableSlot *slot = table_slot_create(delta, NULL);
 	bool		found = false;
@@ -185,10 +189,14 @@ fix_settings(SettingsPurpose purpose)
 {
 	int			nestlevel = -1;
 
-	for (int i = 0; i < lengthof(fixed_settings) + (purpose == SETTINGS_DEPARSE ? 1 : 0); i++)
+	for (int i = 0;
+		 i < lengthof(fixed_settings) + (purpose == SETTINGS_DEPARSE ? 1 : 0);
+		 i++)
 	{
-		const char *name = i < lengthof(fixed_settings) ? fixed_settings[i].name : "TimeZone";
-		const char *value = i < lengthof(fixed_settings) ? fixed_settings[i].value : "UTC";
+		const char *name = (i < lengthof(fixed_settings) ?
+							fixed_settings[i].name : "TimeZone");
+		const char *value = (i < lengthof(fixed_settings) ?
+							 fixed_settings[i].value : "UTC");
 
 		/* evaluating a compiled definition resolves no names */
 		if (purpose == SETTINGS_EVALUATION && i == 0)
@@ -216,7 +224,10 @@ settings_are_fixed(void)
 	return setting_is("search_path", FIXED_SEARCH_PATH);
 }
 
-/* every statement hybridagg runs goes through here: never with a user's settings */
+/*
+ * every statement hybridagg runs goes through here: never with a user's
+ * settings
+ */
 static void
 require_fixed_settings(const char *sql)
 {
@@ -254,11 +265,13 @@ collected_commands(void)
 {
 	List	   *commands = NIL;
 
-	spi_run("SELECT command FROM pg_event_trigger_ddl_commands()", SPI_OK_SELECT);
+	spi_run("SELECT command FROM pg_event_trigger_ddl_commands()",
+			SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
-		Datum		command = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		Datum		command = SPI_getbinval(SPI_tuptable->vals[i],
+											SPI_tuptable->tupdesc, 1, &isnull);
 
 		/* a pointer into the event trigger's state, valid for this event */
 		if (!isnull)
@@ -278,9 +291,11 @@ relation_parents(Oid relid)
 
 	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(relid));
-	scan = systable_beginscan(pg_inherits, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+	scan = systable_beginscan(pg_inherits, InheritsRelidSeqnoIndexId, true,
+							  NULL, 1, &key);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-		parents = lappend_oid(parents, ((Form_pg_inherits) GETSTRUCT(tuple))->inhparent);
+		parents = lappend_oid(parents,
+							  ((Form_pg_inherits) GETSTRUCT(tuple))->inhparent);
 	systable_endscan(scan);
 	table_close(pg_inherits, AccessShareLock);
 	return parents;
@@ -370,6 +385,7 @@ time_literal(Oid time_type, int64 value)
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range")));
 	tm.tm_isdst = 0;			/* else EncodeDateTime leaves the offset out */
-	EncodeDateTime(&tm, fsec, time_type == TIMESTAMPTZOID, 0, NULL, USE_ISO_DATES, buf);
+	EncodeDateTime(&tm, fsec, time_type == TIMESTAMPTZOID, 0, NULL,
+				   USE_ISO_DATES, buf);
 	return pstrdup(buf);
 }

@@ -20,7 +20,8 @@
  *	 source_<id>   view: the base rows, mapped to __time, g1..gN and v1..vM
  *	 history_<id>  partitioned table: sealed groups, buckets below the watermark
  *	 recent_<id>   table: streamed groups, buckets at or above the watermark
- *	 delta_<id>    table: append-only changes captured from writers, not yet folded
+ *	 delta_<id>    table: append-only changes captured from writers, not yet
+ *				   folded
  *	 groups_<id>   view: the final value of every group
  *	 token_<id>    table: one secret row the view passes to dirty_groups()
  */

@@ -3,7 +3,8 @@
  *	  Generate the three views of an aggregate.
  *
  * source_<id> maps base rows to the layout:
- *	   SELECT b.<time> AS __time, <bucket> AS g1, <key> AS g2, .., <arg> AS v1, ..
+ *	   SELECT b.<time> AS __time, <bucket> AS g1, <key> AS g2, ..,
+ *			  <arg> AS v1, ..
  *		 FROM <base> b WHERE <definition's WHERE>
  * PostgreSQL stores it as a parse tree, so renaming a base column changes
  * nothing and dropping one used by the aggregate is refused.  Everything
@@ -13,8 +14,8 @@
  * groups_<id> holds the final value of each group as g1..gN, f1..fM.  In
  * batch mode it is history below the watermark W plus the raw rows of the
  * buckets at or above W aggregated at query time (read from watermark_time
- * on, the first time whose bucket is W or later: see bucket.c).  In the streaming modes it combines, in
- * one snapshot:
+ * on, the first time whose bucket is W or later: see bucket.c).  In the
+ * streaming modes it combines, in one snapshot:
  *	 C  groups with a dirty delta (a deleted min or max), recomputed from the
  *		base table, through the time index, by
  *		hybridagg_internal.dirty_groups(id, token) in the query's snapshot
@@ -73,6 +74,8 @@ create_source_view(const Definition *def, int32 id)
 	StringInfoData sql;
 	ListCell   *lc;
 	int			i;
+	char	   *base_schema;
+	char	   *base_name;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE VIEW %s AS SELECT %s AS __time",
@@ -81,15 +84,17 @@ create_source_view(const Definition *def, int32 id)
 	i = 0;
 	foreach(lc, def->key_exprs)
 		appendStringInfo(&sql, ", %s AS g%d",
-						 deparse_expression(lfirst(lc), context, true, false), ++i);
+						 deparse_expression(lfirst(lc), context, true, false),
+						 ++i);
 	i = 0;
 	foreach(lc, def->arg_exprs)
 		appendStringInfo(&sql, ", %s AS v%d",
-						 deparse_expression(lfirst(lc), context, true, false), ++i);
-	appendStringInfo(&sql, " FROM %s%s b",
-					 def->base_inh ? "" : "ONLY ",
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(def->base_relid)),
-												get_rel_name(def->base_relid)));
+						 deparse_expression(lfirst(lc), context, true, false),
+						 ++i);
+	base_name = get_rel_name(def->base_relid);
+	base_schema = get_namespace_name(get_rel_namespace(def->base_relid));
+	appendStringInfo(&sql, " FROM %s%s b", def->base_inh ? "" : "ONLY ",
+					 quote_qualified_identifier(base_schema, base_name));
 	if (def->where)
 		appendStringInfo(&sql, " WHERE %s",
 						 deparse_expression(def->where, context, true, false));
@@ -175,8 +180,8 @@ has_state(const AggLayout *layout, StateKind kind, int arg, Oid *type)
  * SQL of the value otherwise.
  */
 static void
-append_nonfinite_or(StringInfo buf, const AggLayout *layout, int a, const char *x,
-					Oid type, const char *finite)
+append_nonfinite_or(StringInfo buf, const AggLayout *layout, int a,
+					const char *x, Oid type, const char *finite)
 {
 	const char *t = type_sql(type, -1);
 
@@ -185,9 +190,12 @@ append_nonfinite_or(StringInfo buf, const AggLayout *layout, int a, const char *
 		appendStringInfoString(buf, finite);
 		return;
 	}
-	appendStringInfo(buf, "CASE WHEN coalesce(%s.nan_v%d, 0) > 0 OR (coalesce(%s.posinf_v%d, 0) > 0 AND coalesce(%s.neginf_v%d, 0) > 0) THEN 'NaN'::%s"
+	appendStringInfo(buf, "CASE WHEN coalesce(%s.nan_v%d, 0) > 0 "
+					 "OR (coalesce(%s.posinf_v%d, 0) > 0 "
+					 "AND coalesce(%s.neginf_v%d, 0) > 0) THEN 'NaN'::%s"
 					 " WHEN coalesce(%s.posinf_v%d, 0) > 0 THEN 'Infinity'::%s"
-					 " WHEN coalesce(%s.neginf_v%d, 0) > 0 THEN '-Infinity'::%s ELSE %s END",
+					 " WHEN coalesce(%s.neginf_v%d, 0) > 0 "
+					 "THEN '-Infinity'::%s ELSE %s END",
 					 x, a, x, a, x, a, t, x, a, t, x, a, t, finite);
 }
 
@@ -209,7 +217,8 @@ append_final_value(StringInfo buf, AggFunc func, int a, const AggLayout *layout,
 			break;
 		case AGG_SUM:
 			appendStringInfo(buf, "CASE WHEN %s.count_v%d > 0 THEN ", x, a);
-			append_nonfinite_or(buf, layout, a, x, sum_type, psprintf("%s.sum_v%d", x, a));
+			append_nonfinite_or(buf, layout, a, x, sum_type,
+								psprintf("%s.sum_v%d", x, a));
 			appendStringInfoString(buf, " END");
 			break;
 		case AGG_AVG:
@@ -217,10 +226,14 @@ append_final_value(StringInfo buf, AggFunc func, int a, const AggLayout *layout,
 			appendStringInfo(buf, "CASE WHEN %s.count_v%d > 0 THEN ", x, a);
 			if (sum_type == INT8OID || sum_type == NUMERICOID)
 				append_nonfinite_or(buf, layout, a, x, NUMERICOID,
-									psprintf("%s.sum_v%d::numeric / %s.count_v%d::numeric", x, a, x, a));
+									psprintf("%s.sum_v%d::numeric / "
+											 "%s.count_v%d::numeric",
+											 x, a, x, a));
 			else
 				append_nonfinite_or(buf, layout, a, x, FLOAT8OID,
-									psprintf("%s.sum_v%d / %s.count_v%d::float8", x, a, x, a));
+									psprintf("%s.sum_v%d / "
+											 "%s.count_v%d::float8",
+											 x, a, x, a));
 			appendStringInfoString(buf, " END");
 			break;
 		case AGG_MIN:
@@ -242,7 +255,8 @@ append_final_value(StringInfo buf, AggFunc func, int a, const AggLayout *layout,
  * UNION ALL.
  */
 static void
-append_final_columns(StringInfo sql, const Definition *def, const char *alias, int branch)
+append_final_columns(StringInfo sql, const Definition *def, const char *alias,
+					 int branch)
 {
 	ListCell   *lc;
 	int			i = 0;
@@ -264,11 +278,13 @@ append_final_columns(StringInfo sql, const Definition *def, const char *alias, i
  * W (branch 0, filtered by the outer WHERE so that it stays a plain scan).
  */
 static void
-append_batch_groups(StringInfo sql, const Definition *def, const AggregateEntry *entry)
+append_batch_groups(StringInfo sql, const Definition *def,
+					const AggregateEntry *entry)
 {
 	const AggLayout *layout = def->layout;
 	int32		id = entry->id;
-	const char *utc = entry->bucket.time_type == TIMESTAMPTZOID ? "%s" : "timezone('UTC', %s)";
+	const char *utc = (entry->bucket.time_type == TIMESTAMPTZOID ? "%s" :
+					   "timezone('UTC', %s)");
 	char	   *watermark;
 	char	   *watermark_time;
 
@@ -276,7 +292,8 @@ append_batch_groups(StringInfo sql, const Definition *def, const AggregateEntry 
 	watermark = psprintf("(SELECT %s FROM %s.aggregate a WHERE a.id = %d)",
 						 psprintf(utc, "a.watermark"), INTERNAL_SCHEMA, id);
 	watermark_time = psprintf("(SELECT %s FROM %s.aggregate a WHERE a.id = %d)",
-							  psprintf(utc, "a.watermark_time"), INTERNAL_SCHEMA, id);
+							  psprintf(utc, "a.watermark_time"),
+							  INTERNAL_SCHEMA, id);
 
 	appendStringInfoString(sql, "SELECT ");
 	append_final_columns(sql, def, "x", 1);
@@ -284,8 +301,10 @@ append_batch_groups(StringInfo sql, const Definition *def, const AggregateEntry 
 	append_keys(sql, layout, "s");
 	appendStringInfoString(sql, ", ");
 	append_states_from_source(sql, layout, "s");
-	appendStringInfo(sql, " FROM %s s WHERE (s.__time >= %s AND s.g1 >= %s)%s GROUP BY ",
-					 internal_qualname(OBJ_SOURCE, id), watermark_time, watermark,
+	appendStringInfo(sql, " FROM %s s "
+					 "WHERE (s.__time >= %s AND s.g1 >= %s)%s GROUP BY ",
+					 internal_qualname(OBJ_SOURCE, id), watermark_time,
+					 watermark,
 					 layout->keys[0].notnull ? "" : " OR s.__time IS NULL");
 	append_keys(sql, layout, "s");
 	appendStringInfoString(sql, ") x UNION ALL SELECT ");
@@ -296,12 +315,15 @@ append_batch_groups(StringInfo sql, const Definition *def, const AggregateEntry 
 
 /* streaming modes: branches C, A1, A2 and B described at the top */
 static void
-append_streaming_groups(StringInfo sql, const Definition *def, const AggregateEntry *entry)
+append_streaming_groups(StringInfo sql, const Definition *def,
+						const AggregateEntry *entry)
 {
 	const AggLayout *layout = def->layout;
 	int32		id = entry->id;
 	char	   *delta = internal_qualname(OBJ_DELTA, id);
-	const char *stored[] = {internal_qualname(OBJ_HISTORY, id), internal_qualname(OBJ_RECENT, id)};
+	const char *stored[] = {
+		internal_qualname(OBJ_HISTORY, id), internal_qualname(OBJ_RECENT, id)
+	};
 	StringInfoData match;
 	char	   *bucket_t;
 	char	   *bucket_d;
@@ -311,9 +333,12 @@ append_streaming_groups(StringInfo sql, const Definition *def, const AggregateEn
 	/* a delta d and a stored row t of the same group match coarsely */
 	initStringInfo(&match);
 	append_coarse_match(&match, layout, "d", "t");
-	bucket_t = layout->keys[0].notnull ? "t.g1" : psprintf("COALESCE(t.g1, '-infinity'::%s)", type);
-	bucket_d = layout->keys[0].notnull ? "d.g1" : psprintf("COALESCE(d.g1, '-infinity'::%s)", type);
-	bucket_st = layout->keys[0].notnull ? "st.g1" : psprintf("COALESCE(st.g1, '-infinity'::%s)", type);
+	bucket_t = layout->keys[0].notnull ? "t.g1" :
+		psprintf("COALESCE(t.g1, '-infinity'::%s)", type);
+	bucket_d = layout->keys[0].notnull ? "d.g1" :
+		psprintf("COALESCE(d.g1, '-infinity'::%s)", type);
+	bucket_st = layout->keys[0].notnull ? "st.g1" :
+		psprintf("COALESCE(st.g1, '-infinity'::%s)", type);
 
 	/*
 	 * C: dirty groups, recomputed from the base table by dirty_groups(),
@@ -326,17 +351,21 @@ append_streaming_groups(StringInfo sql, const Definition *def, const AggregateEn
 	{
 		appendStringInfoString(sql, "SELECT ");
 		append_final_columns(sql, def, "c", 1);
-		appendStringInfo(sql, " FROM %s.dirty_groups(%d, (SELECT k.token FROM %s k)) AS c(",
+		appendStringInfo(sql, " FROM %s.dirty_groups(%d, "
+						 "(SELECT k.token FROM %s k)) AS c(",
 						 INTERNAL_SCHEMA, id, internal_qualname(OBJ_TOKEN, id));
 		for (int i = 0; i < layout->nkeys + layout->nstates; i++)
 		{
-			const LayoutColumn *col = i < layout->nkeys ? &layout->keys[i] :
-				&layout->states[i - layout->nkeys];
+			const LayoutColumn *col = (i < layout->nkeys ? &layout->keys[i] :
+									   &layout->states[i - layout->nkeys]);
 
-			appendStringInfo(sql, "%s%s %s", i > 0 ? ", " : "", quote_identifier(col->name),
+			appendStringInfo(sql, "%s%s %s", i > 0 ? ", " : "",
+							 quote_identifier(col->name),
 							 type_sql(col->type, col->typmod));
-			if (OidIsValid(col->collation) && col->collation != get_typcollation(col->type))
-				appendStringInfo(sql, " COLLATE %s", generate_collation_name(col->collation));
+			if (OidIsValid(col->collation) &&
+				col->collation != get_typcollation(col->type))
+				appendStringInfo(sql, " COLLATE %s",
+								 generate_collation_name(col->collation));
 		}
 		appendStringInfoString(sql, ") UNION ALL ");
 	}
@@ -359,9 +388,11 @@ append_streaming_groups(StringInfo sql, const Definition *def, const AggregateEn
 	{
 		appendStringInfoString(sql, "SELECT ");
 		append_final_columns(sql, def, "t", 1);
-		appendStringInfo(sql, " FROM %s t JOIN (SELECT min(%s) AS lo, max(%s) AS hi FROM %s d) r"
+		appendStringInfo(sql, " FROM %s t JOIN (SELECT min(%s) AS lo, "
+						 "max(%s) AS hi FROM %s d) r"
 						 " ON %s >= r.lo AND %s <= r.hi"
-						 " WHERE NOT EXISTS (SELECT FROM %s d WHERE %s) UNION ALL ",
+						 " WHERE NOT EXISTS (SELECT FROM %s d WHERE %s) "
+						 "UNION ALL ",
 						 stored[i], bucket_d, bucket_d, delta,
 						 bucket_t, bucket_t, delta, match.data);
 	}
@@ -380,7 +411,8 @@ append_streaming_groups(StringInfo sql, const Definition *def, const AggregateEn
 		append_keys(sql, layout, "t");
 		appendStringInfoString(sql, ", ");
 		append_states(sql, layout, "t");
-		appendStringInfo(sql, ", false AS __dirty FROM %s t WHERE EXISTS (SELECT FROM %s d WHERE %s) UNION ALL ",
+		appendStringInfo(sql, ", false AS __dirty FROM %s t "
+						 "WHERE EXISTS (SELECT FROM %s d WHERE %s) UNION ALL ",
 						 stored[i], delta, match.data);
 	}
 	appendStringInfoString(sql, "SELECT ");
@@ -396,9 +428,12 @@ append_streaming_groups(StringInfo sql, const Definition *def, const AggregateEn
 
 	/* A1's filter: outside the range of pending buckets */
 	appendStringInfo(sql, ") st WHERE st.__branch = 1"
-					 " OR %s < COALESCE((SELECT min(%s) FROM %s d), 'infinity'::%s)"
-					 " OR %s > COALESCE((SELECT max(%s) FROM %s d), '-infinity'::%s)",
-					 bucket_st, bucket_d, delta, type, bucket_st, bucket_d, delta, type);
+					 " OR %s < COALESCE((SELECT min(%s) FROM %s d), "
+					 "'infinity'::%s)"
+					 " OR %s > COALESCE((SELECT max(%s) FROM %s d), "
+					 "'-infinity'::%s)",
+					 bucket_st, bucket_d, delta, type, bucket_st, bucket_d,
+					 delta, type);
 }
 
 void
@@ -470,25 +505,30 @@ over_group_columns(Node *node, GroupColumns *context)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("column \"%s\" must appear in the GROUP BY clause",
-						get_attname(def->base_relid, ((Var *) node)->varattno, false)),
+						get_attname(def->base_relid, ((Var *) node)->varattno,
+									false)),
 				 errdetail("The select list uses a column that is neither grouped nor aggregated."),
 				 errhint("Add the column to GROUP BY, or aggregate it.")));
 	return expression_tree_mutator(node, over_group_columns, (void *) context);
 }
 
 void
-create_user_view(const Definition *def, int32 id, Oid namespace_oid, const char *relname)
+create_user_view(const Definition *def, int32 id, Oid namespace_oid,
+				 const char *relname)
 {
 	GroupColumns context = {def};
-	List	   *dpcontext = deparse_context_for("c", internal_relid(OBJ_GROUPS, id, false));
+	List	   *dpcontext;
+	char	   *schema;
 	StringInfoData sql;
 	ListCell   *lc;
 	List	   *names = NIL;
 	bool		first = true;
 
+	dpcontext = deparse_context_for("c", internal_relid(OBJ_GROUPS, id, false));
 	initStringInfo(&sql);
+	schema = get_namespace_name(namespace_oid);
 	appendStringInfo(&sql, "CREATE VIEW %s AS SELECT ",
-					 quote_qualified_identifier(get_namespace_name(namespace_oid), relname));
+					 quote_qualified_identifier(schema, relname));
 	foreach(lc, def->query->targetList)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
@@ -499,7 +539,8 @@ create_user_view(const Definition *def, int32 id, Oid namespace_oid, const char 
 		if (list_member(names, makeString(tle->resname)))
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_COLUMN),
-					 errmsg("column name \"%s\" appears more than once in the defining query", tle->resname),
+					 errmsg("column name \"%s\" appears more than once in the defining query",
+							tle->resname),
 					 errdetail("A view needs a distinct name for each column."),
 					 errhint("Give each column its own alias, as in count(*) AS n.")));
 		names = lappend(names, makeString(tle->resname));
@@ -512,8 +553,12 @@ create_user_view(const Definition *def, int32 id, Oid namespace_oid, const char 
 	}
 	appendStringInfo(&sql, " FROM %s c", internal_qualname(OBJ_GROUPS, id));
 	if (def->query->havingQual)
+	{
+		Node	   *having = over_group_columns(def->query->havingQual,
+												&context);
+
 		appendStringInfo(&sql, " WHERE %s",
-						 deparse_expression(over_group_columns(def->query->havingQual, &context),
-											dpcontext, true, false));
+						 deparse_expression(having, dpcontext, true, false));
+	}
 	spi_run(sql.data, SPI_OK_UTILITY);
 }

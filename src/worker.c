@@ -137,15 +137,19 @@ fold_in_transaction(int32 id)
 
 		/* the lock is still held: seal in a snapshot of its own */
 		entry = locked ? catalog_get(id, true) : NULL;
-		if (entry && entry->mode == MODE_HYBRID && entry->watermark < seal_limit(entry))
+		if (entry && entry->mode == MODE_HYBRID &&
+			entry->watermark < seal_limit(entry))
 		{
 			int64		lo = entry->watermark;
 			Snapshot	snap = mover_snapshot();
-			int64		moved = seal_by_move(entry, layout_read(id), seal_limit(entry), snap, PARTITION_TRY);
+			int64		moved = seal_by_move(entry, layout_read(id),
+											 seal_limit(entry), snap,
+											 PARTITION_TRY);
 
 			UnregisterSnapshot(snap);
 			stats_record_batch(id, moved, 0);
-			elog(DEBUG1, "hybridagg: sealed aggregate %d from " INT64_FORMAT, id, lo);
+			elog(DEBUG1, "hybridagg: sealed aggregate %d from " INT64_FORMAT,
+				 id, lo);
 		}
 		act_as_restore(&saved);
 	}
@@ -160,10 +164,13 @@ static void
 record_failure(int32 id, ErrorData *edata)
 {
 	Backoff    *backoff = backoff_of(id);
-	int			delay = Min(MAX_BACKOFF_MS, hybridagg_fold_interval << Min(backoff->failures, 16));
+	int			delay = Min(MAX_BACKOFF_MS,
+							hybridagg_fold_interval <<
+							Min(backoff->failures, 16));
 
 	backoff->failures++;
-	backoff->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay);
+	backoff->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													delay);
 	ereport(LOG,
 			(errcode(edata->sqlerrcode),
 			 errmsg("hybridagg: aggregate %d failed, retrying in %d ms: %s",
@@ -205,7 +212,8 @@ drop_orphans_in_transaction(void)
 	static TimestampTz last_look = 0;
 	MemoryContext context = CurrentMemoryContext;
 
-	if (!TimestampDifferenceExceeds(last_look, GetCurrentTimestamp(), ORPHAN_TRIGGERS_MS))
+	if (!TimestampDifferenceExceeds(last_look, GetCurrentTimestamp(),
+									ORPHAN_TRIGGERS_MS))
 		return;
 	last_look = GetCurrentTimestamp();
 	PG_TRY();
@@ -248,7 +256,9 @@ worker_cycle(List *ids)
 
 		if (backoff->retry_at > GetCurrentTimestamp())
 			continue;
-		pgstat_report_activity(STATE_RUNNING, psprintf("folding hybridagg aggregate %d", id));
+		pgstat_report_activity(STATE_RUNNING,
+							   psprintf("folding hybridagg aggregate %d",
+										id));
 		PG_TRY();
 		{
 			if (fold_in_transaction(id))
@@ -290,13 +300,18 @@ hybridagg_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
-	/* a fold is planned anew each time: compiling it would cost more than it saves */
+
+	/*
+	 * a fold is planned anew each time: compiling it would cost more than it
+	 * saves
+	 */
 	SetConfigOption("jit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 
 	if (!worker_slot_attach(dboid))
 		proc_exit(0);			/* no slot, or another worker already runs */
 
-	cycle_context = AllocSetContextCreate(TopMemoryContext, "hybridagg worker cycle",
+	cycle_context = AllocSetContextCreate(TopMemoryContext,
+										  "hybridagg worker cycle",
 										  ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
@@ -318,7 +333,8 @@ hybridagg_worker_main(Datum main_arg)
 		if (!worker_slot_stay(found, last_busy))
 		{
 			elog(DEBUG1, "hybridagg: worker of database %u leaves: %s", dboid,
-				 found == FOUND_NO_EXTENSION ? "no extension" : "no streaming aggregate");
+				 found == FOUND_NO_EXTENSION ? "no extension" :
+				 "no streaming aggregate");
 			proc_exit(0);
 		}
 
@@ -327,7 +343,8 @@ hybridagg_worker_main(Datum main_arg)
 		MemoryContextSwitchTo(TopMemoryContext);
 		MemoryContextReset(cycle_context);
 
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 hybridagg_fold_interval, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}

@@ -244,11 +244,14 @@ add_to_pile(int n)
 
 	if (slot == NULL)
 	{
-		/* no worker is wanted here: this database's worker left, or none came */
+		/*
+		 * no worker is wanted here: this database's worker left, or none came
+		 */
 		TimestampTz now = GetCurrentTimestamp();
 
 		if (now >= writer_request_after && !request_now())
-			writer_request_after = TimestampTzPlusMilliseconds(now, WRITER_REQUEST_INTERVAL_MS);
+			writer_request_after =
+				TimestampTzPlusMilliseconds(now, WRITER_REQUEST_INTERVAL_MS);
 		return;
 	}
 	after = pg_atomic_add_fetch_u32(&slot->pending, n);
@@ -271,7 +274,8 @@ act_at_commit(XactEvent event, void *arg)
 
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
 		event != XACT_EVENT_PREPARE &&
-		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+		event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_PARALLEL_ABORT)
 		return;
 	deltas_this_transaction = 0;
 	request_at_commit = false;
@@ -314,7 +318,10 @@ worker_request(void)
 
 PG_FUNCTION_INFO_V1(hybridagg_request_worker);
 
-/* SQL: called by CREATE EXTENSION, so that a restored database gets its worker */
+/*
+ * SQL: called by CREATE EXTENSION, so that a restored database gets its
+ * worker
+ */
 Datum
 hybridagg_request_worker(PG_FUNCTION_ARGS)
 {
@@ -383,7 +390,8 @@ slot_release(Oid dboid, bool database_gone, DatabaseFound *found)
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	slot = database_slot(dboid, false);
-	if (slot && slot->worker == SLOT_NO_WORKER && (database_gone || !slot->wanted))
+	if (slot && slot->worker == SLOT_NO_WORKER &&
+		(database_gone || !slot->wanted))
 	{
 		*found = slot->found;
 		slot->dboid = InvalidOid;
@@ -409,7 +417,8 @@ slot_claim(Oid dboid, int budget, bool *budget_settled)
 		if (other->dboid == InvalidOid || other->worker == SLOT_NO_WORKER)
 			continue;
 		workers++;
-		if (other->worker == SLOT_WORKER_RUNNING && other->found == FOUND_STREAMING)
+		if (other->worker == SLOT_WORKER_RUNNING &&
+			other->found == FOUND_STREAMING)
 			settled++;
 	}
 	*budget_settled = settled >= budget;
@@ -525,7 +534,8 @@ worker_slot_stay(DatabaseFound found, TimestampTz last_busy)
 	if (found == FOUND_STREAMING)
 		my_slot->wanted = true;
 	else if (TimestampDifferenceExceeds(Max(last_busy, my_slot->requested_at),
-										GetCurrentTimestamp(), WORKER_LINGER_MS))
+										GetCurrentTimestamp(),
+										WORKER_LINGER_MS))
 	{
 		my_slot->wanted = false;
 		detach();
@@ -569,7 +579,8 @@ hybridagg_worker_state(PG_FUNCTION_ARGS)
 	}
 	else if (slot->worker == SLOT_WORKER_RUNNING)
 		state = "running";
-	else if (slot->worker == SLOT_WORKER_STARTING || slot->shortage == SHORTAGE_NONE)
+	else if (slot->worker == SLOT_WORKER_STARTING ||
+			 slot->shortage == SHORTAGE_NONE)
 		state = "starting";
 	else
 		state = "waiting for a worker slot";

@@ -60,7 +60,8 @@ typedef struct SlotView
 /* What slot_claim() did */
 typedef enum SlotClaim
 {
-	CLAIM_TAKEN,				/* the slot is the caller's worker's: start it */
+	/* the slot is the caller's worker's: start it */
+	CLAIM_TAKEN,
 	CLAIM_WORKER_EXISTS,		/* a worker is starting or running already */
 	CLAIM_NO_BUDGET,			/* hybridagg.max_workers workers exist */
 	CLAIM_NO_SLOT				/* every slot is taken by another database */
