@@ -22,7 +22,15 @@ PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
 PROVE_FLAGS = -I ./test/perl
 
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
-            -Wno-missing-field-initializers -Werror
+            -Wno-missing-field-initializers
+# Only the entry points PostgreSQL looks up (SQL functions, _PG_init, the
+# background workers' main functions, all declared PGDLLEXPORT) are
+# exported: no other symbol of hybridagg can clash with another library's.
+# PostgreSQL 16 does this by itself; 15 defines PGDLLEXPORT empty on Linux.
+PG_CFLAGS += -fvisibility=hidden
+PG_CPPFLAGS = '-DPGDLLEXPORT=__attribute__((visibility("default")))'
+# Warnings fail the build in the test command and CI (scripts/test.sh passes
+# COPT=-Werror), not in a packager's build with another compiler.
 
 # The JIT bitcode of this module is of no use: capture never runs through JIT.
 override with_llvm = no

@@ -4,7 +4,7 @@
 
 PACKAGES="make gcc postgresql-15 postgresql-server-dev-15 postgresql-15-cron
 libpostgresql-jdbc-java libipc-run-perl openjdk-17-jdk-headless gnuplot-nox python3
-postgresql-15-hll postgresql-15-tdigest"
+postgresql-15-hll postgresql-15-tdigest pg-bsd-indent"
 
 install_dependencies() {
 	local missing=()
@@ -19,9 +19,10 @@ install_dependencies() {
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# build_and_install [make arguments]: test.sh passes COPT=-Werror
 build_and_install() {
 	local sudo=""
 	[ "$(id -u)" = 0 ] || sudo=sudo
-	make -s
+	make -s "$@"
 	$sudo make -s install >/dev/null
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Every test of hybridagg: build and install, then
+# Every test of hybridagg: build and install (warnings are errors), then
+#   0. the format check (scripts/format.sh --check) and the exported
+#      symbols of hybridagg.so (src/export.h);
 #   1. pg_regress (sql/, expected/) and the isolation specs (specs/) against
 #      a private cluster with the settings of test/regress.conf (it preloads
 #      hybridagg; default TimeZone Asia/Kathmandu, fold interval 200ms);
@@ -10,7 +12,7 @@
 #      it never checks timings;
 #
 #   bash scripts/test.sh              everything (fast, then slow)
-#   bash scripts/test.sh fast         1: pg_regress and isolation, a few minutes
+#   bash scripts/test.sh fast         0 and 1: checks, pg_regress and isolation, a few minutes
 #   bash scripts/test.sh slow         2 and 3: TAP, then the benchmark smoke test
 #   bash scripts/test.sh regress      the same as fast  (REGRESS=name for one file)
 #   bash scripts/test.sh tap          only TAP           (TAP=test/t/010_x.pl for one)
@@ -27,7 +29,8 @@ all | fast | slow | regress | tap | bench) ;;
 *) echo "usage: bash scripts/test.sh [all | fast | slow | regress | tap | bench]" >&2; exit 2 ;;
 esac
 install_dependencies
-build_and_install
+# warnings are errors here and in CI (not in a packager's build)
+build_and_install COPT=-Werror
 
 # the tests run as the postgres OS user (initdb refuses root): on a copy
 work=$(mktemp -d /tmp/hybridagg-test.XXXXXX)
@@ -38,6 +41,18 @@ chmod 755 "$work"
 [ "$(id -u)" = 0 ] && chown -R postgres: "$work"
 
 failed=0
+
+if [[ $what =~ ^(all|fast)$ ]]; then
+	echo "== format and exports"
+	bash scripts/format.sh --check || failed=1
+	# only what PostgreSQL looks up by name is exported (src/export.h)
+	exported=$(nm -D --defined-only hybridagg.so | awk '{ print $3 }' |
+		grep -vxE 'Pg_magic_func|_PG_init|(pg_finfo_)?hybridagg_[a-z_0-9]+' || true)
+	if [ -n "$exported" ]; then
+		echo "hybridagg.so exports more than its entry points:" $exported
+		failed=1
+	fi
+fi
 
 if [[ $what =~ ^(all|fast|regress)$ ]]; then
 	echo "== pg_regress"

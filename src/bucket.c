@@ -53,6 +53,7 @@
 
 #include "bucket.h"
 #include "catalog.h"
+#include "export.h"
 #include "util.h"
 
 PG_FUNCTION_INFO_V1(hybridagg_bucket_times);

@@ -44,6 +44,7 @@
 #include "capture.h"
 #include "capture_internal.h"
 #include "catalog.h"
+#include "export.h"
 #include "materialize.h"
 #include "util.h"
 #include "worker.h"

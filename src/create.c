@@ -41,6 +41,7 @@
 #include "code_owners.h"
 #include "definition.h"
 #include "dirty_groups.h"
+#include "export.h"
 #include "hybridagg.h"
 #include "materialize.h"
 #include "util.h"

@@ -57,6 +57,7 @@
 #include "capture.h"
 #include "capture_triggers.h"
 #include "catalog.h"
+#include "export.h"
 #include "util.h"
 
 PG_FUNCTION_INFO_V1(hybridagg_base_table_ddl);

@@ -44,6 +44,7 @@
 #include "utils/timestamp.h"
 
 #include "dirty_groups.h"
+#include "export.h"
 #include "util.h"
 
 PG_FUNCTION_INFO_V1(hybridagg_recompute_dirty_groups);

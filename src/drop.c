@@ -29,6 +29,7 @@
 
 #include "capture_triggers.h"
 #include "catalog.h"
+#include "export.h"
 #include "util.h"
 
 PG_FUNCTION_INFO_V1(hybridagg_drop);

@@ -22,6 +22,8 @@
 #include "utils/builtins.h"
 #include "utils/typcache.h"
 
+#include "export.h"
+
 PG_FUNCTION_INFO_V1(hybridagg_least_of_step);
 PG_FUNCTION_INFO_V1(hybridagg_greatest_of_step);
 PG_FUNCTION_INFO_V1(hybridagg_any_value_step);

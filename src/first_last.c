@@ -31,6 +31,8 @@
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
+#include "export.h"
+
 PG_FUNCTION_INFO_V1(hybridagg_first_transition);
 PG_FUNCTION_INFO_V1(hybridagg_last_transition);
 PG_FUNCTION_INFO_V1(hybridagg_first_combine);

@@ -30,6 +30,7 @@
 #include "utils/timestamp.h"
 
 #include "dirty_groups.h"
+#include "export.h"
 #include "fold.h"
 #include "materialize.h"
 #include "util.h"

@@ -25,7 +25,7 @@ PG_MODULE_MAGIC;
 
 bool		hybridagg_preloaded = false;
 
-void		_PG_init(void);
+extern PGDLLEXPORT void _PG_init(void);
 
 void
 _PG_init(void)

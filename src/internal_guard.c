@@ -44,6 +44,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "export.h"
 #include "util.h"
 
 PG_FUNCTION_INFO_V1(hybridagg_internal_objects_ddl);

@@ -50,6 +50,7 @@
 
 #include "capture_triggers.h"
 #include "catalog.h"
+#include "export.h"
 #include "fold.h"
 #include "guc.h"
 #include "history_partitions.h"

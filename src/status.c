@@ -37,6 +37,7 @@
 #include "capture_triggers.h"
 #include "catalog.h"
 #include "dirty_groups.h"
+#include "export.h"
 #include "layout.h"
 #include "util.h"
 

@@ -39,6 +39,7 @@
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "export.h"
 #include "layout.h"
 #include "materialize.h"
 #include "util.h"

@@ -61,6 +61,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "export.h"
 #include "guc.h"
 #include "worker_slots.h"
 
