@@ -57,6 +57,10 @@ RECOMPUTED = {
 }
 
 
+# W12's batch mode runs materialize as the README's pg_cron example does
+BATCH_SCHEDULE_S = 600
+
+
 def definition(table, cols=AGG_COLS, bucket=BUCKET):
     return (f"SELECT {bucket} AS bucket, device_id, {cols} "
             f"FROM {table} GROUP BY 1, 2")
@@ -263,6 +267,7 @@ class Bench:
         self.info = {}
         self.end = None          # end of the generated events, a timestamptz literal
         self.events_agg = None   # id of events_1m
+        self.modes_summary = None  # W12: mode -> (write ratio, upkeep s/1M rows, fresh after s)
 
     def ordered(self):
         """The figures in the order of BENCHMARKS.md (they run in another order)."""
@@ -1252,13 +1257,148 @@ class Bench:
             + "".join(f"SELECT hybridagg.drop('{t}_1m'); DROP TABLE {t};\n" for t in tables))
 
     # ------------------------------------------------------------------
+    def worker_cpu_s(self):
+        """CPU seconds (user + system) the database's hybridagg worker has used."""
+        pid = worker_pid()
+        if pid is None:
+            raise BenchError("no hybridagg worker runs in the benchmark database")
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), pid
+
+    def worker_settled_cpu_s(self, pid_before):
+        """The worker's CPU seconds once it has stopped using any: after it
+        folded and sealed what a write gave it, two readings 0.5 s apart agree."""
+        last, pid = self.worker_cpu_s()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now_s, pid = self.worker_cpu_s()
+            if pid != pid_before:
+                raise BenchError("the hybridagg worker restarted during W12")
+            if now_s == last:
+                return now_s
+            last = now_s
+        raise BenchError("the hybridagg worker kept using CPU for 300 s after the writes of W12")
+
+    def w12(self):
+        """W12: the five modes side by side: write overhead, maintenance cost, freshness, view latency."""
+        modes = ["batch", "streaming", "hybrid", "lambda", "kappa"]
+        batches = 5 if self.quick else 50
+        rows_per_rep = batches * 10000
+        history_rows = max(20000, self.rows // 10)
+        # the rows already there: 10 rows per device-minute up to end - 3 days;
+        # each repetition then writes batches x 10,000 rows (10 minutes of the
+        # feed each) into its own window of the day before that, old enough
+        # that every mode's stored part can take them (below seal_after)
+        end = val("SELECT date_trunc('minute', now())")
+        hist_start = val(f"SELECT '{end}'::timestamptz - interval '3 days' - {history_rows} * interval '60 ms'")
+        window_min = rows_per_rep * 60 // 1000 // 60 + 1
+        tables = {m: f"w12_{m}" for m in modes}
+        tables["bare"] = "w12_bare"
+        aids = {}
+        sql("SET client_min_messages = warning;\n"
+            + "".join(f"SELECT hybridagg.drop(name) FROM hybridagg.aggregates WHERE name = '{t}_1m';\n"
+                      for t in tables.values()))
+        for m, t in tables.items():
+            create_table(t)
+            sql(f"INSERT INTO {t} (ts, device_id, value) {feed_select(hist_start, 0, history_rows)};\n"
+                f"VACUUM ANALYZE {t};\n")
+            if m == "bare":
+                continue
+            sql(f"SELECT hybridagg.create('{t}_1m', $q${definition(t)}$q$, mode => '{m}', "
+                "seal_after => '1 hour', with_data => true);")
+            aids[m] = agg_id(f"{t}_1m")
+            if m != "batch":
+                wait_drained(aids[m])
+        write = {m: [] for m in tables}
+        upkeep = {m: [] for m in modes}
+        fresh = {m: [] for m in modes}
+        for rep in range(self.reps):
+            t0 = val(f"SELECT '{end}'::timestamptz - interval '3 days' + {rep * window_min} * interval '1 minute'")
+            stmts = [f"{feed_select(t0, k * 10000, 10000)}" for k in range(batches)]
+            for m, t in tables.items():             # the same rows, each table in turn
+                sql("CHECKPOINT;")
+                cpu0, pid = self.worker_cpu_s()
+                total = sum(timed([f"INSERT INTO {t} (ts, device_id, value) {s}" for s in stmts])) / 1000
+                write[m].append(total)
+                if m == "bare":
+                    continue
+                upkeep_s = 0.0
+                if m != "batch":
+                    fresh[m].append(wait_drained(aids[m], poll=0.05))
+                    upkeep_s += self.worker_settled_cpu_s(pid) - cpu0
+                if m in ("batch", "lambda"):
+                    # what the scheduled batch run does with these rows: they are
+                    # below the watermark, so a recompute of their range
+                    ms = timed([f"CALL hybridagg.materialize('{t}_1m', '{t0}'::timestamptz, "
+                                f"'{t0}'::timestamptz + {window_min} * interval '1 minute')"],
+                               prelude="SET client_min_messages = warning;")[0]
+                    upkeep_s += ms / 1000
+                    if m == "batch":
+                        fresh[m].append(ms / 1000)
+                upkeep[m].append(upkeep_s * 1_000_000 / rows_per_rep)
+                log(f"  W12 rep {rep + 1} {m}: writes {total:.2f} s, upkeep {upkeep_s:.2f} s")
+            log(f"  W12 rep {rep + 1} bare: writes {write['bare'][-1]:.2f} s")
+        # every view exact against its defining query before its latency is taken
+        for m, t in tables.items():
+            if m == "bare":
+                continue
+            n = self.diff_count(f"{t}_1m", definition(t), ["total", "mean", "lo", "hi"])
+            if n:
+                self.failed = True
+                raise BenchError(f"W12: {t}_1m ({m}) differs from its defining query in {n} groups")
+        sql("DROP TABLE IF EXISTS w12_final;\n"
+            "CREATE TABLE w12_final AS SELECT * FROM w12_hybrid_1m;\n"
+            "CREATE UNIQUE INDEX ON w12_final (bucket, device_id);\n"
+            "VACUUM ANALYZE;\n")
+        since = f"'{end}'::timestamptz - interval '3 days'"
+        def qa(rel):
+            return f"SELECT * FROM {rel} WHERE device_id = 42 AND bucket >= {since} ORDER BY bucket"
+        def qb(rel):
+            return (f"SELECT date_trunc('hour', bucket) AS hour, sum(n) AS n, sum(total) / sum(n) AS mean, "
+                    f"min(lo) AS lo, max(hi) AS hi FROM {rel} GROUP BY 1 ORDER BY 1")
+        rels = [f"{tables[m]}_1m" for m in modes] + ["w12_final"]
+        order = [(q, rel) for q in "ab" for rel in rels]
+        times = timed([(qa if q == "a" else qb)(rel) for q, rel in order] * (self.reps + 1))[len(order):]
+        lat = {key: times[i::len(order)] for i, key in enumerate(order)}
+        for m in modes:
+            t = tables[m]
+            self.add(Figure(f"W12w-{m}", f"{m}: bulk ingest {batches}x10k rows", "s", write[m], write["bare"],
+                            "bare table", note="late rows (a day before the newest), the same in every mode"))
+            if m == "batch":
+                note = ("seconds of CALL materialize over the range of the new rows (what a scheduled "
+                        "run does with rows below the watermark), per million rows written")
+            elif m == "lambda":
+                note = "worker CPU (fold) plus the batch layer's materialize of the range, per million rows"
+            else:
+                note = "worker CPU seconds (/proc, user + system) for folding and sealing, per million rows"
+            self.add(Figure(f"W12c-{m}", f"  {m}: upkeep per million rows", "s", upkeep[m], note=note,
+                            ratio=None))
+            if m == "batch":
+                self.add(Figure(f"W12f-{m}", f"  {m}: stored part fresh after", "s", fresh[m], ratio=None,
+                                note="the schedule of materialize, plus its run (this figure): until then "
+                                     "the view serves late rows below the watermark stale; rows above it "
+                                     "are read raw, fresh"))
+            else:
+                self.add(Figure(f"W12f-{m}", f"  {m}: stored part fresh after", "s", fresh[m], ratio=None,
+                                note="seconds from the last INSERT's commit until the worker folded every "
+                                     "delta (polled every 50 ms); the view is exact at once either way"))
+            for q, label in (("a", "one device, per minute"), ("b", "whole range, per hour")):
+                self.add(Figure(f"W12{q}-{m}", f"  {m}: view ({q}) {label}", "ms", lat[(q, f"{t}_1m")],
+                                lat[(q, "w12_final")], "final-rows table"))
+        self.modes_summary = {m: (statistics.median(write[m]) / statistics.median(write["bare"]),
+                                  statistics.median(upkeep[m]), statistics.median(fresh[m]))
+                              for m in modes}
+
+    # ------------------------------------------------------------------
     def run(self):
         self.machine()
         # W4r (W4 on views of recomputed values) adds capture triggers to events
         # for a while: it runs after W5, whose DML it would otherwise slow
         steps = [("W3", self.w3), ("W4", self.w4), ("W7", self.w7), ("W5", self.w5), ("W4R", self.w4_recomputed),
                  ("W1", self.w1), ("W2", self.w2), ("W6", self.w6), ("W8", self.w8), ("W9", self.w9),
-                 ("W10", self.w10)]
+                 ("W10", self.w10), ("W12", self.w12)]
         try:
             self.setup()
         except BenchError as e:
@@ -1398,6 +1538,43 @@ plot '{dat}' using ($1-0.19):($4 == 1 ? $2 : 1/0) with boxes lc rgb '#2e8b57' ti
         return True
 
 
+    def write_modes_chart(self, out_dir, png):
+        """W12 as one picture: each mode's cost (its writers' overhead and its
+        upkeep) against how soon its stored part is fresh."""
+        if not self.modes_summary:
+            return False
+        dat = os.path.join(out_dir, "modes.dat")
+        with open(dat, "w") as fh:
+            for m, (ratio, upkeep, fresh) in self.modes_summary.items():
+                if m == "batch":           # its run waits for its schedule
+                    fresh += BATCH_SCHEDULE_S
+                    label = f"batch (every {BATCH_SCHEDULE_S // 60} min), writers {ratio:.2f}x"
+                else:
+                    label = f"{m}, writers {ratio:.2f}x"
+                fh.write(f'{max(fresh, 1e-3):.6g} {max(upkeep, 1e-3):.6g} "{label}"\n')
+        title = (f"hybridagg W12, the five modes on the same writes ({self.info.get('date', '')})\\n"
+                 f"{self.info.get('machine', '')}; {self.info.get('postgres', '')}; hybridagg "
+                 f"{self.info.get('hybridagg', '')}")
+        gp = os.path.join(out_dir, "modes.gp")
+        with open(gp, "w") as fh:
+            fh.write(f"""set terminal pngcairo noenhanced size 1100,640 font 'DejaVu Sans,10'
+set output '{png}'
+set title "{title}"
+set logscale xy
+set xlabel "stored part fresh after (s, log scale): the worker's drain; batch: its schedule plus its run"
+set ylabel "upkeep: s per million rows written (log scale)"
+set grid
+set offsets graph 0.1, graph 0.5, graph 0.3, graph 0.3
+plot '{dat}' using 1:2 with points pt 7 ps 2 lc rgb '#2e6b9e' notitle, \\
+     '' using 1:2:3 with labels offset 1.5,0.9 left font ',9' notitle
+""")
+        p = subprocess.run(["gnuplot", gp], capture_output=True, text=True)
+        if p.returncode != 0:
+            log(f"gnuplot failed: {p.stderr.strip()}")
+            return False
+        return True
+
+
 def release_worker_quietly():
     try:
         release_worker()
@@ -1447,6 +1624,10 @@ def main():
     png_path = os.path.join(args.out, "results.png")
     b.write_csv(csv_path)
     charted = b.write_chart(args.out, png_path)
+    modes_png = os.path.join(args.out, "modes.png")
+    modes_charted = b.write_modes_chart(args.out, modes_png)
+    if modes_charted:
+        print(f"modes chart (W12): {modes_png}")
     print(f"CSV: {csv_path}" + (f"\nchart: {png_path}" if charted else "\nchart: not written"))
     print(f"notes of each figure: {os.path.join(args.out, 'results.txt')}")
     if args.publish:
@@ -1456,6 +1637,8 @@ def main():
         if charted:
             shutil.copy(png_path, os.path.join(dest, "latest.png"))
         shutil.copy(os.path.join(args.out, "results.txt"), os.path.join(dest, "latest.txt"))
+        if modes_charted:
+            shutil.copy(modes_png, os.path.join(dest, "modes.png"))
         print(f"published to {dest}/latest.{{csv,png,txt}}")
     if b.failed:
         print("BENCHMARK FAILED: a figure errored or a view differed from its raw query (see above)")
