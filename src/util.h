@@ -36,7 +36,8 @@
 extern char *internal_relname(const char *kind, int32 id);
 extern char *internal_qualname(const char *kind, int32 id);
 extern Oid	internal_relid(const char *kind, int32 id, bool missing_ok);
-extern Relation open_internal_table(const char *kind, int32 id, Oid relid, LOCKMODE lockmode);
+extern Relation open_internal_table(const char *kind, int32 id, Oid relid,
+									LOCKMODE lockmode);
 extern bool delta_has_rows(int32 id, bool dirty_only);
 extern Oid	internal_schema_oid(void);
 extern Oid	extension_owner(void);
