@@ -296,11 +296,13 @@ create_internal_objects(const Definition *def, const AggregateEntry *entry)
 
 	act_as(extension_owner(), &saved);
 	create_source_view(def, entry->id);
-	give_to_owner("VIEW", internal_qualname(OBJ_SOURCE, entry->id), entry->owner);
+	give_to_owner("VIEW", internal_qualname(OBJ_SOURCE, entry->id),
+				  entry->owner);
 	if (def->layout->changes_dirty)
 	{
 		create_values_view(def, entry->id);
-		give_to_owner("VIEW", internal_qualname(OBJ_VALUES, entry->id), entry->owner);
+		give_to_owner("VIEW", internal_qualname(OBJ_VALUES, entry->id),
+					  entry->owner);
 	}
 	layout_read_values(def->layout, entry->id);
 
@@ -447,7 +449,8 @@ hybridagg_create(PG_FUNCTION_ARGS)
 		{
 			DefinedAggregate *agg = lfirst(lc);
 
-			finals = lappend(finals, psprintf("%s:%d", agg_func_name(agg->func), agg->arg));
+			finals = lappend(finals, psprintf("%s:%d", agg_func_name(agg->func),
+											  agg->arg));
 		}
 		catalog_set_finals(entry.id, finals);
 	}

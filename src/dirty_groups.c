@@ -59,7 +59,8 @@ bool
 delta_buckets(int32 id, Snapshot snapshot, bool dirty_only,
 			  DirtyBuckets *result)
 {
-	Relation	delta = open_internal_table(OBJ_DELTA, id, InvalidOid, AccessShareLock);
+	Relation	delta = open_internal_table(OBJ_DELTA, id, InvalidOid,
+											AccessShareLock);
 	AttrNumber	dirty = RelationGetDescr(delta)->natts; /* __dirty comes last */
 	TableScanDesc scan = table_beginscan(delta, snapshot, 0, NULL);
 	TupleTableSlot *slot = table_slot_create(delta, NULL);

@@ -54,9 +54,16 @@ internal_schema_oid(void)
 static void
 check_internal_relkind(const char *kind, int32 id, char relkind)
 {
-	if (relkind != (strcmp(kind, OBJ_SOURCE) == 0 || strcmp(kind, OBJ_GROUPS) == 0 ||
-					strcmp(kind, OBJ_VALUES) == 0 ? RELKIND_VIEW :
-					strcmp(kind, OBJ_HISTORY) == 0 ? RELKIND_PARTITIONED_TABLE : RELKIND_RELATION))
+	char		made;
+
+	if (strcmp(kind, OBJ_SOURCE) == 0 || strcmp(kind, OBJ_GROUPS) == 0 ||
+		strcmp(kind, OBJ_VALUES) == 0)
+		made = RELKIND_VIEW;
+	else if (strcmp(kind, OBJ_HISTORY) == 0)
+		made = RELKIND_PARTITIONED_TABLE;
+	else
+		made = RELKIND_RELATION;
+	if (relkind != made)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("internal object %s of hybridagg aggregate %d is not what hybridagg made",
@@ -73,8 +80,11 @@ check_internal_relkind(const char *kind, int32 id, char relkind)
 Relation
 open_internal_table(const char *kind, int32 id, Oid relid, LOCKMODE lockmode)
 {
-	Relation	rel = table_open(OidIsValid(relid) ? relid : internal_relid(kind, id, false), lockmode);
+	Relation	rel;
 
+	if (!OidIsValid(relid))
+		relid = internal_relid(kind, id, false);
+	rel = table_open(relid, lockmode);
 	check_internal_relkind(kind, id, rel->rd_rel->relkind);
 	return rel;
 }
@@ -117,7 +127,8 @@ internal_relid(const char *kind, int32 id, bool missing_ok)
 bool
 delta_has_rows(int32 id, bool dirty_only)
 {
-	Relation	delta = open_internal_table(OBJ_DELTA, id, InvalidOid, AccessShareLock);
+	Relation	delta = open_internal_table(OBJ_DELTA, id, InvalidOid,
+											AccessShareLock);
 	AttrNumber	dirty = RelationGetDescr(delta)->natts; /* __dirty comes last */
 	TableScanDesc scan = table_beginscan(delta, GetActiveSnapshot(), 0, NULL);
 	TupleTableSlot *slot = table_slot_create(delta, NULL);

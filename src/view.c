@@ -113,7 +113,8 @@ source_column(const Definition *def, int position)
 	Node	   *expr = list_nth(def->arg_exprs, position - 1);
 
 	return (Expr *) makeVar(1, 1 + list_length(def->key_exprs) + position,
-							exprType(expr), exprTypmod(expr), exprCollation(expr), 0);
+							exprType(expr), exprTypmod(expr),
+							exprCollation(expr), 0);
 }
 
 /*
@@ -125,12 +126,14 @@ source_column(const Definition *def, int position)
 void
 create_values_view(const Definition *def, int32 id)
 {
-	List	   *context = deparse_context_for("s", internal_relid(OBJ_SOURCE, id, false));
+	Oid			source_relid = internal_relid(OBJ_SOURCE, id, false);
+	List	   *context = deparse_context_for("s", source_relid);
 	StringInfoData sql;
 	ListCell   *lc;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE VIEW %s AS SELECT ", internal_qualname(OBJ_VALUES, id));
+	appendStringInfo(&sql, "CREATE VIEW %s AS SELECT ",
+					 internal_qualname(OBJ_VALUES, id));
 	append_keys(&sql, def->layout, "s");
 	foreach(lc, def->aggregates)
 	{
@@ -143,13 +146,17 @@ create_values_view(const Definition *def, int32 id)
 			continue;
 		over_source = copyObject(agg->aggref);
 		forboth(arg, over_source->args, column, agg->arg_columns)
-			lfirst_node(TargetEntry, arg)->expr = source_column(def, lfirst_int(column));
+			lfirst_node(TargetEntry, arg)->expr =
+			source_column(def, lfirst_int(column));
 		if (agg->filter_column)
 			over_source->aggfilter = source_column(def, agg->filter_column);
 		appendStringInfo(&sql, ", %s AS value_%d",
-						 deparse_expression((Node *) over_source, context, true, false), agg->arg);
+						 deparse_expression((Node *) over_source, context,
+											true, false),
+						 agg->arg);
 	}
-	appendStringInfo(&sql, " FROM %s s GROUP BY ", internal_qualname(OBJ_SOURCE, id));
+	appendStringInfo(&sql, " FROM %s s GROUP BY ",
+					 internal_qualname(OBJ_SOURCE, id));
 	append_keys(&sql, def->layout, "s");
 	spi_run(sql.data, SPI_OK_UTILITY);
 }
@@ -268,7 +275,8 @@ append_final_columns(StringInfo sql, const Definition *def, const char *alias,
 
 		appendStringInfoString(sql, ", (");
 		append_final_value(sql, agg->func, agg->arg, def->layout, alias);
-		appendStringInfo(sql, ")::%s AS f%d", type_sql(agg->aggref->aggtype, -1), ++i);
+		appendStringInfo(sql, ")::%s AS f%d",
+						 type_sql(agg->aggref->aggtype, -1), ++i);
 	}
 	appendStringInfo(sql, ", %d AS __branch", branch);
 }
