@@ -173,7 +173,8 @@ catalog_get_by_view(Oid view_relid, bool missing_ok)
 	if (entry == NULL && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a hybridagg aggregate", get_rel_name(view_relid)),
+				 errmsg("\"%s\" is not a hybridagg aggregate",
+						get_rel_name(view_relid)),
 				 errhint("SELECT name FROM hybridagg.aggregates lists the aggregates.")));
 	return entry;
 }

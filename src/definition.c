@@ -126,7 +126,8 @@ parse_one_statement(const char *query_text)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the defining query must be exactly one statement"),
-				 errdetail("The text holds %d statements.", list_length(statements)),
+				 errdetail("The text holds %d statements.",
+						   list_length(statements)),
 				 errhint("Pass one SELECT ... GROUP BY query, without a trailing statement.")));
 
 	raw = linitial_node(RawStmt, statements);
@@ -314,13 +315,15 @@ check_from_clause(Definition *def)
 	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("\"%s\" is a temporary table", RelationGetRelationName(rel)),
+				 errmsg("\"%s\" is a temporary table",
+						RelationGetRelationName(rel)),
 				 errdetail("An aggregate outlives the session, a temporary table does not."),
 				 errhint("Aggregate a permanent table.")));
 	if (rel->rd_rel->relrowsecurity)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("\"%s\" has row-level security enabled", RelationGetRelationName(rel)),
+				 errmsg("\"%s\" has row-level security enabled",
+						RelationGetRelationName(rel)),
 				 errdetail("An aggregate would sum rows across policies, and show every reader totals of rows they may not see."),
 				 errhint("Aggregate a table without row-level security, or a table that holds only rows all readers may see.")));
 	relation_close(rel, NoLock);
@@ -567,7 +570,8 @@ analyze_bucket(Definition *def, FuncExpr *call)
 		if (!bucket_set_unit(spec, unit))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("date_trunc unit \"%s\" is not a unit of time", unit),
+					 errmsg("date_trunc unit \"%s\" is not a unit of time",
+							unit),
 					 errdetail("date_trunc() can only bucket by a calendar or clock unit."),
 					 errhint("Use one of microseconds, milliseconds, second, minute, hour, day, week, month, quarter, year, decade, century, millennium."),
 					 query_position(def, call->location)));
@@ -801,7 +805,8 @@ check_aggregate_immutable(Definition *def, Aggref *agg)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("aggregate %s is %s", format_procedure(agg->aggfnoid),
-						volatility == PROVOLATILE_VOLATILE ? "volatile" : "stable"),
+						volatility == PROVOLATILE_VOLATILE ?
+						"volatile" : "stable"),
 				 errdetail("hybridagg recomputes the aggregate whenever a group changes and keeps its value, so it must give the same value every time: it must be IMMUTABLE."),
 				 errhint("Use an immutable aggregate, or call this one in a query over the base table."),
 				 query_position(def, agg->location)));
@@ -828,7 +833,8 @@ classify_aggregate(Definition *def, Aggref *agg)
 	if (contain_var_clause((Node *) agg->aggdirectargs))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("the direct arguments of %s() must not read columns", get_func_name(fn)),
+				 errmsg("the direct arguments of %s() must not read columns",
+						get_func_name(fn)),
 				 errdetail("hybridagg evaluates them once per group, where no row is at hand."),
 				 errhint("Write a constant, as in percentile_cont(0.5) WITHIN GROUP (ORDER BY x)."),
 				 query_position(def, agg->location)));
@@ -1150,7 +1156,8 @@ check_fixed_output(Definition *def, Node *node, const char *where)
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("the defining query converts a value to text with %s(), whose result depends on %s",
 					get_func_name(funcid),
-					funcid == F_BYTEAOUT ? "bytea_output" : "extra_float_digits"),
+					funcid == F_BYTEAOUT ?
+					"bytea_output" : "extra_float_digits"),
 			 errdetail("%s converts a value to text. hybridagg evaluates it under fixed settings when rows change, and the same query run in a session with other settings would give other text.",
 					   where),
 			 errhint("Use the value itself (rounded, if need be), or format it in a query over the view.")));

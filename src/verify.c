@@ -86,17 +86,20 @@ read_finals(const AggregateEntry *entry)
 		char	   *name = psprintf("f%d", i + 1);
 
 		if (colon == NULL)
-			elog(ERROR, "malformed final column \"%s\" of aggregate %d", kind, entry->id);
+			elog(ERROR, "malformed final column \"%s\" of aggregate %d",
+				 kind, entry->id);
 		*colon = '\0';
 		if (!agg_func_from_name(kind, &col->func))
-			elog(ERROR, "unknown final column kind \"%s\" of aggregate %d", kind, entry->id);
+			elog(ERROR, "unknown final column kind \"%s\" of aggregate %d",
+				 kind, entry->id);
 		col->arg = atoi(colon + 1);
 		col->type = InvalidOid;
 		for (int a = 0; a < desc->natts; a++)
 			if (strcmp(NameStr(TupleDescAttr(desc, a)->attname), name) == 0)
 				col->type = TupleDescAttr(desc, a)->atttypid;
 		if (!OidIsValid(col->type))
-			elog(ERROR, "groups view of aggregate %d lacks column %s", entry->id, name);
+			elog(ERROR, "groups view of aggregate %d lacks column %s",
+				 entry->id, name);
 		finals = lappend(finals, col);
 	}
 	relation_close(groups, AccessShareLock);
