@@ -2,7 +2,7 @@
  * definition.c
  *	  Parse, analyse and check the defining query of an aggregate.
  *
- * What is accepted (see DESIGN.md section 2):
+ * What is accepted (README.md, "Accepted queries", says it for users):
  *	 SELECT <group keys and aggregates> FROM <one table> [WHERE <immutable>]
  *	 GROUP BY <one time bucket>, <other keys> [HAVING ...] [ORDER BY: ignored]
  * where the time bucket is date_bin(interval, t, origin),

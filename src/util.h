@@ -91,7 +91,7 @@ extern List *relation_parents(Oid relid);
 /*
  * SPI in one snapshot: every statement a mover runs between reading and
  * consuming uses the same snapshot, with the command counter advanced so
- * that each statement sees the previous ones (DESIGN.md invariant 2).
+ * that each statement sees the previous ones (src/README.md, invariant 2).
  */
 extern Snapshot mover_snapshot(void);
 extern uint64 spi_run_snapshot(const char *sql, int nargs, Oid *types,

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  * view.h
  *	  The views of an aggregate: source_<id> (base rows mapped to the
- *	  layout), groups_<id> (the final value of every group, combined from the
- *	  tables of the aggregate's mode) and the user's view on top.
+ *	  layout), values_<id> (the recomputed aggregates per group, if any),
+ *	  groups_<id> (the final value of every group, combined from the tables
+ *	  of the aggregate's mode) and the user's view on top.
  *-------------------------------------------------------------------------
  */
 #ifndef HYBRIDAGG_VIEW_H
