@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  * catalog.c
- *	  Reading and writing hybridagg's catalog and counters, and the
- *	  per-aggregate lock.
+ *	  Reading and writing hybridagg's catalog and counters, the
+ *	  per-aggregate lock, the resolution of an aggregate's name, and the
+ *	  checks the SQL-callable functions share (the caller owns the
+ *	  aggregate, runs on a primary, in READ COMMITTED).
  *
  * The catalog is a plain table, read and written through SPI with values as
  * parameters.  Callers run under fix_settings(), so the SQL here resolves

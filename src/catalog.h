@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  * catalog.h
  *	  hybridagg's catalog (hybridagg_internal.aggregate), its counters
- *	  (hybridagg_internal.aggregate_stats), and the per-aggregate lock.
+ *	  (hybridagg_internal.aggregate_stats), the per-aggregate lock, name
+ *	  resolution, and the checks the SQL-callable functions share.
  *-------------------------------------------------------------------------
  */
 #ifndef HYBRIDAGG_CATALOG_H
