@@ -13,6 +13,7 @@
 #include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -324,12 +325,21 @@ spi_run_args(const char *sql, int nargs, Oid *types, Datum *values,
 {
 	volatile int rc = 0;
 
+	/*
+	 * Inside a parallel query (the view read by CREATE TABLE AS, a
+	 * materialized view's refresh) no command may start: a read runs in the
+	 * calling query's snapshot, read-only.  Nothing can have been written
+	 * before it in that query, so it sees what it would have seen otherwise.
+	 */
+	bool		read_only = IsInParallelMode() && expected == SPI_OK_SELECT;
+
 	require_fixed_settings(sql);
 	if (expected == SPI_OK_UTILITY)
 		own_ddl_depth++;
 	PG_TRY();
 	{
-		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+		rc = SPI_execute_with_args(sql, nargs, types, values, nulls,
+								   read_only, 0);
 	}
 	PG_FINALLY();
 	{
