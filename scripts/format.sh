@@ -10,13 +10,20 @@
 #
 #   bash scripts/format.sh             format every src/*.c and src/*.h in place
 #   bash scripts/format.sh --check     change nothing; list the files that
-#                                      would change, with the diff, and fail
+#                                      would change, with the diff, and the
+#                                      lines over 80 columns (file:line), and
+#                                      fail if there are any
 #   bash scripts/format.sh --typedefs  rewrite typedefs.list from a debug
 #                                      build of src/ (after adding a type)
 #
 # pg_bsd_indent wraps comments at 79 columns but never breaks a line of code:
 # keep those within 80 columns by hand (tabs are 4 columns), except long
-# error message strings, which stay on one line so that they can be grepped.
+# message strings, which stay on one line so that they can be grepped.
+# --check allows a line over 80 columns only if it holds a string literal
+# and its statement calls one of MESSAGE_FUNCTIONS: errmsg, errdetail,
+# errhint, errcontext (and their _internal, _plural and _log forms), elog,
+# and the functions of hybridagg (and PostgreSQL's DefineCustom*Variable)
+# that pass a string argument on to them as a message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +38,28 @@ INDENT_OPTS="-bad -bap -bbb -bc -bl -cli1 -cp33 -cdb -nce -d0 -di12 -nfc1 -i4
 TYPEDEFS_ADDED="bool"
 TYPEDEFS_EXCLUDED="ANY FD_SET U abs allocfunc boolean date digit ilist interval
 iterator other pointer printfunc reference string timestamp type wrap text"
+
+# the message functions: a regular expression over a function's name
+MESSAGE_FUNCTIONS='err(msg|detail|hint|context)[a-z_]*|elog|DefineCustom[A-Za-z]*Variable|refuse|refuse_construct|require_argument'
+
+# long_lines FILE...: file:line: text of each line over 80 columns that is
+# not a message line
+long_lines() {
+	local f
+	for f in "$@"; do
+		expand -t4 "$f" | awk -v file="$f" -v calls="$MESSAGE_FUNCTIONS" '
+			BEGIN { call = "(^|[^A-Za-z0-9_])(" calls ")[ \t]*\\(" }
+			# a statement ends at a line ending in ; { } or at a
+			# directive, a blank line or the end of a comment
+			{ message = message || $0 ~ call }
+			length($0) > 80 && !(message && /"/) {
+				printf "%s:%d: %s\n", file, NR, $0
+			}
+			/[;{}][ \t]*$/ || /^[ \t]*#/ || /^[ \t]*$/ || /\*\/[ \t]*$/ {
+				message = 0
+			}'
+	done
+}
 
 need_indent() {
 	if ! command -v "$INDENT" >/dev/null; then
@@ -126,11 +155,18 @@ for f in src/*.c src/*.h; do
 done
 
 if [ "$mode" = --check ]; then
+	long=$(long_lines src/*.c src/*.h)
+	if [ -n "$long" ]; then
+		echo "$long"
+		echo "format.sh: lines over 80 columns (tabs are 4), other than message strings: $(echo "$long" | wc -l)" >&2
+	fi
 	if [ ${#changed[@]} -gt 0 ]; then
 		echo "format.sh: not formatted (run bash scripts/format.sh): ${changed[*]}" >&2
+	fi
+	if [ -n "$long" ] || [ ${#changed[@]} -gt 0 ]; then
 		exit 1
 	fi
-	echo "format.sh: all $(ls src/*.c src/*.h | wc -l) files formatted"
+	echo "format.sh: all $(ls src/*.c src/*.h | wc -l) files formatted, no line over 80 columns but message strings"
 else
 	echo "format.sh: formatted ${#changed[@]} files${changed[*]:+: ${changed[*]}}"
 fi

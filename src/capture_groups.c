@@ -614,7 +614,8 @@ flush_groups(GroupTable *table)
 	table->peak = Max(table->peak,
 					  MemoryContextMemAllocated(table->context, false));
 	table->flushes++;
-	delta = open_internal_table(OBJ_DELTA, target->id, target->delta_relid, RowExclusiveLock);
+	delta = open_internal_table(OBJ_DELTA, target->id, target->delta_relid,
+								RowExclusiveLock);
 	slots = palloc(sizeof(TupleTableSlot *) * Min(table->count, DELTA_BATCH));
 	for (int i = 0; i < Min(table->count, DELTA_BATCH); i++)
 		slots[i] = MakeSingleTupleTableSlot(target->delta_desc, &TTSOpsVirtual);

@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  * catalog.c
- *	  Reading and writing hybridagg's catalog and counters, and the
- *	  per-aggregate lock.
+ *	  Reading and writing hybridagg's catalog and counters, the
+ *	  per-aggregate lock, the resolution of an aggregate's name, and the
+ *	  checks the SQL-callable functions share (the caller owns the
+ *	  aggregate, runs on a primary, in READ COMMITTED).
  *
  * The catalog is a plain table, read and written through SPI with values as
  * parameters.  Callers run under fix_settings(), so the SQL here resolves
@@ -38,7 +40,9 @@
 #include "catalog.h"
 #include "util.h"
 
-static const char *const mode_names[] = {"batch", "streaming", "lambda", "kappa", "hybrid"};
+static const char *const mode_names[] = {
+	"batch", "streaming", "lambda", "kappa", "hybrid"
+};
 
 const char *
 mode_name(AggregateMode mode)
@@ -62,7 +66,8 @@ mode_from_name(const char *name, AggregateMode *mode)
 
 #define CATALOG_COLUMNS \
 	"id, view, base_table, definition, mode, seal_after, time_type, " \
-	"bucket_function, bucket_width, bucket_unit, bucket_origin, bucket_zone, watermark"
+	"bucket_function, bucket_width, bucket_unit, bucket_origin, " \
+	"bucket_zone, watermark"
 
 /*
  * The owner of an aggregate is the owner of its view, so that it follows
@@ -82,30 +87,40 @@ aggregate_owner(Oid view_relid)
 	return owner;
 }
 
+/* column n of a catalog row: NOT NULL, or read only where it is set */
+static Datum
+column_value(HeapTuple tuple, TupleDesc desc, int n)
+{
+	bool		isnull;
+
+	return SPI_getbinval(tuple, desc, n, &isnull);
+}
+
 static AggregateEntry *
 entry_from_tuple(HeapTuple tuple, TupleDesc desc)
 {
 	AggregateEntry *entry = palloc0(sizeof(AggregateEntry));
-	bool		isnull;
 	char	   *text;
 	Interval   *width;
 
-	entry->id = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull));
-	entry->view_relid = DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
-	entry->base_relid = DatumGetObjectId(SPI_getbinval(tuple, desc, 3, &isnull));
+	entry->id = DatumGetInt32(column_value(tuple, desc, 1));
+	entry->view_relid = DatumGetObjectId(column_value(tuple, desc, 2));
+	entry->base_relid = DatumGetObjectId(column_value(tuple, desc, 3));
 	entry->owner = aggregate_owner(entry->view_relid);
 	entry->definition = SPI_getvalue(tuple, desc, 4);
 	text = SPI_getvalue(tuple, desc, 5);
 	if (!mode_from_name(text, &entry->mode))
 		elog(ERROR, "unknown hybridagg mode \"%s\"", text);
-	entry->seal_after = *DatumGetIntervalP(SPI_getbinval(tuple, desc, 6, &isnull));
-	entry->bucket.time_type = DatumGetObjectId(SPI_getbinval(tuple, desc, 7, &isnull));
-	entry->bucket.is_date_bin = strcmp(SPI_getvalue(tuple, desc, 8), "date_bin") == 0;
-	width = DatumGetIntervalP(SPI_getbinval(tuple, desc, 9, &isnull));
+	entry->seal_after = *DatumGetIntervalP(column_value(tuple, desc, 6));
+	entry->bucket.time_type = DatumGetObjectId(column_value(tuple, desc, 7));
+	entry->bucket.is_date_bin =
+		strcmp(SPI_getvalue(tuple, desc, 8), "date_bin") == 0;
+	width = DatumGetIntervalP(column_value(tuple, desc, 9));
 	if (entry->bucket.is_date_bin)
 	{
 		entry->bucket.stride = width->time;
-		entry->bucket.origin = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 11, &isnull));
+		entry->bucket.origin =
+			DatumGetTimestampTz(column_value(tuple, desc, 11));
 	}
 	else
 	{
@@ -113,7 +128,7 @@ entry_from_tuple(HeapTuple tuple, TupleDesc desc)
 			elog(ERROR, "unknown date_trunc unit in hybridagg catalog");
 		entry->bucket.zone = SPI_getvalue(tuple, desc, 12);
 	}
-	entry->watermark = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 13, &isnull));
+	entry->watermark = DatumGetTimestampTz(column_value(tuple, desc, 13));
 	return entry;
 }
 
@@ -160,7 +175,8 @@ catalog_get_by_view(Oid view_relid, bool missing_ok)
 	if (entry == NULL && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a hybridagg aggregate", get_rel_name(view_relid)),
+				 errmsg("\"%s\" is not a hybridagg aggregate",
+						get_rel_name(view_relid)),
 				 errhint("SELECT name FROM hybridagg.aggregates lists the aggregates.")));
 	return entry;
 }
@@ -203,7 +219,8 @@ name_to_rangevar(const char *name)
 		case 1:
 			return makeRangeVar(NULL, pstrdup(linitial(parts)), -1);
 		case 2:
-			return makeRangeVar(pstrdup(linitial(parts)), pstrdup(lsecond(parts)), -1);
+			return makeRangeVar(pstrdup(linitial(parts)),
+								pstrdup(lsecond(parts)), -1);
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_NAME),
@@ -227,7 +244,9 @@ catalog_resolve(const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("hybridagg aggregate \"%s\" does not exist",
-						rv->schemaname ? psprintf("%s.%s", rv->schemaname, rv->relname) : rv->relname),
+						rv->schemaname ?
+						psprintf("%s.%s", rv->schemaname, rv->relname) :
+						rv->relname),
 				 errhint("SELECT name FROM hybridagg.aggregates lists the aggregates.")));
 	nestlevel = fix_settings(SETTINGS_SQL);
 	entry = catalog_get_by_view(relid, false);
@@ -244,8 +263,10 @@ catalog_next_id(void)
 
 	act_as(extension_owner(), &saved);
 	SPI_connect();
-	spi_run("SELECT nextval('" INTERNAL_SCHEMA ".aggregate_id_seq')::int4", SPI_OK_SELECT);
-	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	spi_run("SELECT nextval('" INTERNAL_SCHEMA ".aggregate_id_seq')::int4",
+			SPI_OK_SELECT);
+	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+									 SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	act_as_restore(&saved);
 	return id;
@@ -269,22 +290,28 @@ catalog_insert(const AggregateEntry *e)
 	values[4] = CStringGetTextDatum(mode_name(e->mode));
 	values[5] = IntervalPGetDatum(&e->seal_after);
 	values[6] = ObjectIdGetDatum(e->bucket.time_type);
-	values[7] = CStringGetTextDatum(e->bucket.is_date_bin ? "date_bin" : "date_trunc");
+	values[7] = CStringGetTextDatum(e->bucket.is_date_bin ?
+									"date_bin" : "date_trunc");
 	values[8] = IntervalPGetDatum(bucket_width(&e->bucket));
-	values[9] = e->bucket.unit ? CStringGetTextDatum(e->bucket.unit) : (Datum) 0;
+	values[9] = e->bucket.unit ?
+		CStringGetTextDatum(e->bucket.unit) : (Datum) 0;
 	nulls[9] = e->bucket.unit ? ' ' : 'n';
 	values[10] = TimestampTzGetDatum(e->bucket.origin);
 	nulls[10] = e->bucket.is_date_bin ? ' ' : 'n';
-	values[11] = e->bucket.zone ? CStringGetTextDatum(e->bucket.zone) : (Datum) 0;
+	values[11] = e->bucket.zone ?
+		CStringGetTextDatum(e->bucket.zone) : (Datum) 0;
 	nulls[11] = e->bucket.zone ? ' ' : 'n';
 	values[12] = TimestampTzGetDatum(e->watermark);
 
 	act_as(extension_owner(), &saved);
 	SPI_connect();
-	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate (" CATALOG_COLUMNS ") "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate"
+				 " (" CATALOG_COLUMNS ") "
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, "
+				 "$8, $9, $10, $11, $12, $13)",
 				 13, types, values, nulls, SPI_OK_INSERT);
-	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id) VALUES ($1)",
+	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id)"
+				 " VALUES ($1)",
 				 1, types, values, NULL, SPI_OK_INSERT);
 	SPI_finish();
 	act_as_restore(&saved);
@@ -303,10 +330,12 @@ catalog_set_finals(int32 id, List *finals)
 	foreach(lc, finals)
 		elems[n++] = CStringGetTextDatum(lfirst(lc));
 	values[0] = Int32GetDatum(id);
-	values[1] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+												TYPALIGN_INT));
 	act_as(extension_owner(), &saved);
 	SPI_connect();
-	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate SET finals = $2 WHERE id = $1",
+	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate SET finals = $2"
+				 " WHERE id = $1",
 				 2, types, values, NULL, SPI_OK_UPDATE);
 	SPI_finish();
 	act_as_restore(&saved);
@@ -345,7 +374,8 @@ catalog_set_watermark(AggregateEntry *entry, int64 watermark)
 
 	act_as(extension_owner(), &saved);
 	SPI_connect();
-	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate SET watermark = $2, watermark_time = $3 WHERE id = $1",
+	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate"
+				 " SET watermark = $2, watermark_time = $3 WHERE id = $1",
 				 3, types, values, NULL, SPI_OK_UPDATE);
 	SPI_finish();
 	act_as_restore(&saved);
@@ -360,8 +390,11 @@ catalog_set_capture_interrupted(int32 id, bool interrupted)
 
 	act_as(extension_owner(), &saved);
 	SPI_connect();
-	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate SET capture_interrupted_at = "
-				 "CASE WHEN NOT $2 THEN NULL ELSE coalesce(capture_interrupted_at, now()) END WHERE id = $1",
+	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate"
+				 " SET capture_interrupted_at = "
+				 "CASE WHEN NOT $2 THEN NULL"
+				 " ELSE coalesce(capture_interrupted_at, now()) END"
+				 " WHERE id = $1",
 				 2, types, values, NULL, SPI_OK_UPDATE);
 	SPI_finish();
 	act_as_restore(&saved);
@@ -376,7 +409,8 @@ catalog_clear_capture_interrupted(int32 id, TimestampTz before)
 
 	act_as(extension_owner(), &saved);
 	SPI_connect();
-	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate SET capture_interrupted_at = NULL "
+	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate"
+				 " SET capture_interrupted_at = NULL "
 				 "WHERE id = $1 AND capture_interrupted_at < $2",
 				 2, types, values, NULL, SPI_OK_UPDATE);
 	SPI_finish();
@@ -390,13 +424,15 @@ catalog_streaming_ids(void)
 	List	   *ids = NIL;
 
 	SPI_connect();
-	spi_run("SELECT id FROM " INTERNAL_SCHEMA ".aggregate WHERE mode <> 'batch' ORDER BY id",
+	spi_run("SELECT id FROM " INTERNAL_SCHEMA ".aggregate"
+			" WHERE mode <> 'batch' ORDER BY id",
 			SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
 		int32		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
-													 SPI_tuptable->tupdesc, 1, &isnull));
+													 SPI_tuptable->tupdesc, 1,
+													 &isnull));
 		MemoryContext spi = MemoryContextSwitchTo(caller);
 
 		ids = lappend_int(ids, id);
@@ -407,7 +443,8 @@ catalog_streaming_ids(void)
 }
 
 static void
-stats_update(const char *set, int32 id, int64 count, double seconds, const char *message)
+stats_update(const char *set, int32 id, int64 count, double seconds,
+			 const char *message)
 {
 	Oid			types[4] = {INT4OID, INT8OID, FLOAT8OID, TEXTOID};
 	Datum		values[4];
@@ -422,11 +459,13 @@ stats_update(const char *set, int32 id, int64 count, double seconds, const char 
 	if (message == NULL)
 		nulls[3] = 'n';
 
-	sql = psprintf("UPDATE " INTERNAL_SCHEMA ".aggregate_stats SET %s WHERE id = $1", set);
+	sql = psprintf("UPDATE " INTERNAL_SCHEMA ".aggregate_stats SET %s"
+				   " WHERE id = $1", set);
 	act_as(extension_owner(), &saved);
 	SPI_connect();
 	/* a restored dump has the catalog (dumped) but not the counters */
-	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id) VALUES ($1) ON CONFLICT DO NOTHING",
+	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id)"
+				 " VALUES ($1) ON CONFLICT DO NOTHING",
 				 1, types, values, NULL, SPI_OK_INSERT);
 	spi_run_args(sql, 4, types, values, nulls, SPI_OK_UPDATE);
 	SPI_finish();
@@ -436,8 +475,10 @@ stats_update(const char *set, int32 id, int64 count, double seconds, const char 
 void
 stats_record_verify(int32 id, int64 groups, int64 wrong, double seconds)
 {
-	char	   *set = psprintf("last_verify_at = now(), last_verify_seconds = $3, "
-							   "last_verify_groups = $2, last_verify_wrong = " INT64_FORMAT,
+	char	   *set = psprintf("last_verify_at = now(), "
+							   "last_verify_seconds = $3, "
+							   "last_verify_groups = $2, "
+							   "last_verify_wrong = " INT64_FORMAT,
 							   wrong);
 
 	stats_update(set, id, groups, seconds, NULL);
@@ -455,7 +496,8 @@ void
 stats_record_fold(int32 id, int64 deltas, double seconds)
 {
 	stats_update("folds = folds + 1, folded_deltas = folded_deltas + $2, "
-				 "last_fold_at = now(), last_fold_seconds = $3, last_error = NULL, "
+				 "last_fold_at = now(), last_fold_seconds = $3, "
+				 "last_error = NULL, "
 				 "last_error_sqlstate = NULL, last_error_detail = NULL",
 				 id, deltas, seconds, NULL);
 }
@@ -478,10 +520,13 @@ stats_record_error(int32 id, const ErrorData *edata)
 	act_as(extension_owner(), &saved);
 	SPI_connect();
 	/* a restored dump has the catalog (dumped) but not the counters */
-	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id) VALUES ($1) ON CONFLICT DO NOTHING",
+	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id)"
+				 " VALUES ($1) ON CONFLICT DO NOTHING",
 				 1, types, values, NULL, SPI_OK_INSERT);
-	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate_stats SET last_error = $2, "
-				 "last_error_sqlstate = $3, last_error_detail = $4, last_error_at = now() WHERE id = $1",
+	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate_stats"
+				 " SET last_error = $2, "
+				 "last_error_sqlstate = $3, last_error_detail = $4, "
+				 "last_error_at = now() WHERE id = $1",
 				 4, types, values, nulls, SPI_OK_UPDATE);
 	SPI_finish();
 	act_as_restore(&saved);
@@ -503,7 +548,8 @@ lock_aggregate_conditional(const AggregateEntry *entry)
 
 	if (!ConditionalLockRelationOid(entry->base_relid, AccessShareLock))
 		return false;
-	if (!ConditionalLockDatabaseObject(catalog, (Oid) entry->id, 0, ExclusiveLock))
+	if (!ConditionalLockDatabaseObject(catalog, (Oid) entry->id, 0,
+									   ExclusiveLock))
 	{
 		UnlockRelationOid(entry->base_relid, AccessShareLock);
 		return false;
@@ -511,9 +557,17 @@ lock_aggregate_conditional(const AggregateEntry *entry)
 	return true;
 }
 
+/* a timestamptz as a timestamp, as the SQL cast from one to the other */
+static Timestamp
+timestamptz_to_timestamp(TimestampTz time)
+{
+	return DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
+												 TimestampTzGetDatum(time)));
+}
+
 void
-aggregate_range(const AggregateEntry *entry, TimestampTz range_start, TimestampTz range_end,
-				int64 *lo, int64 *hi)
+aggregate_range(const AggregateEntry *entry, TimestampTz range_start,
+				TimestampTz range_end, int64 *lo, int64 *hi)
 {
 	if (range_start >= range_end)
 		ereport(ERROR,
@@ -523,10 +577,8 @@ aggregate_range(const AggregateEntry *entry, TimestampTz range_start, TimestampT
 				 errhint("Ranges are half-open: [range_start, range_end).")));
 	if (entry->bucket.time_type == TIMESTAMPOID)
 	{
-		range_start = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
-															TimestampTzGetDatum(range_start)));
-		range_end = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
-														  TimestampTzGetDatum(range_end)));
+		range_start = timestamptz_to_timestamp(range_start);
+		range_end = timestamptz_to_timestamp(range_end);
 	}
 	*lo = bucket_floor(&entry->bucket, range_start);
 	*hi = bucket_ceil(&entry->bucket, range_end);
@@ -536,7 +588,8 @@ int64
 seal_limit(const AggregateEntry *entry)
 {
 	return bucket_floor(&entry->bucket,
-						time_minus_interval(bucket_now(&entry->bucket), &entry->seal_after));
+						time_minus_interval(bucket_now(&entry->bucket),
+											&entry->seal_after));
 }
 
 void

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  * catalog.h
  *	  hybridagg's catalog (hybridagg_internal.aggregate), its counters
- *	  (hybridagg_internal.aggregate_stats), and the per-aggregate lock.
+ *	  (hybridagg_internal.aggregate_stats), the per-aggregate lock, name
+ *	  resolution, and the checks the SQL-callable functions share.
  *-------------------------------------------------------------------------
  */
 #ifndef HYBRIDAGG_CATALOG_H
@@ -85,7 +86,8 @@ extern List *catalog_streaming_ids(void);
 
 extern void stats_record_batch(int32 id, int64 groups, double seconds);
 extern void stats_record_fold(int32 id, int64 deltas, double seconds);
-extern void stats_record_verify(int32 id, int64 groups, int64 wrong, double seconds);
+extern void stats_record_verify(int32 id, int64 groups, int64 wrong,
+								double seconds);
 
 /* the error of a failed fold: its message, SQLSTATE and detail */
 extern void stats_record_error(int32 id, const ErrorData *edata);

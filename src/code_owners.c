@@ -230,8 +230,10 @@ check_code_owners(const Definition *def, Oid owner, bool readers_aggregate_rows)
 {
 	Oid			row_runner = readers_aggregate_rows ? InvalidOid : owner;
 	const char *row_part = (readers_aggregate_rows ?
-							"the WHERE clause, the GROUP BY expressions and the aggregate arguments of a batch aggregate" :
-							"the WHERE clause, the GROUP BY expressions and the aggregate arguments");
+							"the WHERE clause, the GROUP BY expressions and "
+							"the aggregate arguments of a batch aggregate" :
+							"the WHERE clause, the GROUP BY expressions and "
+							"the aggregate arguments");
 	ListCell   *lc;
 
 	check_part(def, def->where, row_runner, false, row_part);

@@ -1,19 +1,23 @@
 /*-------------------------------------------------------------------------
  * create.c
- *	  hybridagg.create() and hybridagg.drop(), and the sql_drop event
- *	  trigger that forgets an aggregate whose view was dropped.
+ *	  hybridagg.create(): the checks of its arguments and of the base table,
+ *	  the objects of an aggregate, their owners, and the backfill.
+ *	  (hybridagg.drop() and the sql_drop event trigger are in drop.c.)
  *
  * create() checks everything it can before it creates anything, then creates
  * every object in the caller's transaction: a refused or failed create
  * leaves nothing behind.  For the streaming modes it takes SHARE ROW
  * EXCLUSIVE on the base table, so that no write commits between the capture
  * triggers being installed and the backfill reading the table; writers wait
- * for the backfill.
+ * for the backfill, which recomputes the rows already there (with_data) and
+ * sets the watermark.
  *
- * Objects in hybridagg_internal are created as the extension's owner and
- * then given to the aggregate's owner; the user's view and the triggers are
- * created as the caller, so the usual privileges (CREATE on the view's
- * schema, TRIGGER on the table) apply.
+ * Objects in hybridagg_internal are created as the extension's owner from
+ * the definition alone and then given to the aggregate's owner, who is the
+ * caller.  The user's view is created as the caller, so CREATE on its schema
+ * applies.  The capture triggers are created as the extension's owner
+ * (capture_triggers.c), but only for a caller who holds the TRIGGER
+ * privilege on the base table, as if it created them itself.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -296,11 +300,13 @@ create_internal_objects(const Definition *def, const AggregateEntry *entry)
 
 	act_as(extension_owner(), &saved);
 	create_source_view(def, entry->id);
-	give_to_owner("VIEW", internal_qualname(OBJ_SOURCE, entry->id), entry->owner);
+	give_to_owner("VIEW", internal_qualname(OBJ_SOURCE, entry->id),
+				  entry->owner);
 	if (def->layout->changes_dirty)
 	{
 		create_values_view(def, entry->id);
-		give_to_owner("VIEW", internal_qualname(OBJ_VALUES, entry->id), entry->owner);
+		give_to_owner("VIEW", internal_qualname(OBJ_VALUES, entry->id),
+					  entry->owner);
 	}
 	layout_read_values(def->layout, entry->id);
 
@@ -447,7 +453,8 @@ hybridagg_create(PG_FUNCTION_ARGS)
 		{
 			DefinedAggregate *agg = lfirst(lc);
 
-			finals = lappend(finals, psprintf("%s:%d", agg_func_name(agg->func), agg->arg));
+			finals = lappend(finals, psprintf("%s:%d", agg_func_name(agg->func),
+											  agg->arg));
 		}
 		catalog_set_finals(entry.id, finals);
 	}

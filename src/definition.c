@@ -2,7 +2,7 @@
  * definition.c
  *	  Parse, analyse and check the defining query of an aggregate.
  *
- * What is accepted (see DESIGN.md section 2):
+ * What is accepted (README.md, "Accepted queries", says it for users):
  *	 SELECT <group keys and aggregates> FROM <one table> [WHERE <immutable>]
  *	 GROUP BY <one time bucket>, <other keys> [HAVING ...] [ORDER BY: ignored]
  * where the time bucket is date_bin(interval, t, origin),
@@ -52,7 +52,12 @@
 
 #include "definition.h"
 
-#define HINT_SHAPE "Define the aggregate as SELECT <bucket>, <keys>, <aggregates> FROM <table> [WHERE ...] GROUP BY <bucket>, <keys>."
+/* the hint of an error about the defining query's shape */
+static int
+errhint_shape(void)
+{
+	return errhint("Define the aggregate as SELECT <bucket>, <keys>, <aggregates> FROM <table> [WHERE ...] GROUP BY <bucket>, <keys>.");
+}
 
 /* ----------------------------------------------------------------
  * Error positions: point into the defining query, not the CALL
@@ -111,7 +116,8 @@ parse_one_statement(const char *query_text)
 				 errmsg("the defining query is not valid SQL"),
 				 errdetail("%s", edata->message),
 				 errhint("Pass the query as text, for example $$SELECT date_bin('1 minute', ts, '2000-01-01') AS bucket, count(*) FROM events GROUP BY 1$$."),
-				 edata->cursorpos > 0 ? internalerrposition(edata->cursorpos) : 0,
+				 edata->cursorpos > 0 ?
+				 internalerrposition(edata->cursorpos) : 0,
 				 edata->cursorpos > 0 ? internalerrquery(query_text) : 0));
 	}
 	PG_END_TRY();
@@ -120,7 +126,8 @@ parse_one_statement(const char *query_text)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the defining query must be exactly one statement"),
-				 errdetail("The text holds %d statements.", list_length(statements)),
+				 errdetail("The text holds %d statements.",
+						   list_length(statements)),
 				 errhint("Pass one SELECT ... GROUP BY query, without a trailing statement.")));
 
 	raw = linitial_node(RawStmt, statements);
@@ -130,7 +137,7 @@ parse_one_statement(const char *query_text)
 				 errmsg("the defining query must be a SELECT"),
 				 errdetail("The text is a %s statement.",
 						   CreateCommandName(raw->stmt)),
-				 errhint(HINT_SHAPE)));
+				 errhint_shape()));
 	if (((SelectStmt *) raw->stmt)->intoClause != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -182,7 +189,7 @@ check_query_shape(Definition *def)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("the defining query must be a SELECT"),
 				 errdetail("The text is not a plain SELECT."),
-				 errhint(HINT_SHAPE)));
+				 errhint_shape()));
 	if (q->setOperations != NULL)
 		refuse_construct("UNION, INTERSECT and EXCEPT",
 						 "The query combines several SELECTs.",
@@ -245,8 +252,11 @@ from_items(Query *q)
 	initStringInfo(&names);
 	foreach(lc, relations)
 	{
-		if (foreach_current_index(lc) > 0)
-			appendStringInfoString(&names, foreach_current_index(lc) == list_length(relations) - 1 ?
+		int			i = foreach_current_index(lc);
+
+		if (i > 0)
+			appendStringInfoString(&names,
+								   i == list_length(relations) - 1 ?
 								   " and " : ", ");
 		appendStringInfo(&names, "\"%s\"", (char *) lfirst(lc));
 	}
@@ -267,7 +277,7 @@ check_from_clause(Definition *def)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the defining query must read a table"),
 				 errdetail("The query has no FROM clause."),
-				 errhint(HINT_SHAPE)));
+				 errhint_shape()));
 	if (list_length(q->jointree->fromlist) > 1 ||
 		!IsA(linitial(q->jointree->fromlist), RangeTblRef))
 		refuse_construct("joins",
@@ -283,8 +293,9 @@ check_from_clause(Definition *def)
 				 errdetail("The FROM clause reads a %s.",
 						   rte->rtekind == RTE_SUBQUERY ? "subquery" :
 						   rte->rtekind == RTE_FUNCTION ? "function" :
-						   rte->rtekind == RTE_VALUES ? "VALUES list" : "non-table source"),
-				 errhint(HINT_SHAPE)));
+						   rte->rtekind == RTE_VALUES ? "VALUES list" :
+						   "non-table source"),
+				 errhint_shape()));
 
 	rel = relation_open(rte->relid, AccessShareLock);
 	relkind = rel->rd_rel->relkind;
@@ -296,19 +307,23 @@ check_from_clause(Definition *def)
 						   RelationGetRelationName(rel),
 						   relkind == RELKIND_VIEW ? "view" :
 						   relkind == RELKIND_MATVIEW ? "materialized view" :
-						   relkind == RELKIND_FOREIGN_TABLE ? "foreign table" : "relation of another kind"),
+						   relkind == RELKIND_FOREIGN_TABLE ? "foreign table" :
+						   "relation of another kind"),
 				 errhint("Aggregate the table that the %s reads.",
-						 relkind == RELKIND_FOREIGN_TABLE ? "foreign server" : "view")));
+						 relkind == RELKIND_FOREIGN_TABLE ?
+						 "foreign server" : "view")));
 	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("\"%s\" is a temporary table", RelationGetRelationName(rel)),
+				 errmsg("\"%s\" is a temporary table",
+						RelationGetRelationName(rel)),
 				 errdetail("An aggregate outlives the session, a temporary table does not."),
 				 errhint("Aggregate a permanent table.")));
 	if (rel->rd_rel->relrowsecurity)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("\"%s\" has row-level security enabled", RelationGetRelationName(rel)),
+				 errmsg("\"%s\" has row-level security enabled",
+						RelationGetRelationName(rel)),
 				 errdetail("An aggregate would sum rows across policies, and show every reader totals of rows they may not see."),
 				 errhint("Aggregate a table without row-level security, or a table that holds only rows all readers may see.")));
 	relation_close(rel, NoLock);
@@ -365,7 +380,8 @@ zone_free_interval_arithmetic(Node *node)
 	}
 	else
 		return false;
-	if (funcid != F_TIMESTAMPTZ_PL_INTERVAL && funcid != F_TIMESTAMPTZ_MI_INTERVAL &&
+	if (funcid != F_TIMESTAMPTZ_PL_INTERVAL &&
+		funcid != F_TIMESTAMPTZ_MI_INTERVAL &&
 		funcid != F_INTERVAL_PL_TIMESTAMPTZ)
 		return false;
 	foreach(lc, args)
@@ -394,15 +410,29 @@ constant_argument(Definition *def, FuncExpr *call, int n, const char *what)
 	 */
 	if (zone_free_interval_arithmetic(arg))
 	{
-		List	   *args = IsA(arg, OpExpr) ? ((OpExpr *) arg)->args : ((FuncExpr *) arg)->args;
-		Oid			funcid = IsA(arg, OpExpr) ? get_opcode(((OpExpr *) arg)->opno) :
-		((FuncExpr *) arg)->funcid;
+		List	   *args;
+		Oid			funcid;
+		Const	   *left;
+		Const	   *right;
 
-		if (IsA(linitial(args), Const) && IsA(lsecond(args), Const) &&
-			!((Const *) linitial(args))->constisnull && !((Const *) lsecond(args))->constisnull)
-			arg = (Node *) makeConst(TIMESTAMPTZOID, -1, InvalidOid, sizeof(TimestampTz),
-									 OidFunctionCall2(funcid, ((Const *) linitial(args))->constvalue,
-													  ((Const *) lsecond(args))->constvalue),
+		if (IsA(arg, OpExpr))
+		{
+			args = ((OpExpr *) arg)->args;
+			funcid = get_opcode(((OpExpr *) arg)->opno);
+		}
+		else
+		{
+			args = ((FuncExpr *) arg)->args;
+			funcid = ((FuncExpr *) arg)->funcid;
+		}
+		left = (Const *) linitial(args);
+		right = (Const *) lsecond(args);
+		if (IsA(left, Const) && IsA(right, Const) &&
+			!left->constisnull && !right->constisnull)
+			arg = (Node *) makeConst(TIMESTAMPTZOID, -1, InvalidOid,
+									 sizeof(TimestampTz),
+									 OidFunctionCall2(funcid, left->constvalue,
+													  right->constvalue),
 									 false, FLOAT8PASSBYVAL);
 	}
 
@@ -410,8 +440,10 @@ constant_argument(Definition *def, FuncExpr *call, int n, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the %s of the time bucket must be a constant", what),
-				 errdetail("Argument %d of %s() is %s.", n + 1, get_func_name(call->funcid),
-						   IsA(arg, Const) ? "NULL" : "an expression that changes from row to row"),
+				 errdetail("Argument %d of %s() is %s.", n + 1,
+						   get_func_name(call->funcid),
+						   IsA(arg, Const) ? "NULL" :
+						   "an expression that changes from row to row"),
 				 errhint("Write it as a literal, for example date_bin('1 minute', ts, '2000-01-01 00:00+00')."),
 				 query_position(def, exprLocation((Node *) call))));
 	return (Const *) arg;
@@ -449,12 +481,15 @@ static void
 analyze_bucket(Definition *def, FuncExpr *call)
 {
 	BucketSpec *spec = &def->bucket;
-	bool		is_date_bin = (call->funcid == F_DATE_BIN_INTERVAL_TIMESTAMPTZ_TIMESTAMPTZ ||
-							   call->funcid == F_DATE_BIN_INTERVAL_TIMESTAMP_TIMESTAMP);
+	bool		is_date_bin;
 	Node	   *time_arg = lsecond(call->args);
 	Var		   *var;
 
-	if (IsA(time_arg, FuncExpr) && ((FuncExpr *) time_arg)->funcid == F_TIMESTAMPTZ_DATE)
+	is_date_bin =
+		call->funcid == F_DATE_BIN_INTERVAL_TIMESTAMPTZ_TIMESTAMPTZ ||
+		call->funcid == F_DATE_BIN_INTERVAL_TIMESTAMP_TIMESTAMP;
+	if (IsA(time_arg, FuncExpr) &&
+		((FuncExpr *) time_arg)->funcid == F_TIMESTAMPTZ_DATE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a date becomes a timestamp with time zone at midnight of the session's TimeZone"),
@@ -471,7 +506,8 @@ analyze_bucket(Definition *def, FuncExpr *call)
 				 query_position(def, call->location)));
 
 	/* a date column, through its immutable cast to timestamp */
-	if (IsA(time_arg, FuncExpr) && ((FuncExpr *) time_arg)->funcid == F_TIMESTAMP_DATE &&
+	if (IsA(time_arg, FuncExpr) &&
+		((FuncExpr *) time_arg)->funcid == F_TIMESTAMP_DATE &&
 		IsA(linitial(((FuncExpr *) time_arg)->args), Var))
 	{
 		def->time_expr = time_arg;
@@ -489,7 +525,8 @@ analyze_bucket(Definition *def, FuncExpr *call)
 	var = (Var *) time_arg;
 	if (def->time_expr == NULL)
 		def->time_expr = time_arg;
-	if (var->vartype != TIMESTAMPTZOID && var->vartype != TIMESTAMPOID && var->vartype != DATEOID)
+	if (var->vartype != TIMESTAMPTZOID && var->vartype != TIMESTAMPOID &&
+		var->vartype != DATEOID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("the time column of the bucket must be timestamp, timestamptz or date"),
@@ -503,7 +540,9 @@ analyze_bucket(Definition *def, FuncExpr *call)
 
 	if (is_date_bin)
 	{
-		Interval   *stride = DatumGetIntervalP(constant_argument(def, call, 0, "width")->constvalue);
+		Const	   *width = constant_argument(def, call, 0, "width");
+		Interval   *stride = DatumGetIntervalP(width->constvalue);
+		Const	   *origin;
 
 		if (stride->month != 0)
 			ereport(ERROR,
@@ -520,22 +559,27 @@ analyze_bucket(Definition *def, FuncExpr *call)
 					 errdetail("date_bin() was given a width of zero or less."),
 					 errhint("Pass a positive interval, such as '1 minute'."),
 					 query_position(def, call->location)));
-		spec->origin = DatumGetTimestamp(constant_argument(def, call, 2, "origin")->constvalue);
+		origin = constant_argument(def, call, 2, "origin");
+		spec->origin = DatumGetTimestamp(origin->constvalue);
 	}
 	else
 	{
-		char	   *unit = TextDatumGetCString(constant_argument(def, call, 0, "unit")->constvalue);
+		Const	   *unit_arg = constant_argument(def, call, 0, "unit");
+		char	   *unit = TextDatumGetCString(unit_arg->constvalue);
 
 		if (!bucket_set_unit(spec, unit))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("date_trunc unit \"%s\" is not a unit of time", unit),
+					 errmsg("date_trunc unit \"%s\" is not a unit of time",
+							unit),
 					 errdetail("date_trunc() can only bucket by a calendar or clock unit."),
 					 errhint("Use one of microseconds, milliseconds, second, minute, hour, day, week, month, quarter, year, decade, century, millennium."),
 					 query_position(def, call->location)));
 		if (list_length(call->args) == 3)
 		{
-			spec->zone = TextDatumGetCString(constant_argument(def, call, 2, "time zone")->constvalue);
+			Const	   *zone = constant_argument(def, call, 2, "time zone");
+
+			spec->zone = TextDatumGetCString(zone->constvalue);
 			check_zone(def, spec, call);
 		}
 	}
@@ -562,7 +606,8 @@ expr_never_null(Node *expr, TupleDesc base_desc)
 		case T_Const:
 			return !((Const *) expr)->constisnull;
 		case T_RelabelType:
-			return expr_never_null((Node *) ((RelabelType *) expr)->arg, base_desc);
+			return expr_never_null((Node *) ((RelabelType *) expr)->arg,
+								   base_desc);
 		case T_FuncExpr:
 			{
 				FuncExpr   *call = (FuncExpr *) expr;
@@ -602,7 +647,8 @@ analyze_group_keys(Definition *def)
 		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
 		Expr	   *expr = get_sortgroupclause_tle(sgc, q->targetList)->expr;
 
-		if (IsA(expr, FuncExpr) && is_bucket_function(((FuncExpr *) expr)->funcid))
+		if (IsA(expr, FuncExpr) &&
+			is_bucket_function(((FuncExpr *) expr)->funcid))
 		{
 			if (bucket != NULL)
 				ereport(ERROR,
@@ -655,8 +701,9 @@ collect_aggregates(Node *node, AggregateWalk *walk)
 	return expression_tree_walker(node, collect_aggregates, (void *) walk);
 }
 
-static const char *const agg_func_names[] = {"count_star", "count", "sum", "avg", "min", "max",
-"value"};
+static const char *const agg_func_names[] = {
+	"count_star", "count", "sum", "avg", "min", "max", "value"
+};
 
 const char *
 agg_func_name(AggFunc func)
@@ -721,7 +768,8 @@ typed_aggregate(Aggref *agg, bool *typed)
 		 */
 		HeapTuple	tuple = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(fn));
 		Oid			sortop;
-		Oid			argtype = exprType((Node *) linitial_node(TargetEntry, agg->args)->expr);
+		Node	   *arg = (Node *) linitial_node(TargetEntry, agg->args)->expr;
+		Oid			argtype = exprType(arg);
 		TypeCacheEntry *tc;
 
 		if (!HeapTupleIsValid(tuple))
@@ -757,7 +805,8 @@ check_aggregate_immutable(Definition *def, Aggref *agg)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("aggregate %s is %s", format_procedure(agg->aggfnoid),
-						volatility == PROVOLATILE_VOLATILE ? "volatile" : "stable"),
+						volatility == PROVOLATILE_VOLATILE ?
+						"volatile" : "stable"),
 				 errdetail("hybridagg recomputes the aggregate whenever a group changes and keeps its value, so it must give the same value every time: it must be IMMUTABLE."),
 				 errhint("Use an immutable aggregate, or call this one in a query over the base table."),
 				 query_position(def, agg->location)));
@@ -784,14 +833,18 @@ classify_aggregate(Definition *def, Aggref *agg)
 	if (contain_var_clause((Node *) agg->aggdirectargs))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("the direct arguments of %s() must not read columns", get_func_name(fn)),
+				 errmsg("the direct arguments of %s() must not read columns",
+						get_func_name(fn)),
 				 errdetail("hybridagg evaluates them once per group, where no row is at hand."),
 				 errhint("Write a constant, as in percentile_cont(0.5) WITHIN GROUP (ORDER BY x)."),
 				 query_position(def, agg->location)));
 	return AGG_RECOMPUTED;
 }
 
-/* CASE WHEN filter THEN expr END: an aggregate's FILTER moved into its argument */
+/*
+ * CASE WHEN filter THEN expr END: an aggregate's FILTER moved into its
+ * argument
+ */
 static Expr *
 filtered(Expr *expr, Expr *filter)
 {
@@ -804,7 +857,8 @@ filtered(Expr *expr, Expr *filter)
 	c->casetype = exprType((Node *) expr);
 	c->casecollid = exprCollation((Node *) expr);
 	c->args = list_make1(w);
-	c->defresult = (Expr *) makeNullConst(exprType((Node *) expr), exprTypmod((Node *) expr),
+	c->defresult = (Expr *) makeNullConst(exprType((Node *) expr),
+										  exprTypmod((Node *) expr),
 										  exprCollation((Node *) expr));
 	c->location = -1;
 	return (Expr *) c;
@@ -891,22 +945,29 @@ analyze_aggregates(Definition *def, List **states)
 			ListCell   *lc2;
 
 			foreach(lc2, agg->args)
+			{
+				Expr	   *expr = lfirst_node(TargetEntry, lc2)->expr;
+
 				defined->arg_columns = lappend_int(defined->arg_columns,
-												   add_argument(def, lfirst_node(TargetEntry, lc2)->expr));
+												   add_argument(def, expr));
+			}
 			if (agg->aggfilter)
 				defined->filter_column = add_argument(def, agg->aggfilter);
 			defined->arg = ++recomputed;
-			add_state(states, STATE_VALUE, defined->arg, agg->aggtype, agg->aggcollid);
+			add_state(states, STATE_VALUE, defined->arg, agg->aggtype,
+					  agg->aggcollid);
 			def->aggregates = lappend(def->aggregates, defined);
 			continue;
 		}
 		if (defined->func == AGG_COUNT_STAR && agg->aggfilter)
 		{
+			Expr	   *one = (Expr *) makeConst(INT4OID, -1, InvalidOid,
+												 sizeof(int32),
+												 Int32GetDatum(1), false, true);
+
 			/* count(*) FILTER (WHERE f) is count(CASE WHEN f THEN 1 END) */
 			defined->func = AGG_COUNT;
-			arg = filtered((Expr *) makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
-											  Int32GetDatum(1), false, true),
-						   agg->aggfilter);
+			arg = filtered(one, agg->aggfilter);
 			defined->arg = add_argument(def, arg);
 		}
 		else if (defined->func != AGG_COUNT_STAR)
@@ -917,8 +978,9 @@ analyze_aggregates(Definition *def, List **states)
 				arg = filtered(arg, agg->aggfilter);
 			/* avg(real) sums in double precision, as PostgreSQL does */
 			if (defined->func == AGG_AVG && exprType((Node *) arg) == FLOAT4OID)
-				arg = (Expr *) coerce_to_target_type(NULL, (Node *) arg, FLOAT4OID,
-													 FLOAT8OID, -1, COERCION_EXPLICIT,
+				arg = (Expr *) coerce_to_target_type(NULL, (Node *) arg,
+													 FLOAT4OID, FLOAT8OID, -1,
+													 COERCION_EXPLICIT,
 													 COERCE_EXPLICIT_CAST, -1);
 			defined->arg = add_argument(def, arg);
 		}
@@ -928,26 +990,33 @@ analyze_aggregates(Definition *def, List **states)
 			case AGG_COUNT_STAR:
 				break;
 			case AGG_COUNT:
-				add_state(states, STATE_COUNT, defined->arg, INT8OID, InvalidOid);
+				add_state(states, STATE_COUNT, defined->arg, INT8OID,
+						  InvalidOid);
 				break;
 			case AGG_SUM:
 			case AGG_AVG:
 				add_state(states, STATE_SUM, defined->arg,
 						  sum_state_type(exprType((Node *) arg)), InvalidOid);
-				add_state(states, STATE_COUNT, defined->arg, INT8OID, InvalidOid);
+				add_state(states, STATE_COUNT, defined->arg, INT8OID,
+						  InvalidOid);
 				/* NaN and infinities are counted apart, to be taken back */
 				if (sum_counts_nonfinite(exprType((Node *) arg)))
 				{
-					add_state(states, STATE_NAN, defined->arg, INT8OID, InvalidOid);
-					add_state(states, STATE_POSINF, defined->arg, INT8OID, InvalidOid);
-					add_state(states, STATE_NEGINF, defined->arg, INT8OID, InvalidOid);
+					add_state(states, STATE_NAN, defined->arg, INT8OID,
+							  InvalidOid);
+					add_state(states, STATE_POSINF, defined->arg, INT8OID,
+							  InvalidOid);
+					add_state(states, STATE_NEGINF, defined->arg, INT8OID,
+							  InvalidOid);
 				}
 				break;
 			case AGG_MIN:
-				add_state(states, STATE_MIN, defined->arg, agg->aggtype, agg->inputcollid);
+				add_state(states, STATE_MIN, defined->arg, agg->aggtype,
+						  agg->inputcollid);
 				break;
 			case AGG_MAX:
-				add_state(states, STATE_MAX, defined->arg, agg->aggtype, agg->inputcollid);
+				add_state(states, STATE_MAX, defined->arg, agg->aggtype,
+						  agg->inputcollid);
 				break;
 			case AGG_RECOMPUTED:
 				break;			/* done above */
@@ -1016,16 +1085,19 @@ check_immutable(Definition *def, Node *node, const char *where)
 	if (!find_mutable_function(node, &walk))
 		return;
 	if (IsA(walk.node, OpExpr))
-		what = psprintf("operator %s", format_operator(((OpExpr *) walk.node)->opno));
+		what = psprintf("operator %s",
+						format_operator(((OpExpr *) walk.node)->opno));
 	else
 		what = psprintf("%s()", get_func_name(walk.funcid));
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("the defining query calls %s, which is %s", what,
-					func_volatile(walk.funcid) == PROVOLATILE_VOLATILE ? "volatile" : "stable"),
+					func_volatile(walk.funcid) == PROVOLATILE_VOLATILE ?
+					"volatile" : "stable"),
 			 errdetail("%s calls %s. hybridagg evaluates the definition when rows change and again whenever it recomputes a bucket, so what it computes per row must be IMMUTABLE.",
 					   where, format_procedure(walk.funcid)),
-			 (walk.funcid == F_TIMESTAMPTZ_PL_INTERVAL || walk.funcid == F_TIMESTAMPTZ_MI_INTERVAL ||
+			 (walk.funcid == F_TIMESTAMPTZ_PL_INTERVAL ||
+			  walk.funcid == F_TIMESTAMPTZ_MI_INTERVAL ||
 			  walk.funcid == F_INTERVAL_PL_TIMESTAMPTZ) ?
 			 errhint("Add a constant span of hours, minutes and seconds, such as interval '24 hours': a day or a month depends on the TimeZone.") :
 			 errhint("Remove %s from the query, or store its value in a column of the table.", what),
@@ -1069,7 +1141,8 @@ find_setting_dependent_output(Node *node, Oid *funcid)
 	check_stack_depth();
 	if (check_functions_in_node(node, setting_dependent_output, funcid))
 		return true;
-	return expression_tree_walker(node, find_setting_dependent_output, (void *) funcid);
+	return expression_tree_walker(node, find_setting_dependent_output,
+								  (void *) funcid);
 }
 
 static void
@@ -1082,7 +1155,9 @@ check_fixed_output(Definition *def, Node *node, const char *where)
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("the defining query converts a value to text with %s(), whose result depends on %s",
-					get_func_name(funcid), funcid == F_BYTEAOUT ? "bytea_output" : "extra_float_digits"),
+					get_func_name(funcid),
+					funcid == F_BYTEAOUT ?
+					"bytea_output" : "extra_float_digits"),
 			 errdetail("%s converts a value to text. hybridagg evaluates it under fixed settings when rows change, and the same query run in a session with other settings would give other text.",
 					   where),
 			 errhint("Use the value itself (rounded, if need be), or format it in a query over the view.")));

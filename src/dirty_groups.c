@@ -1,10 +1,20 @@
 /*-------------------------------------------------------------------------
  * dirty_groups.c
- *	  Dirty groups: groups whose min or max a DELETE or UPDATE may have taken
- *	  away.  Their states can only be recomputed from the base table: by the
- *	  fold, which replaces them, and until then by every query on the view,
+ *	  Dirty groups: groups whose states no delta can bring up to date, so
+ *	  that they can only be recomputed from the base table: by the fold,
+ *	  which replaces them, and until then by every query on the view,
  *	  through hybridagg_internal.dirty_groups() (branch C of the view, see
  *	  view.c), in the query's own snapshot.
+ *
+ * The capture makes a group dirty (capture_groups.c) when a DELETE or
+ * UPDATE may have taken away its min or max, or the value whose scale the
+ * sum of an unconstrained numeric shows, and on any change at all when the
+ * aggregate has a recomputed aggregate (one kept as its value, value_K,
+ * such as count(DISTINCT x) or a percentile: no delta can update a value).
+ * Here are what the fold and the view need of them: the buckets that the
+ * pending (or only the dirty) delta rows hold, read by a plain scan; the
+ * times those buckets cover, as parameters; the SQL of the recompute; the
+ * count of dirty groups for the status view; and dirty_groups() itself.
  *
  * A dirty group is a delta row with __dirty set.  The recompute reads the
  * base rows of the dirty groups' buckets, each row once, groups them as the
@@ -59,7 +69,8 @@ bool
 delta_buckets(int32 id, Snapshot snapshot, bool dirty_only,
 			  DirtyBuckets *result)
 {
-	Relation	delta = open_internal_table(OBJ_DELTA, id, InvalidOid, AccessShareLock);
+	Relation	delta = open_internal_table(OBJ_DELTA, id, InvalidOid,
+											AccessShareLock);
 	AttrNumber	dirty = RelationGetDescr(delta)->natts; /* __dirty comes last */
 	TableScanDesc scan = table_beginscan(delta, snapshot, 0, NULL);
 	TupleTableSlot *slot = table_slot_create(delta, NULL);

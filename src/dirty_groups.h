@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  * dirty_groups.h
- *	  Dirty groups: groups whose min or max a DELETE or UPDATE may have taken
- *	  away, recomputed from the base table.
+ *	  Dirty groups: groups whose states no delta can bring up to date (a
+ *	  deleted min or max, a changed recomputed value; see dirty_groups.c),
+ *	  recomputed from the base table.
  *-------------------------------------------------------------------------
  */
 #ifndef HYBRIDAGG_DIRTY_GROUPS_H

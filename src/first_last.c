@@ -7,7 +7,8 @@
  * value (in each type's default btree order, NULL values after all others),
  * rows with a NULL time left out; first() is the value of the first such
  * row, last() of the last:
- *	 first(v, t) = (array_agg(v ORDER BY t, v NULLS LAST) FILTER (WHERE t IS NOT NULL))[1]
+ *	 first(v, t) = (array_agg(v ORDER BY t, v NULLS LAST)
+ *					FILTER (WHERE t IS NOT NULL))[1]
  * and last() the final element.  Ties at one time are broken by the value,
  * so the result never depends on the order rows arrive in: a parallel plan,
  * a recompute and the capture agree.  (TimescaleDB's first and last keep
@@ -62,6 +63,10 @@ typedef struct FirstLastState
 	TypeInfo	time_info;
 } FirstLastState;
 
+/* argument n of an aggregate support function: a state, or NULL */
+#define STATE_ARG(n) \
+	(PG_ARGISNULL(n) ? NULL : (FirstLastState *) PG_GETARG_POINTER(n))
+
 static void
 type_info(TypeInfo *info, Oid type, MemoryContext context)
 {
@@ -98,7 +103,8 @@ aggregate_context(FunctionCallInfo fcinfo, const char *name)
 static FirstLastState *
 new_state(MemoryContext context, Oid value_type, Oid time_type, Oid collation)
 {
-	FirstLastState *state = MemoryContextAllocZero(context, sizeof(FirstLastState));
+	FirstLastState *state = MemoryContextAllocZero(context,
+												   sizeof(FirstLastState));
 
 	type_info(&state->value_info, value_type, context);
 	type_info(&state->time_info, time_type, context);
@@ -110,7 +116,8 @@ new_state(MemoryContext context, Oid value_type, Oid time_type, Oid collation)
 static int
 row_order(FirstLastState *state, bool value_null, Datum value, Datum time)
 {
-	int			cmp = compare(&state->time_info, state->collation, time, state->time);
+	int			cmp = compare(&state->time_info, state->collation, time,
+							  state->time);
 
 	if (cmp != 0)
 		return cmp;
@@ -121,8 +128,8 @@ row_order(FirstLastState *state, bool value_null, Datum value, Datum time)
 }
 
 static void
-replace_row(FirstLastState *state, MemoryContext context, bool value_null, Datum value,
-			Datum time)
+replace_row(FirstLastState *state, MemoryContext context, bool value_null,
+			Datum value, Datum time)
 {
 	MemoryContext old = MemoryContextSwitchTo(context);
 
@@ -133,7 +140,8 @@ replace_row(FirstLastState *state, MemoryContext context, bool value_null, Datum
 		if (!state->value_null && !state->value_info.typbyval)
 			pfree(DatumGetPointer(state->value));
 	}
-	state->time = datumCopy(time, state->time_info.typbyval, state->time_info.typlen);
+	state->time = datumCopy(time, state->time_info.typbyval,
+							state->time_info.typlen);
 	state->value_null = value_null;
 	state->value = value_null ? (Datum) 0 :
 		datumCopy(value, state->value_info.typbyval, state->value_info.typlen);
@@ -145,17 +153,20 @@ static Datum
 transition(FunctionCallInfo fcinfo, bool last)
 {
 	MemoryContext context = aggregate_context(fcinfo, last ? "last" : "first");
-	FirstLastState *state = PG_ARGISNULL(0) ? NULL : (FirstLastState *) PG_GETARG_POINTER(0);
+	FirstLastState *state = STATE_ARG(0);
 	bool		value_null = PG_ARGISNULL(1);
+	Datum		value = PG_GETARG_DATUM(1);
+	Datum		time = PG_GETARG_DATUM(2);
 
 	if (state == NULL)
 		state = new_state(context, get_fn_expr_argtype(fcinfo->flinfo, 1),
-						  get_fn_expr_argtype(fcinfo->flinfo, 2), PG_GET_COLLATION());
+						  get_fn_expr_argtype(fcinfo->flinfo, 2),
+						  PG_GET_COLLATION());
 	if (PG_ARGISNULL(2))
 		PG_RETURN_POINTER(state);	/* a row with no time has no place */
 	if (!state->have ||
-		(last ? 1 : -1) * row_order(state, value_null, PG_GETARG_DATUM(1), PG_GETARG_DATUM(2)) > 0)
-		replace_row(state, context, value_null, PG_GETARG_DATUM(1), PG_GETARG_DATUM(2));
+		(last ? 1 : -1) * row_order(state, value_null, value, time) > 0)
+		replace_row(state, context, value_null, value, time);
 	PG_RETURN_POINTER(state);
 }
 
@@ -175,8 +186,8 @@ static Datum
 combine(FunctionCallInfo fcinfo, bool last)
 {
 	MemoryContext context = aggregate_context(fcinfo, last ? "last" : "first");
-	FirstLastState *state = PG_ARGISNULL(0) ? NULL : (FirstLastState *) PG_GETARG_POINTER(0);
-	FirstLastState *other = PG_ARGISNULL(1) ? NULL : (FirstLastState *) PG_GETARG_POINTER(1);
+	FirstLastState *state = STATE_ARG(0);
+	FirstLastState *other = STATE_ARG(1);
 
 	if (other == NULL || !other->have)
 	{
@@ -185,11 +196,13 @@ combine(FunctionCallInfo fcinfo, bool last)
 		PG_RETURN_POINTER(state);
 	}
 	if (state == NULL)
-		state = new_state(context, other->value_info.type, other->time_info.type,
-						  other->collation);
+		state = new_state(context, other->value_info.type,
+						  other->time_info.type, other->collation);
 	if (!state->have ||
-		(last ? 1 : -1) * row_order(state, other->value_null, other->value, other->time) > 0)
-		replace_row(state, context, other->value_null, other->value, other->time);
+		(last ? 1 : -1) * row_order(state, other->value_null, other->value,
+									other->time) > 0)
+		replace_row(state, context, other->value_null, other->value,
+					other->time);
 	PG_RETURN_POINTER(state);
 }
 
@@ -208,7 +221,7 @@ hybridagg_last_combine(PG_FUNCTION_ARGS)
 Datum
 hybridagg_first_last_final(PG_FUNCTION_ARGS)
 {
-	FirstLastState *state = PG_ARGISNULL(0) ? NULL : (FirstLastState *) PG_GETARG_POINTER(0);
+	FirstLastState *state = STATE_ARG(0);
 
 	if (state == NULL || !state->have || state->value_null)
 		PG_RETURN_NULL();
@@ -291,8 +304,10 @@ hybridagg_first_last_deserialize(PG_FUNCTION_ARGS)
 	if (have)
 	{
 		Datum		time = receive_value(&buf, time_type);
-		Datum		value = value_null ? (Datum) 0 : receive_value(&buf, value_type);
+		Datum		value = (Datum) 0;
 
+		if (!value_null)
+			value = receive_value(&buf, value_type);
 		replace_row(state, context, value_null, value, time);
 	}
 	pq_getmsgend(&buf);

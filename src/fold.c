@@ -6,13 +6,17 @@
  * them, adds the non-dirty groups to the stored states (INSERT ... ON
  * CONFLICT DO UPDATE), and replaces the dirty groups by a recompute from the
  * base table through the same snapshot.  Reading and consuming in one
- * snapshot is what makes it exact (DESIGN.md invariant 2): a delta of a
+ * snapshot is what makes it exact (src/README.md, invariant 2): a delta of a
  * transaction the snapshot does not see is neither deleted nor reflected in
  * a recompute; it waits for the next fold.  Groups left with no rows are
  * deleted by a second statement in the same snapshot.
  *
  * Buckets below the watermark (late rows of the hybrid and lambda modes) go
- * to history, the others to recent.
+ * to history, the others to recent.  Groups of recent whose bucket is below
+ * the watermark first move to history (move_recent_to_history, which
+ * hybrid mode's sealing in materialize.c calls too), once their partition
+ * exists; until then they stay in recent, and so do their deltas, so that
+ * no group is ever in recent and in history at once (invariant 6).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

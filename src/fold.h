@@ -1,6 +1,7 @@
 /*-------------------------------------------------------------------------
  * fold.h
- *	  Streaming: fold the pending deltas of an aggregate into its tables.
+ *	  Streaming: fold the pending deltas of an aggregate into its tables,
+ *	  and move the groups of recent below the watermark into history.
  *-------------------------------------------------------------------------
  */
 #ifndef HYBRIDAGG_FOLD_H

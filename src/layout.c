@@ -39,8 +39,9 @@
 #include "layout.h"
 #include "util.h"
 
-static const char *const state_prefix[] = {"__rows", "count", "sum", "min", "max",
-"nan", "posinf", "neginf", "value"};
+static const char *const state_prefix[] = {
+	"__rows", "count", "sum", "min", "max", "nan", "posinf", "neginf", "value"
+};
 
 char *
 state_column_name(StateKind kind, int arg)
@@ -73,7 +74,8 @@ state_deletes_dirty(const AggLayout *layout, const LayoutColumn *state)
 {
 	const LayoutColumn *arg;
 
-	if (state->kind == STATE_MIN || state->kind == STATE_MAX || state->kind == STATE_VALUE)
+	if (state->kind == STATE_MIN || state->kind == STATE_MAX ||
+		state->kind == STATE_VALUE)
 		return true;
 	if (state->kind != STATE_SUM)
 		return false;
@@ -208,7 +210,8 @@ layout_read_values(AggLayout *layout, int32 id)
 	layout->source_relid = internal_relid(OBJ_SOURCE, id, false);
 	if (!layout->changes_dirty)
 		return;
-	values = relation_open(internal_relid(OBJ_VALUES, id, false), AccessShareLock);
+	values = relation_open(internal_relid(OBJ_VALUES, id, false),
+						   AccessShareLock);
 	query = get_view_query(values);
 
 	/*
@@ -223,7 +226,8 @@ layout_read_values(AggLayout *layout, int32 id)
 
 		if (col->kind != STATE_VALUE)
 			continue;
-		tle = list_nth_node(TargetEntry, query->targetList, layout->nkeys + col->arg - 1);
+		tle = list_nth_node(TargetEntry, query->targetList,
+							layout->nkeys + col->arg - 1);
 		col->value_expr = copyObject((Node *) tle->expr);
 		if (rtindex != 1)
 			ChangeVarNodes(col->value_expr, rtindex, 1, 0);
@@ -319,6 +323,7 @@ append_states_from_source(StringInfo buf, const AggLayout *layout,
 		char	   *v = psprintf("%s.v%d", src, col->arg);
 		const char *argtype = col->arg > 0 && col->kind != STATE_VALUE ?
 		type_sql(layout->args[col->arg - 1].type, -1) : NULL;
+		List	   *context;
 
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
@@ -355,10 +360,11 @@ append_states_from_source(StringInfo buf, const AggLayout *layout,
 				break;
 			case STATE_VALUE:
 				/* the aggregate itself, over the source rows aliased src */
+				context = deparse_context_for(src, layout->source_relid);
 				appendStringInfoString(buf,
 									   deparse_expression(col->value_expr,
-														  deparse_context_for(src, layout->source_relid),
-														  true, false));
+														  context, true,
+														  false));
 				break;
 		}
 		appendStringInfo(buf, " AS %s", quote_identifier(col->name));
@@ -406,7 +412,8 @@ append_states_combined(StringInfo buf, const AggLayout *layout,
 				 * a recomputed group's value, beside the empty rows of its
 				 * key
 				 */
-				appendStringInfo(buf, "%s.any_value(%s.%s)", INTERNAL_SCHEMA, alias, name);
+				appendStringInfo(buf, "%s.any_value(%s.%s)",
+								 INTERNAL_SCHEMA, alias, name);
 				break;
 		}
 		appendStringInfo(buf, " AS %s", name);

@@ -13,6 +13,7 @@
 #include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -54,9 +55,16 @@ internal_schema_oid(void)
 static void
 check_internal_relkind(const char *kind, int32 id, char relkind)
 {
-	if (relkind != (strcmp(kind, OBJ_SOURCE) == 0 || strcmp(kind, OBJ_GROUPS) == 0 ||
-					strcmp(kind, OBJ_VALUES) == 0 ? RELKIND_VIEW :
-					strcmp(kind, OBJ_HISTORY) == 0 ? RELKIND_PARTITIONED_TABLE : RELKIND_RELATION))
+	char		made;
+
+	if (strcmp(kind, OBJ_SOURCE) == 0 || strcmp(kind, OBJ_GROUPS) == 0 ||
+		strcmp(kind, OBJ_VALUES) == 0)
+		made = RELKIND_VIEW;
+	else if (strcmp(kind, OBJ_HISTORY) == 0)
+		made = RELKIND_PARTITIONED_TABLE;
+	else
+		made = RELKIND_RELATION;
+	if (relkind != made)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("internal object %s of hybridagg aggregate %d is not what hybridagg made",
@@ -73,8 +81,11 @@ check_internal_relkind(const char *kind, int32 id, char relkind)
 Relation
 open_internal_table(const char *kind, int32 id, Oid relid, LOCKMODE lockmode)
 {
-	Relation	rel = table_open(OidIsValid(relid) ? relid : internal_relid(kind, id, false), lockmode);
+	Relation	rel;
 
+	if (!OidIsValid(relid))
+		relid = internal_relid(kind, id, false);
+	rel = table_open(relid, lockmode);
 	check_internal_relkind(kind, id, rel->rd_rel->relkind);
 	return rel;
 }
@@ -117,7 +128,8 @@ internal_relid(const char *kind, int32 id, bool missing_ok)
 bool
 delta_has_rows(int32 id, bool dirty_only)
 {
-	Relation	delta = open_internal_table(OBJ_DELTA, id, InvalidOid, AccessShareLock);
+	Relation	delta = open_internal_table(OBJ_DELTA, id, InvalidOid,
+											AccessShareLock);
 	AttrNumber	dirty = RelationGetDescr(delta)->natts; /* __dirty comes last */
 	TableScanDesc scan = table_beginscan(delta, GetActiveSnapshot(), 0, NULL);
 	TupleTableSlot *slot = table_slot_create(delta, NULL);
@@ -313,12 +325,21 @@ spi_run_args(const char *sql, int nargs, Oid *types, Datum *values,
 {
 	volatile int rc = 0;
 
+	/*
+	 * Inside a parallel query (the view read by CREATE TABLE AS, a
+	 * materialized view's refresh) no command may start: a read runs in the
+	 * calling query's snapshot, read-only.  Nothing can have been written
+	 * before it in that query, so it sees what it would have seen otherwise.
+	 */
+	bool		read_only = IsInParallelMode() && expected == SPI_OK_SELECT;
+
 	require_fixed_settings(sql);
 	if (expected == SPI_OK_UTILITY)
 		own_ddl_depth++;
 	PG_TRY();
 	{
-		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+		rc = SPI_execute_with_args(sql, nargs, types, values, nulls,
+								   read_only, 0);
 	}
 	PG_FINALLY();
 	{

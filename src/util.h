@@ -36,7 +36,8 @@
 extern char *internal_relname(const char *kind, int32 id);
 extern char *internal_qualname(const char *kind, int32 id);
 extern Oid	internal_relid(const char *kind, int32 id, bool missing_ok);
-extern Relation open_internal_table(const char *kind, int32 id, Oid relid, LOCKMODE lockmode);
+extern Relation open_internal_table(const char *kind, int32 id, Oid relid,
+									LOCKMODE lockmode);
 extern bool delta_has_rows(int32 id, bool dirty_only);
 extern Oid	internal_schema_oid(void);
 extern Oid	extension_owner(void);
@@ -90,7 +91,7 @@ extern List *relation_parents(Oid relid);
 /*
  * SPI in one snapshot: every statement a mover runs between reading and
  * consuming uses the same snapshot, with the command counter advanced so
- * that each statement sees the previous ones (DESIGN.md invariant 2).
+ * that each statement sees the previous ones (src/README.md, invariant 2).
  */
 extern Snapshot mover_snapshot(void);
 extern uint64 spi_run_snapshot(const char *sql, int nargs, Oid *types,

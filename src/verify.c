@@ -11,11 +11,11 @@
  * view lacks it, has it twice, or shows another value; stored wrong when,
  * with no delta pending for it, history or recent lack it or hold another
  * value (a group with pending deltas is counted as pending: the fold has not
- * reached it yet; batch mode stores only the buckets below its watermark).  Floats match within 1e-9 relative, as the tests compare
- * them; every other value by its text, under fixed settings (so numerics
- * show their scale).  In batch mode, buckets below the watermark served or
- * stored wrong are stale, not corrupt: verify says what a materialize would
- * change.
+ * reached it yet; batch mode stores only the buckets below its watermark).
+ * Floats match within 1e-9 relative, as the tests compare them; every other
+ * value by its text, under fixed settings (so numerics show their scale).
+ * In batch mode, buckets below the watermark served or stored wrong are
+ * stale, not corrupt: verify says what a materialize would change.
  *
  * It returns one row per bucket with a wrong group, records the totals in
  * hybridagg_internal.aggregate_stats (shown by hybridagg.aggregates), and
@@ -60,19 +60,24 @@ read_finals(const AggregateEntry *entry)
 {
 	Oid			type = INT4OID;
 	Datum		value = Int32GetDatum(entry->id);
-	Relation	groups = relation_open(internal_relid(OBJ_GROUPS, entry->id, false), AccessShareLock);
+	Oid			groups_relid = internal_relid(OBJ_GROUPS, entry->id, false);
+	Relation	groups = relation_open(groups_relid, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(groups);
 	List	   *finals = NIL;
+	ArrayType  *array;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
 	bool		isnull;
 
-	spi_run_args("SELECT finals FROM " INTERNAL_SCHEMA ".aggregate WHERE id = $1",
+	spi_run_args("SELECT finals FROM " INTERNAL_SCHEMA ".aggregate"
+				 " WHERE id = $1",
 				 1, &type, &value, NULL, SPI_OK_SELECT);
-	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0],
-													   SPI_tuptable->tupdesc, 1, &isnull)),
-					  TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	array = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1,
+											 &isnull));
+	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
 	{
 		char	   *kind = TextDatumGetCString(elems[i]);
@@ -81,17 +86,20 @@ read_finals(const AggregateEntry *entry)
 		char	   *name = psprintf("f%d", i + 1);
 
 		if (colon == NULL)
-			elog(ERROR, "malformed final column \"%s\" of aggregate %d", kind, entry->id);
+			elog(ERROR, "malformed final column \"%s\" of aggregate %d",
+				 kind, entry->id);
 		*colon = '\0';
 		if (!agg_func_from_name(kind, &col->func))
-			elog(ERROR, "unknown final column kind \"%s\" of aggregate %d", kind, entry->id);
+			elog(ERROR, "unknown final column kind \"%s\" of aggregate %d",
+				 kind, entry->id);
 		col->arg = atoi(colon + 1);
 		col->type = InvalidOid;
 		for (int a = 0; a < desc->natts; a++)
 			if (strcmp(NameStr(TupleDescAttr(desc, a)->attname), name) == 0)
 				col->type = TupleDescAttr(desc, a)->atttypid;
 		if (!OidIsValid(col->type))
-			elog(ERROR, "groups view of aggregate %d lacks column %s", entry->id, name);
+			elog(ERROR, "groups view of aggregate %d lacks column %s",
+				 entry->id, name);
 		finals = lappend(finals, col);
 	}
 	relation_close(groups, AccessShareLock);
@@ -100,8 +108,8 @@ read_finals(const AggregateEntry *entry)
 
 /* keys and final values over states aliased alias, as one side of the union */
 static void
-append_side(StringInfo sql, const AggLayout *layout, List *finals, const char *side,
-			const char *alias)
+append_side(StringInfo sql, const AggLayout *layout, List *finals,
+			const char *side, const char *alias)
 {
 	ListCell   *lc;
 	int			i = 0;
@@ -133,42 +141,67 @@ append_same(StringInfo sql, List *finals, const char *a, const char *b)
 		char	   *fb;
 
 		i++;
-		appendStringInfo(sql, " AND count(u.f%d) FILTER (WHERE u.side = '%s') = count(u.f%d) FILTER (WHERE u.side = '%s')",
+		appendStringInfo(sql,
+						 " AND count(u.f%d) FILTER (WHERE u.side = '%s')"
+						 " = count(u.f%d) FILTER (WHERE u.side = '%s')",
 						 i, a, i, b);
 		if (col->type == FLOAT8OID || col->type == FLOAT4OID)
 		{
 			fa = psprintf("max(u.f%d) FILTER (WHERE u.side = '%s')", i, a);
 			fb = psprintf("max(u.f%d) FILTER (WHERE u.side = '%s')", i, b);
-			appendStringInfo(sql, " AND (%s IS NOT DISTINCT FROM %s OR abs(%s - %s) <= 1e-9 * greatest(abs(%s), abs(%s)))",
+			appendStringInfo(sql,
+							 " AND (%s IS NOT DISTINCT FROM %s"
+							 " OR abs(%s - %s)"
+							 " <= 1e-9 * greatest(abs(%s), abs(%s)))",
 							 fa, fb, fa, fb, fa, fb);
 		}
 		else
-			appendStringInfo(sql, " AND min(u.f%d::text) FILTER (WHERE u.side = '%s') IS NOT DISTINCT FROM"
-							 " min(u.f%d::text) FILTER (WHERE u.side = '%s')", i, a, i, b);
+			appendStringInfo(sql,
+							 " AND min(u.f%d::text)"
+							 " FILTER (WHERE u.side = '%s')"
+							 " IS NOT DISTINCT FROM"
+							 " min(u.f%d::text) FILTER (WHERE u.side = '%s')",
+							 i, a, i, b);
 	}
 }
 
 static char *
-verify_sql(const AggregateEntry *entry, const AggLayout *layout, List *finals, int64 hi)
+verify_sql(const AggregateEntry *entry, const AggLayout *layout, List *finals,
+		   int64 hi)
 {
 	StringInfoData sql;
 	const char *in_range = bucket_range_condition("x.g1", hi, 1);
-	const char *bucket = entry->bucket.time_type == TIMESTAMPTZOID ? "p.g1" : "timezone('UTC', p.g1)";
+	ListCell   *lc;
+	const char *bucket = "p.g1";
 
+	if (entry->bucket.time_type != TIMESTAMPTZOID)
+		bucket = "timezone('UTC', p.g1)";
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
 	appendStringInfo(&sql, "%s, count(*) FILTER (WHERE p.expected), "
 					 "count(*) FILTER (WHERE NOT p.served_right), "
-					 "count(*) FILTER (WHERE NOT p.stored_right AND NOT p.pending AND p.g1 < $5), "
-					 "count(*) FILTER (WHERE p.pending), count(*) FROM (SELECT u.g1, ", bucket);
-	appendStringInfoString(&sql, "count(*) FILTER (WHERE u.side = 'r') = 1 AS expected, ");
-	appendStringInfoString(&sql, "count(*) FILTER (WHERE u.side = 'd') > 0 AS pending, ");
-	appendStringInfoString(&sql, "(count(*) FILTER (WHERE u.side = 'r') = count(*) FILTER (WHERE u.side = 'v')"
-						   " AND count(*) FILTER (WHERE u.side = 'v') <= 1 AND ");
+					 "count(*) FILTER (WHERE NOT p.stored_right"
+					 " AND NOT p.pending AND p.g1 < $5), "
+					 "count(*) FILTER (WHERE p.pending), count(*)"
+					 " FROM (SELECT u.g1, ", bucket);
+	appendStringInfoString(&sql,
+						   "count(*) FILTER (WHERE u.side = 'r') = 1"
+						   " AS expected, ");
+	appendStringInfoString(&sql,
+						   "count(*) FILTER (WHERE u.side = 'd') > 0"
+						   " AS pending, ");
+	appendStringInfoString(&sql,
+						   "(count(*) FILTER (WHERE u.side = 'r')"
+						   " = count(*) FILTER (WHERE u.side = 'v')"
+						   " AND count(*) FILTER (WHERE u.side = 'v') <= 1"
+						   " AND ");
 	append_same(&sql, finals, "r", "v");
 	appendStringInfoString(&sql, ") AS served_right, ");
-	appendStringInfoString(&sql, "(count(*) FILTER (WHERE u.side = 'r') = count(*) FILTER (WHERE u.side = 's')"
-						   " AND count(*) FILTER (WHERE u.side = 's') <= 1 AND ");
+	appendStringInfoString(&sql,
+						   "(count(*) FILTER (WHERE u.side = 'r')"
+						   " = count(*) FILTER (WHERE u.side = 's')"
+						   " AND count(*) FILTER (WHERE u.side = 's') <= 1"
+						   " AND ");
 	append_same(&sql, finals, "r", "s");
 	appendStringInfoString(&sql, ") AS stored_right FROM (");
 
@@ -189,25 +222,29 @@ verify_sql(const AggregateEntry *entry, const AggLayout *layout, List *finals, i
 	append_keys(&sql, layout, "x");
 	for (int i = 1; i <= list_length(finals); i++)
 		appendStringInfo(&sql, ", x.f%d", i);
-	appendStringInfo(&sql, " FROM %s x WHERE %s", internal_qualname(OBJ_GROUPS, entry->id), in_range);
+	appendStringInfo(&sql, " FROM %s x WHERE %s",
+					 internal_qualname(OBJ_GROUPS, entry->id), in_range);
 
 	/* s: what history and recent hold */
 	appendStringInfoString(&sql, " UNION ALL ");
 	append_side(&sql, layout, finals, "s", "x");
-	appendStringInfo(&sql, " FROM %s x WHERE %s", internal_qualname(OBJ_HISTORY, entry->id), in_range);
+	appendStringInfo(&sql, " FROM %s x WHERE %s",
+					 internal_qualname(OBJ_HISTORY, entry->id), in_range);
 	if (MODE_IS_STREAMING(entry->mode))
 	{
 		appendStringInfoString(&sql, " UNION ALL ");
 		append_side(&sql, layout, finals, "s", "x");
-		appendStringInfo(&sql, " FROM %s x WHERE %s", internal_qualname(OBJ_RECENT, entry->id), in_range);
+		appendStringInfo(&sql, " FROM %s x WHERE %s",
+						 internal_qualname(OBJ_RECENT, entry->id), in_range);
 
 		/* d: the keys of the pending deltas */
 		appendStringInfoString(&sql, " UNION ALL SELECT 'd', ");
 		append_keys(&sql, layout, "x");
-		for (int i = 1; i <= list_length(finals); i++)
+		foreach(lc, finals)
 			appendStringInfo(&sql, ", NULL::%s",
-							 type_sql(((FinalColumn *) list_nth(finals, i - 1))->type, -1));
-		appendStringInfo(&sql, " FROM %s x WHERE %s", internal_qualname(OBJ_DELTA, entry->id), in_range);
+							 type_sql(((FinalColumn *) lfirst(lc))->type, -1));
+		appendStringInfo(&sql, " FROM %s x WHERE %s",
+						 internal_qualname(OBJ_DELTA, entry->id), in_range);
 	}
 	appendStringInfoString(&sql, ") u GROUP BY ");
 	append_keys(&sql, layout, "u");
@@ -247,7 +284,8 @@ hybridagg_verify(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	entry = catalog_resolve(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	check_aggregate_owner(entry);
-	aggregate_range(entry, PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2), &lo, &hi);
+	aggregate_range(entry, PG_GETARG_TIMESTAMPTZ(1), PG_GETARG_TIMESTAMPTZ(2),
+					&lo, &hi);
 
 	nestlevel = fix_settings(SETTINGS_SQL);
 	SPI_connect();
@@ -256,14 +294,17 @@ hybridagg_verify(PG_FUNCTION_ARGS)
 	finals = read_finals(entry);
 	if (bucket_range_times(&entry->bucket, lo, hi, &times))
 	{
-		types[0] = types[1] = types[2] = types[3] = types[4] = entry->bucket.time_type;
+		for (int i = 0; i < 5; i++)
+			types[i] = entry->bucket.time_type;
 		values[0] = Int64GetDatum(lo);
 		values[1] = Int64GetDatum(hi);
 		values[2] = Int64GetDatum(times.first);
 		values[3] = Int64GetDatum(times.last);
 		/* batch mode stores only the buckets below its watermark */
-		values[4] = Int64GetDatum(entry->mode == MODE_BATCH ? entry->watermark : DT_NOEND);
-		spi_run_args(verify_sql(entry, layout, finals, hi), 5, types, values, NULL, SPI_OK_SELECT);
+		values[4] = Int64GetDatum(entry->mode == MODE_BATCH ?
+								  entry->watermark : DT_NOEND);
+		spi_run_args(verify_sql(entry, layout, finals, hi), 5, types, values,
+					 NULL, SPI_OK_SELECT);
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
 			HeapTuple	row = SPI_tuptable->vals[i];
@@ -281,7 +322,8 @@ hybridagg_verify(PG_FUNCTION_ARGS)
 			stored_wrong += DatumGetInt64(out[3]);
 			pending += DatumGetInt64(out[4]);
 			if (DatumGetInt64(out[2]) > 0 || DatumGetInt64(out[3]) > 0)
-				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, out_nulls);
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+									 out, out_nulls);
 		}
 	}
 	act_as_restore(&saved);
@@ -294,7 +336,8 @@ hybridagg_verify(PG_FUNCTION_ARGS)
 
 	ereport(NOTICE,
 			(errmsg("%s: verified %lld groups in %lld buckets in %.3f s: %lld served wrong, %lld stored wrong, %lld pending",
-					get_rel_name(entry->view_relid), (long long) groups, (long long) buckets,
+					get_rel_name(entry->view_relid), (long long) groups,
+					(long long) buckets,
 					INSTR_TIME_GET_DOUBLE(duration), (long long) served_wrong,
 					(long long) stored_wrong, (long long) pending)));
 	return (Datum) 0;

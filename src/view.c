@@ -1,6 +1,7 @@
 /*-------------------------------------------------------------------------
  * view.c
- *	  Generate the three views of an aggregate.
+ *	  Generate the views of an aggregate: source_<id>, values_<id>,
+ *	  groups_<id> and the user's view.
  *
  * source_<id> maps base rows to the layout:
  *	   SELECT b.<time> AS __time, <bucket> AS g1, <key> AS g2, ..,
@@ -11,13 +12,19 @@
  * that reads base rows (capture, fold, recompute, the view) reads them
  * through it.
  *
+ * values_<id>, made only if the definition has a recomputed aggregate (one
+ * kept as its value), holds each such aggregate per group over source_<id>;
+ * layout.c reads the aggregates back from it, so that every recompute runs
+ * them as PostgreSQL keeps them.
+ *
  * groups_<id> holds the final value of each group as g1..gN, f1..fM.  In
  * batch mode it is history below the watermark W plus the raw rows of the
  * buckets at or above W aggregated at query time (read from watermark_time
  * on, the first time whose bucket is W or later: see bucket.c).  In the
  * streaming modes it combines, in one snapshot:
- *	 C  groups with a dirty delta (a deleted min or max), recomputed from the
- *		base table, through the time index, by
+ *	 C  groups with a dirty delta (a deleted min or max, a changed recomputed
+ *		value: see dirty_groups.c), recomputed from the base table, through
+ *		the time index, by
  *		hybridagg_internal.dirty_groups(id, token) in the query's snapshot
  *		(dirty_groups.c);
  *	 A  stored groups (history and recent) with no pending delta, as stored:
@@ -26,9 +33,9 @@
  *	 B  stored groups with a pending delta, plus the deltas, combined.
  * A, B and C partition the groups: B and A2 use the same (coarse, hashable)
  * match, and B drops the groups C recomputes.  History and recent never hold
- * the same group, never a group with no rows, and every delta is either
- * pending or folded, so the view is exact in every snapshot (DESIGN.md
- * invariant 1).
+ * the same group, never a group with no rows (src/README.md, invariant 6),
+ * and every delta is either pending or folded (invariant 4), so the view is
+ * exact in every snapshot (invariant 1).
  *
  * Speed: A1 reads almost every row a query reads.  Every branch is a plain
  * join or scan (no LATERAL, no InitPlan inside a branch), so that the whole
@@ -113,7 +120,8 @@ source_column(const Definition *def, int position)
 	Node	   *expr = list_nth(def->arg_exprs, position - 1);
 
 	return (Expr *) makeVar(1, 1 + list_length(def->key_exprs) + position,
-							exprType(expr), exprTypmod(expr), exprCollation(expr), 0);
+							exprType(expr), exprTypmod(expr),
+							exprCollation(expr), 0);
 }
 
 /*
@@ -125,12 +133,14 @@ source_column(const Definition *def, int position)
 void
 create_values_view(const Definition *def, int32 id)
 {
-	List	   *context = deparse_context_for("s", internal_relid(OBJ_SOURCE, id, false));
+	Oid			source_relid = internal_relid(OBJ_SOURCE, id, false);
+	List	   *context = deparse_context_for("s", source_relid);
 	StringInfoData sql;
 	ListCell   *lc;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE VIEW %s AS SELECT ", internal_qualname(OBJ_VALUES, id));
+	appendStringInfo(&sql, "CREATE VIEW %s AS SELECT ",
+					 internal_qualname(OBJ_VALUES, id));
 	append_keys(&sql, def->layout, "s");
 	foreach(lc, def->aggregates)
 	{
@@ -143,13 +153,17 @@ create_values_view(const Definition *def, int32 id)
 			continue;
 		over_source = copyObject(agg->aggref);
 		forboth(arg, over_source->args, column, agg->arg_columns)
-			lfirst_node(TargetEntry, arg)->expr = source_column(def, lfirst_int(column));
+			lfirst_node(TargetEntry, arg)->expr =
+			source_column(def, lfirst_int(column));
 		if (agg->filter_column)
 			over_source->aggfilter = source_column(def, agg->filter_column);
 		appendStringInfo(&sql, ", %s AS value_%d",
-						 deparse_expression((Node *) over_source, context, true, false), agg->arg);
+						 deparse_expression((Node *) over_source, context,
+											true, false),
+						 agg->arg);
 	}
-	appendStringInfo(&sql, " FROM %s s GROUP BY ", internal_qualname(OBJ_SOURCE, id));
+	appendStringInfo(&sql, " FROM %s s GROUP BY ",
+					 internal_qualname(OBJ_SOURCE, id));
 	append_keys(&sql, def->layout, "s");
 	spi_run(sql.data, SPI_OK_UTILITY);
 }
@@ -268,7 +282,8 @@ append_final_columns(StringInfo sql, const Definition *def, const char *alias,
 
 		appendStringInfoString(sql, ", (");
 		append_final_value(sql, agg->func, agg->arg, def->layout, alias);
-		appendStringInfo(sql, ")::%s AS f%d", type_sql(agg->aggref->aggtype, -1), ++i);
+		appendStringInfo(sql, ")::%s AS f%d",
+						 type_sql(agg->aggref->aggtype, -1), ++i);
 	}
 	appendStringInfo(sql, ", %d AS __branch", branch);
 }
