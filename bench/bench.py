@@ -1545,13 +1545,14 @@ plot '{dat}' using ($1-0.19):($4 == 1 ? $2 : 1/0) with boxes lc rgb '#2e8b57' ti
             return False
         dat = os.path.join(out_dir, "modes.dat")
         with open(dat, "w") as fh:
-            for m, (ratio, upkeep, fresh) in self.modes_summary.items():
+            # labels above and below their points in turn, so that close points stay legible
+            for i, (m, (ratio, upkeep, fresh)) in enumerate(self.modes_summary.items()):
                 if m == "batch":           # its run waits for its schedule
                     fresh += BATCH_SCHEDULE_S
                     label = f"batch (every {BATCH_SCHEDULE_S // 60} min), writers {ratio:.2f}x"
                 else:
                     label = f"{m}, writers {ratio:.2f}x"
-                fh.write(f'{max(fresh, 1e-3):.6g} {max(upkeep, 1e-3):.6g} "{label}"\n')
+                fh.write(f'{max(fresh, 1e-3):.6g} {max(upkeep, 1e-3):.6g} "{label}" {1.3 if i % 2 else 0.77}\n')
         title = (f"hybridagg W12, the five modes on the same writes ({self.info.get('date', '')})\\n"
                  f"{self.info.get('machine', '')}; {self.info.get('postgres', '')}; hybridagg "
                  f"{self.info.get('hybridagg', '')}")
@@ -1566,7 +1567,7 @@ set ylabel "upkeep: s per million rows written (log scale)"
 set grid
 set offsets graph 0.1, graph 0.5, graph 0.3, graph 0.3
 plot '{dat}' using 1:2 with points pt 7 ps 2 lc rgb '#2e6b9e' notitle, \\
-     '' using 1:2:3 with labels offset 1.5,0.9 left font ',9' notitle
+     '' using ($1*1.12):($2*$4):3 with labels left font ',9' notitle
 """)
         p = subprocess.run(["gnuplot", gp], capture_output=True, text=True)
         if p.returncode != 0:
