@@ -422,6 +422,54 @@ class Bench:
                                  "so that only the writers' capture is timed; the deltas are folded afterwards"))
 
     # ------------------------------------------------------------------
+    def w1x(self):
+        """W1x: W1's bulk ingest into a table with 1, 3 and 10 aggregates (issue 12)."""
+        batches = 20 if self.quick else 100
+        # ten definitions a dashboard keeps on one feed: per minute, hour and
+        # day, by device, over all devices, and by a device group
+        buckets = {"m": "date_bin('1 minute', ts, '2000-01-01 00:00+00')",
+                   "h": "date_bin('1 hour', ts, '2000-01-01 00:00+00')",
+                   "d": "date_bin('1 day', ts, '2000-01-01 00:00+00')"}
+        defs = [("m", "device_id"), ("h", "device_id"), ("d", "device_id"), ("m", None), ("h", None),
+                ("d", None), ("m", "device_id % 10"), ("h", "device_id % 10"), ("d", "device_id % 10"),
+                ("h", "device_id / 25")]
+        counts = [1, 3, 10]
+        tables = {f"w1x_{n}": n for n in counts}
+        tables["w1x_bare"] = 0
+        aids = {}
+        for table, n in tables.items():
+            create_table(table)
+            aids[table] = []
+            for i, (b, key) in enumerate(defs[:n]):
+                keys = f", {key} AS k" if key else ""
+                q = (f"SELECT {buckets[b]} AS bucket{keys}, {AGG_COLS} FROM {table} "
+                     f"GROUP BY {'1, 2' if key else '1'}")
+                sql(f"SELECT hybridagg.create('{table}_{i}', $q${q}$q$, mode => 'hybrid', "
+                    "seal_after => '1 hour');")
+                aids[table].append(agg_id(f"{table}_{i}"))
+        t0 = val("SELECT date_trunc('minute', now())")
+        res = {table: [] for table in tables}
+        for rep in range(self.reps):
+            for table in tables:                        # A B C D A B C D ...
+                sql(f"TRUNCATE {table};")
+                for aid in aids[table]:
+                    wait_drained(aid)
+                sql("CHECKPOINT;")
+                total = sum(timed([f"INSERT INTO {table} (ts, device_id, value) "
+                                   f"{feed_select(t0, k * 10000, 10000)}" for k in range(batches)])) / 1000
+                res[table].append(total)
+                for aid in aids[table]:
+                    wait_drained(aid)               # not timed
+                log(f"  W1x rep {rep + 1} {table}: {total:.2f} s")
+        bare = res["w1x_bare"]
+        target = {1: None, 3: None, 10: ("ratio", "<=", 1.5, "<= 1.5x")}
+        for n in counts:
+            self.add(Figure(f"W1x{n}", f"  bulk ingest {batches}x10k rows, {n} aggregate{'s' if n > 1 else ''}",
+                            "s", res[f"w1x_{n}"], bare, "bare table", target=target[n],
+                            note="hybrid aggregates per minute, hour and day, by device, over all devices and "
+                                 "by device group, the first n of ten; the worker folds meanwhile"))
+
+    # ------------------------------------------------------------------
     def w2(self):
         """W2: single-row INSERT tps, pgbench -c 2 -j 2, capture on vs bare."""
         secs = 3 if self.quick else self.args.w2_seconds
@@ -1397,7 +1445,7 @@ class Bench:
         # W4r (W4 on views of recomputed values) adds capture triggers to events
         # for a while: it runs after W5, whose DML it would otherwise slow
         steps = [("W3", self.w3), ("W4", self.w4), ("W7", self.w7), ("W5", self.w5), ("W4R", self.w4_recomputed),
-                 ("W1", self.w1), ("W2", self.w2), ("W6", self.w6), ("W8", self.w8), ("W9", self.w9),
+                 ("W1", self.w1), ("W1X", self.w1x), ("W2", self.w2), ("W6", self.w6), ("W8", self.w8), ("W9", self.w9),
                  ("W10", self.w10), ("W12", self.w12)]
         try:
             self.setup()
