@@ -403,7 +403,7 @@ hybridagg_recompute_dirty_groups(PG_FUNCTION_ARGS)
 		if (SPI_execute_plan(cache->plan, values, NULL, true, 0) !=
 			SPI_OK_SELECT)
 			elog(ERROR, "hybridagg: could not recompute the dirty groups of aggregate %d", id);
-		AtEOXact_GUC(true, guc_level);
+		AtEOXact_GUC(false, guc_level);
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
 			Datum	   *row = palloc(sizeof(Datum) * rsinfo->setDesc->natts);

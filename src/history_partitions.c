@@ -156,7 +156,7 @@ lock_out_readers(Oid history, PartitionWait wait)
 	PG_END_TRY();
 	MemoryContextSwitchTo(context);
 	CurrentResourceOwner = owner;
-	AtEOXact_GUC(true, nestlevel);
+	AtEOXact_GUC(false, nestlevel);
 	return locked;
 }
 

@@ -164,7 +164,7 @@ insert_recomputed(const AggregateEntry *entry, const AggLayout *layout,
 								 true, 0, false);
 	groups = spi_run_snapshot(sql.data, 4, types, values, NULL, snap,
 							  SPI_OK_INSERT);
-	AtEOXact_GUC(true, nestlevel);
+	AtEOXact_GUC(false, nestlevel);
 	return groups;
 }
 

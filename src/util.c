@@ -196,10 +196,19 @@ setting_is(const char *name, const char *value)
 	return current != NULL && strcmp(current, value) == 0;
 }
 
+/*
+ * Fixed settings for what hybridagg runs next, in a GUC nest level of their
+ * own, always: restore_settings() ends the level and undoes every change
+ * made inside it, hybridagg's and any that code run as an aggregate's owner
+ * made (a SET or set_config() in its function), as PostgreSQL does after
+ * running another role's code in an index build or VACUUM.  Nothing set in
+ * there outlives the statement: not in the reader's, the writer's or the
+ * worker's session.
+ */
 int
 fix_settings(SettingsPurpose purpose)
 {
-	int			nestlevel = -1;
+	int			nestlevel = NewGUCNestLevel();
 
 	for (int i = 0;
 		 i < lengthof(fixed_settings) + (purpose == SETTINGS_DEPARSE ? 1 : 0);
@@ -215,8 +224,6 @@ fix_settings(SettingsPurpose purpose)
 			continue;
 		if (setting_is(name, value))
 			continue;
-		if (nestlevel < 0)
-			nestlevel = NewGUCNestLevel();
 		(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 	}
@@ -226,8 +233,7 @@ fix_settings(SettingsPurpose purpose)
 void
 restore_settings(int nestlevel)
 {
-	if (nestlevel >= 0)
-		AtEOXact_GUC(true, nestlevel);
+	AtEOXact_GUC(false, nestlevel);
 }
 
 bool
@@ -332,10 +338,13 @@ spi_run_args(const char *sql, int nargs, Oid *types, Datum *values,
 	 * before it in that query, so it sees what it would have seen otherwise.
 	 */
 	bool		read_only = IsInParallelMode() && expected == SPI_OK_SELECT;
+	int			nestlevel;
 
 	require_fixed_settings(sql);
 	if (expected == SPI_OK_UTILITY)
 		own_ddl_depth++;
+	/* what an owner's function sets in the statement ends with it */
+	nestlevel = NewGUCNestLevel();
 	PG_TRY();
 	{
 		rc = SPI_execute_with_args(sql, nargs, types, values, nulls,
@@ -347,6 +356,7 @@ spi_run_args(const char *sql, int nargs, Oid *types, Datum *values,
 			own_ddl_depth--;
 	}
 	PG_END_TRY();
+	AtEOXact_GUC(false, nestlevel);
 	if (rc != expected)
 		elog(ERROR, "hybridagg: SPI_execute returned %s for: %s",
 			 SPI_result_code_string(rc), sql);
@@ -366,14 +376,18 @@ spi_run_snapshot(const char *sql, int nargs, Oid *types, Datum *values,
 {
 	SPIPlanPtr	plan;
 	int			rc;
+	int			nestlevel;
 
 	require_fixed_settings(sql);
 	plan = SPI_prepare(sql, nargs, types);
 	if (plan == NULL)
 		elog(ERROR, "hybridagg: SPI_prepare failed (%s) for: %s",
 			 SPI_result_code_string(SPI_result), sql);
+	/* what an owner's function sets in the statement ends with it */
+	nestlevel = NewGUCNestLevel();
 	rc = SPI_execute_snapshot(plan, values, nulls, snapshot, InvalidSnapshot,
 							  false, false, 0);
+	AtEOXact_GUC(false, nestlevel);
 	if (rc != expected)
 		elog(ERROR, "hybridagg: SPI_execute_snapshot returned %s for: %s",
 			 SPI_result_code_string(rc), sql);

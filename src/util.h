@@ -46,9 +46,11 @@ extern Oid	extension_owner(void);
  * Settings under which generated SQL is built and run, and the definition
  * is evaluated, whatever the session has: search_path = pg_catalog, pg_temp,
  * and fixed text forms of values (see util.c); when deparsing, TimeZone UTC
- * as well.  Only the settings that differ are changed.  Returns what to
- * pass to restore_settings().  Every SPI statement hybridagg runs checks
- * that they are in force.
+ * as well.  Only the settings that differ are changed, in a GUC nest level
+ * that restore_settings() ends, undoing every change made inside it (also
+ * a SET by an owner's function that ran there).  Returns what to pass to
+ * restore_settings().  Every SPI statement hybridagg runs checks that they
+ * are in force.
  */
 #define FIXED_SEARCH_PATH "pg_catalog, pg_temp"
 
