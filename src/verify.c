@@ -155,6 +155,10 @@ verify_sql(const AggregateEntry *entry, const AggLayout *layout, List *finals, i
 	const char *in_range = bucket_range_condition("x.g1", hi, 1);
 	const char *bucket = entry->bucket.time_type == TIMESTAMPTZOID ? "p.g1" : "timezone('UTC', p.g1)";
 
+	/* the bucket column is a timestamptz: an integer bucket shows as NULL */
+	if (entry->bucket.is_integer)
+		bucket = "NULL::pg_catalog.timestamptz";
+
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
 	appendStringInfo(&sql, "%s, count(*) FILTER (WHERE p.expected), "
@@ -256,7 +260,8 @@ hybridagg_verify(PG_FUNCTION_ARGS)
 	finals = read_finals(entry);
 	if (bucket_range_times(&entry->bucket, lo, hi, &times))
 	{
-		types[0] = types[1] = types[2] = types[3] = types[4] = entry->bucket.time_type;
+		types[0] = types[1] = types[2] = types[3] = types[4] =
+			bucket_value_type(&entry->bucket);
 		values[0] = Int64GetDatum(lo);
 		values[1] = Int64GetDatum(hi);
 		values[2] = Int64GetDatum(times.first);
