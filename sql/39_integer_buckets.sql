@@ -68,11 +68,16 @@ SELECT count(hybridagg.fold(p || m)) AS folded FROM unnest(ARRAY['i8_', 'i4_', '
 SELECT * FROM int_differing();
 -- nothing sealed: the hybrid aggregates keep every group in recent
 SELECT (stored_groups('i8_hybrid')).*, (SELECT count(*) FROM (:q8) q) AS groups;
-SELECT watermark FROM hybridagg.aggregates WHERE name LIKE 'i_\_%' GROUP BY watermark;
+SELECT watermark, seal_after FROM hybridagg.aggregates WHERE name LIKE 'i_\_%' GROUP BY 1, 2;
 -- batch mode stores nothing, with or without materialize
 CALL hybridagg.materialize('i8_batch');
 CALL hybridagg.materialize('i8_batch', '-infinity', 'infinity');
 SELECT (stored_groups('i8_batch')).history;
+-- a recompute of the whole range in the streaming modes
+CALL hybridagg.materialize('i8_lambda', '-infinity', 'infinity');
+CALL hybridagg.materialize('i4_hybrid', '-infinity', 'infinity');
+CALL hybridagg.materialize('i2_streaming', '-infinity', 'infinity');
+SELECT (stored_groups('i8_lambda')).*, (stored_groups('i4_hybrid')).*;
 -- kappa's replay of every bucket
 SELECT hybridagg.reprocess('i4_kappa', '-infinity', 'infinity') > 0 AS replayed;
 SELECT * FROM int_differing();
@@ -139,6 +144,25 @@ SELECT * FROM hybridagg.verify('i8_hybrid', '2025-01-01', 'infinity');
 CREATE TABLE banded_base (t timestamp NOT NULL, ts int);
 SELECT hybridagg.create('banded', 'SELECT date_bin(''1 hour'', t, ''2000-01-01'') AS b, ts / 100 * 100 AS band, count(*) FROM banded_base GROUP BY 1, 2');
 SELECT time_type, bucket_function FROM hybridagg_internal.aggregate WHERE view = 'banded'::regclass;
+
+-- an unprivileged role keeps an integer aggregate of its own table
+CREATE ROLE int_owner;
+GRANT CREATE ON SCHEMA public TO int_owner;
+SET ROLE int_owner;
+CREATE TABLE owned_ticks (ts int NOT NULL, v int);
+CREATE INDEX ON owned_ticks (ts);
+INSERT INTO owned_ticks SELECT i - 100, i FROM generate_series(1, 200) i;
+SELECT hybridagg.create('owned_ticks_10', 'SELECT ts / 10 * 10 AS b, count(*) AS n, sum(v) AS s, stddev(v) AS sd FROM owned_ticks GROUP BY 1');
+INSERT INTO owned_ticks VALUES (-5, 1), (5, 2), (-15, 3);
+DELETE FROM owned_ticks WHERE ts = -99;
+SELECT test_diff('owned_ticks_10', 'SELECT ts / 10 * 10 AS b, count(*) AS n, sum(v) AS s, stddev(v) AS sd FROM owned_ticks GROUP BY 1', '{b}') AS differences;
+SELECT count(hybridagg.fold('owned_ticks_10')) AS folded;
+SELECT test_diff('owned_ticks_10', 'SELECT ts / 10 * 10 AS b, count(*) AS n, sum(v) AS s, stddev(v) AS sd FROM owned_ticks GROUP BY 1', '{b}') AS differences;
+SELECT hybridagg.drop('owned_ticks_10');
+DROP TABLE owned_ticks;
+RESET ROLE;
+REVOKE CREATE ON SCHEMA public FROM int_owner;
+DROP ROLE int_owner;
 
 SELECT hybridagg.drop(p || m) FROM unnest(ARRAY['i8_', 'i4_', 'i2_']) p,
        unnest(ARRAY['batch', 'streaming', 'hybrid', 'lambda', 'kappa']) m;
