@@ -52,6 +52,9 @@ SELECT b, n FROM i4_streaming WHERE b BETWEEN -100 AND 100 OR b IS NULL ORDER BY
 -- to NULL, deleted rows; batch mode reads them at once (nothing is sealed)
 INSERT INTO m8 SELECT 1000 + i, 4000 + i, i % 3, i FROM generate_series(1, 100) i;
 INSERT INTO m8 SELECT 2000 + i, -i, 0, i FROM generate_series(1, 120) i;
+-- times far outside the range of timestamps
+INSERT INTO m8 VALUES (3001, -9000000000000000000, 2, 1), (3002, 9000000000000000000, 2, 2),
+                      (3003, -9223372036854775808, 2, 3), (3004, 9223372036854775807, 2, 4);
 UPDATE m8 SET ts = -ts WHERE id % 10 = 0;
 UPDATE m8 SET v = v + 1 WHERE ts BETWEEN -59 AND 59;
 DELETE FROM m8 WHERE dev = 1 AND ts < -1000;
@@ -86,6 +89,15 @@ SELECT p || m AS aggregate, count(v.*) AS wrong_buckets
   FROM unnest(ARRAY['i8_', 'i4_', 'i2_']) p, unnest(ARRAY['batch', 'streaming', 'hybrid', 'lambda', 'kappa']) m
   LEFT JOIN LATERAL hybridagg.verify(p || m) v ON true
  GROUP BY 1 HAVING count(v.*) <> 0;
+
+-- a corruption planted in recent is found (its bucket shows as NULL: the
+-- bucket column is a timestamptz) and repaired
+SELECT format('hybridagg_internal.recent_%s', id) AS i8_recent
+  FROM hybridagg_internal.aggregate WHERE view = 'i8_hybrid'::regclass \gset
+UPDATE :i8_recent SET __rows = __rows + 1 WHERE g1 = -60 AND g2 = 0;
+SELECT bucket, groups, served_wrong, stored_wrong, pending FROM hybridagg.verify('i8_hybrid');
+CALL hybridagg.materialize('i8_hybrid', '-infinity', 'infinity');
+SELECT count(*) AS wrong_after_repair FROM hybridagg.verify('i8_hybrid');
 
 -- the times hybridagg reads for a bucket are exactly the times of that
 -- bucket, checked against the query's own expression for every time near
