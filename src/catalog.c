@@ -62,8 +62,8 @@ mode_from_name(const char *name, AggregateMode *mode)
 
 #define CATALOG_COLUMNS \
 	"id, view, base_table, definition, mode, seal_after, time_type, " \
-	"bucket_function, bucket_width, bucket_unit, bucket_origin, bucket_zone, watermark, " \
-	"integer_width"
+	"bucket_function, bucket_width, bucket_unit, bucket_origin, bucket_zone, " \
+	"watermark, integer_width"
 
 /*
  * The owner of an aggregate is the owner of its view, so that it follows
@@ -293,8 +293,8 @@ catalog_insert(const AggregateEntry *e)
 	act_as(extension_owner(), &saved);
 	SPI_connect();
 	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate (" CATALOG_COLUMNS ") "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-				 "$14)",
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+				 "$13, $14)",
 				 14, types, values, nulls, SPI_OK_INSERT);
 	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id) VALUES ($1)",
 				 1, types, values, NULL, SPI_OK_INSERT);
