@@ -128,6 +128,19 @@ SELECT * FROM hybridagg_internal.bucket_times((SELECT id FROM hybridagg_internal
 SELECT * FROM hybridagg_internal.bucket_times((SELECT id FROM hybridagg_internal.aggregate WHERE view = 'i8_hybrid'::regclass), 61::bigint);
 SELECT * FROM hybridagg_internal.bucket_times((SELECT id FROM hybridagg_internal.aggregate WHERE view = 'i8_hybrid'::regclass), 0::bigint);
 
+-- the bigint values hybridagg passes for a range of times reach the index of
+-- an integer column (cross-type comparisons of the integer operator family)
+SELECT format('hybridagg_internal.source_%s', id) AS i4_source
+  FROM hybridagg_internal.aggregate WHERE view = 'i4_hybrid'::regclass \gset
+SET enable_seqscan = off;
+PREPARE times_of(bigint, bigint) AS SELECT count(*) FROM :i4_source s WHERE s.__time >= $1 AND s.__time <= $2;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (COSTS OFF) EXECUTE times_of(-50, -1);
+EXECUTE times_of(-50, -1);
+DEALLOCATE times_of;
+RESET plan_cache_mode;
+RESET enable_seqscan;
+
 -- other spellings of the same buckets
 SELECT hybridagg.create('spelled', 'SELECT (ts / 60) * 60 AS b, count(*) FROM m8 GROUP BY 1', mode => 'hybrid');
 SELECT hybridagg.create('spelled2', 'SELECT 60 * (ts / 60) AS b, count(*) FROM m8 GROUP BY b', mode => 'hybrid');
