@@ -161,6 +161,8 @@ SELECT hybridagg.create('refused', 'SELECT ts / 1 * 1 AS b, count(*) FROM m8 GRO
 SELECT hybridagg.create('refused', 'SELECT ts / -60 * -60 AS b, count(*) FROM m8 GROUP BY 1');
 SELECT hybridagg.create('refused', 'SELECT ts - id % 60 AS b, count(*) FROM m8 GROUP BY 1');
 SELECT hybridagg.create('refused', 'SELECT dev, count(*) FROM m8 GROUP BY 1');
+-- an integer time has no clock: a seal_after of its own is refused
+SELECT hybridagg.create('refused', 'SELECT ts / 60 * 60 AS b, count(*) FROM m8 GROUP BY 1', seal_after => '10 minutes');
 -- a range of timestamps names no integer bucket
 CALL hybridagg.materialize('i8_batch', '2025-01-01', '2025-02-01');
 SELECT hybridagg.reprocess('i8_kappa', '-infinity', '2025-01-01');
