@@ -5,9 +5,10 @@
 -- functions are no longer executable by PUBLIC; dirty_groups() takes the
 -- aggregate's token; the status view reads counters and estimates instead
 -- of counting rows; new: hybridagg.fold(), least_of/greatest_of, the event
--- triggers of base_table_ddl.  Aggregates created under 0.1.0 keep views and
--- tables of the 0.1.0 layout, which this version cannot serve: they must be
--- dropped before the update and created again after it.
+-- triggers of base_table_ddl; integer buckets (integer_width).  Aggregates
+-- created under 0.1.0 keep views and tables of the 0.1.0 layout, which this
+-- version cannot serve: they must be dropped before the update and created
+-- again after it.
 \echo Use "ALTER EXTENSION hybridagg UPDATE TO '0.2.0'" to load this file. \quit
 
 DO $$
@@ -31,7 +32,13 @@ ALTER TABLE hybridagg_internal.aggregate
     ADD COLUMN watermark_time timestamptz NOT NULL DEFAULT '-infinity',
     ADD COLUMN capture_interrupted_at timestamptz,
     ADD COLUMN created_at timestamptz NOT NULL DEFAULT now(),
-    ADD COLUMN finals text[] NOT NULL DEFAULT '{}';
+    ADD COLUMN finals text[] NOT NULL DEFAULT '{}',
+    ADD COLUMN integer_width bigint CHECK (integer_width >= 2),
+    ALTER COLUMN bucket_width DROP NOT NULL,
+    DROP CONSTRAINT aggregate_time_type_check,
+    ADD CONSTRAINT aggregate_time_type_check CHECK (time_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)),
+    DROP CONSTRAINT aggregate_bucket_function_check,
+    ADD CONSTRAINT aggregate_bucket_function_check CHECK (bucket_function IN ('date_bin', 'date_trunc', 'integer_truncate', 'integer_floor'));
 
 ALTER TABLE hybridagg_internal.aggregate_stats
     ADD COLUMN last_error_sqlstate text,
@@ -210,7 +217,7 @@ SELECT a.view::text AS name,
        a.view,
        a.base_table,
        a.mode,
-       a.seal_after,
+       CASE WHEN a.integer_width IS NULL THEN a.seal_after END AS seal_after,
        a.watermark,
        c.history_rows,
        c.recent_rows,

@@ -36,9 +36,10 @@ CREATE TABLE hybridagg_internal.aggregate (
     seal_after      interval NOT NULL CHECK (seal_after >= interval '0'),
     -- the bucket function, so that bucket boundaries can be computed without
     -- reparsing the definition
-    time_type       regtype NOT NULL CHECK (time_type IN ('timestamptz'::regtype, 'timestamp'::regtype)),
-    bucket_function text NOT NULL CHECK (bucket_function IN ('date_bin', 'date_trunc')),
-    bucket_width    interval NOT NULL,
+    -- (for an integer bucket, the bucket's type: smallint, integer, bigint)
+    time_type       regtype NOT NULL CHECK (time_type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)),
+    bucket_function text NOT NULL CHECK (bucket_function IN ('date_bin', 'date_trunc', 'integer_truncate', 'integer_floor')),
+    bucket_width    interval,
     bucket_unit     text,
     bucket_origin   timestamptz,
     bucket_zone     text,
@@ -55,7 +56,9 @@ CREATE TABLE hybridagg_internal.aggregate (
     -- how each final column f<i> of groups_<id> comes from the states:
     -- 'count_star', 'count:<arg>', 'sum:<arg>', 'avg:<arg>', 'min:<arg>',
     -- 'max:<arg>', 'value:<K>' (what verify() recomputes)
-    finals          text[] NOT NULL DEFAULT '{}'
+    finals          text[] NOT NULL DEFAULT '{}',
+    -- the width w of an integer bucket (t / w * w, t - (t % w + w) % w, ...)
+    integer_width   bigint CHECK (integer_width >= 2)
 );
 CREATE SEQUENCE hybridagg_internal.aggregate_id_seq AS integer OWNED BY hybridagg_internal.aggregate.id;
 SELECT pg_catalog.pg_extension_config_dump('hybridagg_internal.aggregate', '');
@@ -335,7 +338,7 @@ SELECT a.view::text AS name,
        a.view,
        a.base_table,
        a.mode,
-       a.seal_after,
+       CASE WHEN a.integer_width IS NULL THEN a.seal_after END AS seal_after,
        a.watermark,
        c.history_rows,
        c.recent_rows,

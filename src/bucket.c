@@ -202,6 +202,8 @@ bucket_floor(const BucketSpec *spec, int64 t)
 {
 	Datum		bucket;
 
+	if (spec->is_integer)
+		return integer_bucket_floor(spec, t);
 	if (TIMESTAMP_NOT_FINITE(t))
 		return t;
 	if (spec->is_date_bin)
@@ -598,6 +600,8 @@ bucket_times(const BucketSpec *spec, int64 b, TimeRange *range)
 	HullOfBucket hull = {b, false};
 	int64		end;
 
+	if (spec->is_integer)
+		return integer_bucket_times(spec, b, range);
 	if (TIMESTAMP_NOT_FINITE(b))
 	{
 		range->first = range->last = b;
@@ -709,6 +713,8 @@ last_time_before(const BucketSpec *spec, int64 hi)
 bool
 bucket_range_times(const BucketSpec *spec, int64 lo, int64 hi, TimeRange *range)
 {
+	if (spec->is_integer)
+		return integer_bucket_range_times(spec, lo, hi, range);
 	/* [+infinity, +infinity): the bucket of +infinity (and no time) alone */
 	if (lo >= hi && !(TIMESTAMP_IS_NOEND(lo) && TIMESTAMP_IS_NOEND(hi)))
 		return false;
@@ -788,6 +794,8 @@ bucket_next(const BucketSpec *spec, int64 b)
 	TimeRange	range;
 	int64		from;
 
+	if (spec->is_integer)
+		return integer_bucket_next(spec, b);
 	if (TIMESTAMP_IS_NOEND(b))
 		return DT_NOEND;
 	if (TIMESTAMP_IS_NOBEGIN(b))
@@ -823,6 +831,8 @@ bucket_ceil(const BucketSpec *spec, int64 t)
 {
 	int64		b;
 
+	if (spec->is_integer)
+		return integer_bucket_ceil(spec, t);
 	if (TIMESTAMP_NOT_FINITE(t))
 		return t;
 	if (!bucket_of(spec, t, &b))
@@ -863,11 +873,65 @@ bucket_width(const BucketSpec *spec)
 {
 	Interval   *width = palloc0(sizeof(Interval));
 
+	if (spec->is_integer)
+		return NULL;
 	if (spec->is_date_bin)
 		width->time = spec->stride;
 	else
 		*width = spec->unit_interval;
 	return width;
+}
+
+const char *
+bucket_function_name(const BucketSpec *spec)
+{
+	if (spec->is_integer)
+		return spec->floors ? "integer_floor" : "integer_truncate";
+	return spec->is_date_bin ? "date_bin" : "date_trunc";
+}
+
+Oid
+bucket_value_type(const BucketSpec *spec)
+{
+	return spec->is_integer ? INT8OID : spec->time_type;
+}
+
+Oid
+bucket_array_type(const BucketSpec *spec)
+{
+	if (spec->is_integer)
+		return INT8ARRAYOID;
+	return spec->time_type == TIMESTAMPTZOID ? TIMESTAMPTZARRAYOID :
+		TIMESTAMPARRAYOID;
+}
+
+int64
+bucket_from_datum(const BucketSpec *spec, Datum bucket)
+{
+	switch (spec->time_type)
+	{
+		case INT2OID:
+			return DatumGetInt16(bucket);
+		case INT4OID:
+			return DatumGetInt32(bucket);
+		default:
+			return DatumGetInt64(bucket);
+	}
+}
+
+/* an int64 time or bucket as a Datum of an integer type, clamped to it */
+static Datum
+integer_datum(Oid type, int64 value)
+{
+	switch (type)
+	{
+		case INT2OID:
+			return Int16GetDatum(Max(Min(value, PG_INT16_MAX), PG_INT16_MIN));
+		case INT4OID:
+			return Int32GetDatum(Max(Min(value, PG_INT32_MAX), PG_INT32_MIN));
+		default:
+			return Int64GetDatum(value);
+	}
 }
 
 /* ----------------------------------------------------------------
@@ -885,7 +949,7 @@ Datum
 hybridagg_bucket_times(PG_FUNCTION_ARGS)
 {
 	int32		id = PG_GETARG_INT32(0);
-	int64		bucket = PG_GETARG_INT64(1);
+	int64		bucket;
 	TupleDesc	desc;
 	Datum		values[2];
 	bool		nulls[2] = {true, true};
@@ -905,10 +969,11 @@ hybridagg_bucket_times(PG_FUNCTION_ARGS)
 						format_type_be(entry->bucket.time_type)),
 				 errhint("Cast the bucket to %s.",
 						 format_type_be(entry->bucket.time_type))));
+	bucket = bucket_from_datum(&entry->bucket, PG_GETARG_DATUM(1));
 	if (bucket_times(&entry->bucket, bucket, &range))
 	{
-		values[0] = Int64GetDatum(range.first);
-		values[1] = Int64GetDatum(range.last);
+		values[0] = integer_datum(entry->bucket.time_type, range.first);
+		values[1] = integer_datum(entry->bucket.time_type, range.last);
 		nulls[0] = nulls[1] = false;
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc),

@@ -18,13 +18,20 @@
 
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
+#include "nodes/primnodes.h"
 
 typedef struct BucketSpec
 {
-	Oid			time_type;		/* TIMESTAMPTZOID or TIMESTAMPOID */
+	Oid			time_type;		/* TIMESTAMPTZOID or TIMESTAMPOID; for an
+								 * integer bucket the bucket's type: INT2OID,
+								 * INT4OID or INT8OID */
 	bool		is_date_bin;	/* date_bin(stride, t, origin), else
 								 * date_trunc(unit, t [, zone]) */
-	int64		stride;			/* date_bin: width in microseconds */
+	bool		is_integer;		/* an integer bucket (integer_bucket.c) */
+	bool		floors;			/* integer: t - (t % w + w) % w, else one that
+								 * truncates toward zero */
+	int64		stride;			/* date_bin: width in microseconds; integer:
+								 * the width w */
 	int64		origin;			/* date_bin: origin */
 	char	   *unit;			/* date_trunc: canonical unit, e.g. "hour" */
 	char	   *zone;			/* date_trunc on timestamptz: the zone */
@@ -84,5 +91,46 @@ extern int64 bucket_now(const BucketSpec *spec);
 
 /* the width of one bucket as an interval, as the catalog shows it */
 extern Interval *bucket_width(const BucketSpec *spec);
+
+/* the catalog's bucket_function: date_bin, date_trunc, integer_truncate... */
+extern const char *bucket_function_name(const BucketSpec *spec);
+
+/*
+ * The type of the values hybridagg passes to the statements it runs for the
+ * buckets and times of the aggregate (time_type, or bigint for an integer
+ * bucket, which compares with any integer column through the index), and
+ * of an array of them.
+ */
+extern Oid	bucket_value_type(const BucketSpec *spec);
+extern Oid	bucket_array_type(const BucketSpec *spec);
+
+/* a bucket (a g1 value of the aggregate's tables) as int64 */
+extern int64 bucket_from_datum(const BucketSpec *spec, Datum bucket);
+
+/* integer buckets (integer_bucket.c), behind the functions above */
+extern int64 integer_bucket_floor(const BucketSpec *spec, int64 t);
+extern bool integer_bucket_times(const BucketSpec *spec, int64 b,
+								 TimeRange *range);
+extern bool integer_bucket_range_times(const BucketSpec *spec, int64 lo,
+									   int64 hi, TimeRange *range);
+extern int64 integer_bucket_ceil(const BucketSpec *spec, int64 t);
+extern int64 integer_bucket_next(const BucketSpec *spec, int64 b);
+
+/* an integer bucket as a definition writes it */
+typedef struct IntegerBucketForm
+{
+	Var		   *column;			/* the time column */
+	int64		width;			/* w, as written (not checked) */
+	bool		floors;			/* t - (t % w + w) % w */
+} IntegerBucketForm;
+
+/*
+ * Is expr one of the forms integer_bucket.c lists (t / w * w, t - t % w,
+ * t - (t % w + w) % w, ...) over an integer column with a constant w?
+ */
+extern bool integer_bucket_form(Node *expr, IntegerBucketForm *form);
+
+/* does expr divide an integer column, or take its remainder? */
+extern bool integer_bucket_near_miss(Node *expr);
 
 #endif

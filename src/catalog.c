@@ -66,8 +66,8 @@ mode_from_name(const char *name, AggregateMode *mode)
 
 #define CATALOG_COLUMNS \
 	"id, view, base_table, definition, mode, seal_after, time_type, " \
-	"bucket_function, bucket_width, bucket_unit, bucket_origin, " \
-	"bucket_zone, watermark"
+	"bucket_function, bucket_width, bucket_unit, bucket_origin, bucket_zone, " \
+	"watermark, integer_width"
 
 /*
  * The owner of an aggregate is the owner of its view, so that it follows
@@ -113,11 +113,15 @@ entry_from_tuple(HeapTuple tuple, TupleDesc desc)
 		elog(ERROR, "unknown hybridagg mode \"%s\"", text);
 	entry->seal_after = *DatumGetIntervalP(column_value(tuple, desc, 6));
 	entry->bucket.time_type = DatumGetObjectId(column_value(tuple, desc, 7));
-	entry->bucket.is_date_bin =
-		strcmp(SPI_getvalue(tuple, desc, 8), "date_bin") == 0;
-	width = DatumGetIntervalP(column_value(tuple, desc, 9));
-	if (entry->bucket.is_date_bin)
+	text = SPI_getvalue(tuple, desc, 8);
+	entry->bucket.is_date_bin = strcmp(text, "date_bin") == 0;
+	entry->bucket.is_integer = strncmp(text, "integer_", 8) == 0;
+	entry->bucket.floors = strcmp(text, "integer_floor") == 0;
+	if (entry->bucket.is_integer)
+		entry->bucket.stride = DatumGetInt64(column_value(tuple, desc, 14));
+	else if (entry->bucket.is_date_bin)
 	{
+		width = DatumGetIntervalP(column_value(tuple, desc, 9));
 		entry->bucket.stride = width->time;
 		entry->bucket.origin =
 			DatumGetTimestampTz(column_value(tuple, desc, 11));
@@ -275,11 +279,12 @@ catalog_next_id(void)
 void
 catalog_insert(const AggregateEntry *e)
 {
-	Oid			types[13] = {INT4OID, REGCLASSOID, REGCLASSOID, TEXTOID,
+	Oid			types[14] = {INT4OID, REGCLASSOID, REGCLASSOID, TEXTOID,
 		TEXTOID, INTERVALOID, REGTYPEOID, TEXTOID, INTERVALOID, TEXTOID,
-	TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID};
-	Datum		values[13];
-	char		nulls[13];
+	TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, INT8OID};
+	Datum		values[14];
+	char		nulls[14];
+	Interval   *width = bucket_width(&e->bucket);
 	ActingAs	saved;
 
 	memset(nulls, ' ', sizeof(nulls));
@@ -290,9 +295,9 @@ catalog_insert(const AggregateEntry *e)
 	values[4] = CStringGetTextDatum(mode_name(e->mode));
 	values[5] = IntervalPGetDatum(&e->seal_after);
 	values[6] = ObjectIdGetDatum(e->bucket.time_type);
-	values[7] = CStringGetTextDatum(e->bucket.is_date_bin ?
-									"date_bin" : "date_trunc");
-	values[8] = IntervalPGetDatum(bucket_width(&e->bucket));
+	values[7] = CStringGetTextDatum(bucket_function_name(&e->bucket));
+	values[8] = width ? IntervalPGetDatum(width) : (Datum) 0;
+	nulls[8] = width ? ' ' : 'n';
 	values[9] = e->bucket.unit ?
 		CStringGetTextDatum(e->bucket.unit) : (Datum) 0;
 	nulls[9] = e->bucket.unit ? ' ' : 'n';
@@ -302,14 +307,16 @@ catalog_insert(const AggregateEntry *e)
 		CStringGetTextDatum(e->bucket.zone) : (Datum) 0;
 	nulls[11] = e->bucket.zone ? ' ' : 'n';
 	values[12] = TimestampTzGetDatum(e->watermark);
+	values[13] = Int64GetDatum(e->bucket.stride);
+	nulls[13] = e->bucket.is_integer ? ' ' : 'n';
 
 	act_as(extension_owner(), &saved);
 	SPI_connect();
 	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate"
 				 " (" CATALOG_COLUMNS ") "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, "
-				 "$8, $9, $10, $11, $12, $13)",
-				 13, types, values, nulls, SPI_OK_INSERT);
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+				 "$13, $14)",
+				 14, types, values, nulls, SPI_OK_INSERT);
 	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id)"
 				 " VALUES ($1)",
 				 1, types, values, NULL, SPI_OK_INSERT);
@@ -575,6 +582,14 @@ aggregate_range(const AggregateEntry *entry, TimestampTz range_start,
 				 errmsg("range_start must be before range_end"),
 				 errdetail("The range is empty or reversed."),
 				 errhint("Ranges are half-open: [range_start, range_end).")));
+	if (entry->bucket.is_integer &&
+		(!TIMESTAMP_IS_NOBEGIN(range_start) || !TIMESTAMP_IS_NOEND(range_end)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a range of times cannot name buckets of an integer time column"),
+				 errdetail("The buckets of \"%s\" are integers; range_start and range_end are timestamps.",
+						   get_rel_name(entry->view_relid)),
+				 errhint("Pass '-infinity' and 'infinity' to cover every bucket.")));
 	if (entry->bucket.time_type == TIMESTAMPOID)
 	{
 		range_start = timestamptz_to_timestamp(range_start);
@@ -587,6 +602,9 @@ aggregate_range(const AggregateEntry *entry, TimestampTz range_start,
 int64
 seal_limit(const AggregateEntry *entry)
 {
+	/* an integer time has no clock: nothing is ever complete by age */
+	if (entry->bucket.is_integer)
+		return DT_NOBEGIN;
 	return bucket_floor(&entry->bucket,
 						time_minus_interval(bucket_now(&entry->bucket),
 											&entry->seal_after));

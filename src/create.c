@@ -363,6 +363,17 @@ backfill(AggregateEntry *entry, bool with_data)
  * ----------------------------------------------------------------
  */
 
+/* seal_after as create() takes it by default (the SQL files say '1 hour') */
+static bool
+is_default_seal_after(Interval *seal_after)
+{
+	Interval   *hour = interval_from_usecs(USECS_PER_HOUR);
+
+	return DatumGetBool(DirectFunctionCall2(interval_eq,
+											IntervalPGetDatum(seal_after),
+											IntervalPGetDatum(hour)));
+}
+
 Datum
 hybridagg_create(PG_FUNCTION_ARGS)
 {
@@ -411,6 +422,12 @@ hybridagg_create(PG_FUNCTION_ARGS)
 
 	/* the query and the name are read in the caller's session */
 	def = definition_analyze(query);
+	if (def->bucket.is_integer && !is_default_seal_after(seal_after))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("seal_after has no meaning for an integer time bucket"),
+				 errdetail("An integer time has no clock to tell a bucket's age: hybridagg seals no bucket of it, whatever seal_after says."),
+				 errhint("Leave seal_after out: every bucket of an integer time stays in recent, and batch mode aggregates the base table.")));
 	rv = name_to_rangevar(name);
 	namespace_oid = RangeVarGetCreationNamespace(rv);
 

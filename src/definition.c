@@ -585,6 +585,26 @@ analyze_bucket(Definition *def, FuncExpr *call)
 	}
 }
 
+/* an integer bucket (integer_bucket.c): its column and its width */
+static void
+analyze_integer_bucket(Definition *def, Node *bucket, IntegerBucketForm *form)
+{
+	BucketSpec *spec = &def->bucket;
+
+	if (form->width < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the width of an integer time bucket must be 2 or more"),
+				 errdetail("The bucket's width is " INT64_FORMAT ".", form->width),
+				 errhint("Pass a positive width of 2 or more, as in ts / 60 * 60; a width of 1 is the time itself: group by a bucket of it."),
+				 query_position(def, exprLocation(bucket))));
+	def->time_expr = (Node *) form->column;
+	spec->time_type = exprType(bucket);
+	spec->is_integer = true;
+	spec->floors = form->floors;
+	spec->stride = form->width;
+}
+
 /* ----------------------------------------------------------------
  * Group keys
  * ----------------------------------------------------------------
@@ -608,6 +628,14 @@ expr_never_null(Node *expr, TupleDesc base_desc)
 		case T_RelabelType:
 			return expr_never_null((Node *) ((RelabelType *) expr)->arg,
 								   base_desc);
+		case T_OpExpr:
+			{
+				IntegerBucketForm form;
+
+				/* an integer bucket is NULL only where its column is */
+				return integer_bucket_form(expr, &form) &&
+					expr_never_null((Node *) form.column, base_desc);
+			}
 		case T_FuncExpr:
 			{
 				FuncExpr   *call = (FuncExpr *) expr;
@@ -665,11 +693,38 @@ analyze_group_keys(Definition *def)
 			others = lappend(others, expr);
 	}
 	if (bucket == NULL)
+	{
+		/* else an integer bucket, the first GROUP BY expression that is one */
+		foreach(lc, others)
+		{
+			IntegerBucketForm form;
+
+			if (integer_bucket_form(lfirst(lc), &form))
+			{
+				Node	   *bucket_expr = lfirst(lc);
+
+				analyze_integer_bucket(def, bucket_expr, &form);
+				def->key_exprs = lcons(bucket_expr,
+									   list_delete_cell(others, lc));
+				return;
+			}
+		}
+		foreach(lc, others)
+		{
+			if (integer_bucket_near_miss(lfirst(lc)))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("GROUP BY divides an integer column, but not in a form hybridagg keeps as a time bucket"),
+						 errdetail("An integer time bucket is t / w * w, t - t %% w (both truncate toward zero) or t - (t %% w + w) %% w (floor), for a column t and one constant width w."),
+						 errhint("Write the bucket in one of those forms, for example GROUP BY ts / 60 * 60."),
+						 query_position(def, exprLocation(lfirst(lc)))));
+		}
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("GROUP BY has no time bucket"),
-				 errdetail("None of the GROUP BY expressions is date_bin() or date_trunc() over a time column."),
-				 errhint("Group by date_bin('1 minute', ts, '2000-01-01 00:00+00'), date_trunc('hour', ts) on a timestamp column, or date_trunc('hour', ts, 'UTC') on a timestamptz column.")));
+				 errdetail("None of the GROUP BY expressions is date_bin() or date_trunc() over a time column, or an integer bucket such as ts / 60 * 60."),
+				 errhint("Group by date_bin('1 minute', ts, '2000-01-01 00:00+00'), date_trunc('hour', ts) on a timestamp column, date_trunc('hour', ts, 'UTC') on a timestamptz column, or ts / 60 * 60 on an integer column.")));
+	}
 
 	analyze_bucket(def, bucket);
 	def->key_exprs = lcons(bucket, others);

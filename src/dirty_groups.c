@@ -66,10 +66,10 @@ PG_FUNCTION_INFO_V1(hybridagg_dirty_groups);
  */
 
 bool
-delta_buckets(int32 id, Snapshot snapshot, bool dirty_only,
-			  DirtyBuckets *result)
+delta_buckets(const AggregateEntry *entry, Snapshot snapshot,
+			  bool dirty_only, DirtyBuckets *result)
 {
-	Relation	delta = open_internal_table(OBJ_DELTA, id, InvalidOid,
+	Relation	delta = open_internal_table(OBJ_DELTA, entry->id, InvalidOid,
 											AccessShareLock);
 	AttrNumber	dirty = RelationGetDescr(delta)->natts; /* __dirty comes last */
 	TableScanDesc scan = table_beginscan(delta, snapshot, 0, NULL);
@@ -98,7 +98,8 @@ delta_buckets(int32 id, Snapshot snapshot, bool dirty_only,
 			result->buckets = repalloc(result->buckets,
 									   sizeof(int64) * allocated);
 		}
-		result->buckets[result->n++] = DatumGetTimestamp(bucket);
+		result->buckets[result->n++] = bucket_from_datum(&entry->bucket,
+														 bucket);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
@@ -115,7 +116,7 @@ dirty_ranges_params(const AggregateEntry *entry, DirtyBuckets *dirty,
 										   dirty->n);
 	Datum	   *firsts = palloc(sizeof(Datum) * Max(list_length(ranges), 1));
 	Datum	   *lasts = palloc(sizeof(Datum) * Max(list_length(ranges), 1));
-	Oid			time_type = entry->bucket.time_type;
+	Oid			time_type = bucket_value_type(&entry->bucket);
 	int			n = 0;
 	ListCell   *lc;
 
@@ -126,8 +127,7 @@ dirty_ranges_params(const AggregateEntry *entry, DirtyBuckets *dirty,
 		firsts[n] = Int64GetDatum(range->first);
 		lasts[n++] = Int64GetDatum(range->last);
 	}
-	types[0] = types[1] = time_type == TIMESTAMPTZOID ?
-		TIMESTAMPTZARRAYOID : TIMESTAMPARRAYOID;
+	types[0] = types[1] = bucket_array_type(&entry->bucket);
 	types[2] = BOOLOID;
 	values[0] = PointerGetDatum(construct_array(firsts, n, time_type,
 												sizeof(int64), FLOAT8PASSBYVAL,
@@ -386,7 +386,7 @@ hybridagg_recompute_dirty_groups(PG_FUNCTION_ARGS)
 				 errhint("Query the aggregate's view.")));
 
 	/* with nothing dirty, the usual case: one look at delta, no plan */
-	if (!delta_buckets(id, GetActiveSnapshot(), true, &dirty))
+	if (!delta_buckets(cache->entry, GetActiveSnapshot(), true, &dirty))
 		return (Datum) 0;
 
 	nestlevel = fix_settings(SETTINGS_SQL);

@@ -29,8 +29,8 @@ typedef struct DirtyBuckets
  * them or only the dirty ones; a plain scan, no plan.  False if there are
  * none.
  */
-extern bool delta_buckets(int32 id, Snapshot snapshot, bool dirty_only,
-						  DirtyBuckets *result);
+extern bool delta_buckets(const AggregateEntry *entry, Snapshot snapshot,
+						  bool dirty_only, DirtyBuckets *result);
 
 /*
  * SQL for the exact states of dirty groups, recomputed from the base table:

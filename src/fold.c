@@ -78,7 +78,8 @@ delete_empty_groups(const AggregateEntry *entry, const char *kind,
 	bool		null_null;
 	Datum		values[3];
 	Oid			types[3] = {
-		entry->bucket.time_type, entry->bucket.time_type, BOOLOID
+		bucket_value_type(&entry->bucket),
+		bucket_value_type(&entry->bucket), BOOLOID
 	};
 	char		nulls[3] = {' ', ' ', ' '};
 
@@ -107,16 +108,10 @@ bucket_array(const AggregateEntry *entry, List *buckets)
 
 	foreach(lc, buckets)
 		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
-	return PointerGetDatum(construct_array(elems, n, entry->bucket.time_type,
+	return PointerGetDatum(construct_array(elems, n,
+										   bucket_value_type(&entry->bucket),
 										   sizeof(int64), FLOAT8PASSBYVAL,
 										   TYPALIGN_DOUBLE));
-}
-
-static Oid
-bucket_array_type(const AggregateEntry *entry)
-{
-	return entry->bucket.time_type == TIMESTAMPTZOID ? TIMESTAMPTZARRAYOID :
-		TIMESTAMPARRAYOID;
 }
 
 /* the distinct buckets below below in the column g1 of sql's rows */
@@ -124,7 +119,7 @@ static void
 buckets_below(const char *sql, const AggregateEntry *entry, int64 below,
 			  Snapshot snap, int64 **buckets, int *n)
 {
-	Oid			type = entry->bucket.time_type;
+	Oid			type = bucket_value_type(&entry->bucket);
 	Datum		value = Int64GetDatum(below);
 
 	spi_run_snapshot(sql, 1, &type, &value, NULL, snap, SPI_OK_SELECT);
@@ -136,7 +131,7 @@ buckets_below(const char *sql, const AggregateEntry *entry, int64 below,
 		Datum		bucket = SPI_getbinval(SPI_tuptable->vals[i],
 										   SPI_tuptable->tupdesc, 1, &isnull);
 
-		(*buckets)[(*n)++] = DatumGetTimestamp(bucket);
+		(*buckets)[(*n)++] = bucket_from_datum(&entry->bucket, bucket);
 	}
 }
 
@@ -148,7 +143,9 @@ move_recent_to_history(const AggregateEntry *entry, const AggLayout *layout,
 	int64	   *buckets;
 	int			n;
 	List	   *unplaced;
-	Oid			types[2] = {entry->bucket.time_type, bucket_array_type(entry)};
+	Oid			types[2] = {
+		bucket_value_type(&entry->bucket), bucket_array_type(&entry->bucket)
+	};
 	Datum		values[2];
 	StringInfoData sql;
 
@@ -198,7 +195,7 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout,
 	bool		isnull;
 	int64		consumed;
 
-	if (!delta_buckets(entry->id, snap, false, &pending))
+	if (!delta_buckets(entry, snap, false, &pending))
 		return 0;
 
 	/*
@@ -237,11 +234,11 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout,
 		}
 	}
 
-	types[0] = entry->bucket.time_type;
+	types[0] = bucket_value_type(&entry->bucket);
 	values[0] = Int64GetDatum(split);
-	types[1] = bucket_array_type(entry);
+	types[1] = bucket_array_type(&entry->bucket);
 	values[1] = bucket_array(entry, unplaced);
-	if (!layout->deletes_dirty || !delta_buckets(entry->id, snap, true, &dirty))
+	if (!layout->deletes_dirty || !delta_buckets(entry, snap, true, &dirty))
 	{
 		/* no dirty buckets (pg_bsd_indent cannot format a compound literal) */
 		dirty.buckets = NULL;
@@ -460,7 +457,8 @@ hybridagg_reprocess(PG_FUNCTION_ARGS)
 	{
 		bool		isnull;
 
-		types[0] = types[1] = types[2] = types[3] = entry->bucket.time_type;
+		types[0] = types[1] = types[2] = types[3] =
+			bucket_value_type(&entry->bucket);
 		values[0] = Int64GetDatum(lo);
 		values[1] = Int64GetDatum(hi);
 		values[2] = Int64GetDatum(times.first);

@@ -537,6 +537,26 @@ append_key_match(StringInfo buf, const AggLayout *layout, const char *a,
 	}
 }
 
+char *
+bucket_extreme_sql(Oid type, bool highest)
+{
+	switch (type)
+	{
+		case INT2OID:
+			return highest ? "'32767'::pg_catalog.int2" :
+				"'-32768'::pg_catalog.int2";
+		case INT4OID:
+			return highest ? "'2147483647'::pg_catalog.int4" :
+				"'-2147483648'::pg_catalog.int4";
+		case INT8OID:
+			return highest ? "'9223372036854775807'::pg_catalog.int8" :
+				"'-9223372036854775808'::pg_catalog.int8";
+		default:
+			return psprintf("'%sinfinity'::%s", highest ? "" : "-",
+							type_sql(type, -1));
+	}
+}
+
 void
 append_coarse_match(StringInfo buf, const AggLayout *layout, const char *a,
 					const char *b)
@@ -547,11 +567,11 @@ append_coarse_match(StringInfo buf, const AggLayout *layout, const char *a,
 		append_equal(buf, bucket, psprintf("%s.g1", a), psprintf("%s.g1", b));
 	else
 	{
-		const char *type = type_sql(bucket->type, -1);
+		const char *lowest = bucket_extreme_sql(bucket->type, false);
 
 		append_equal(buf, bucket,
-					 psprintf("COALESCE(%s.g1, '-infinity'::%s)", a, type),
-					 psprintf("COALESCE(%s.g1, '-infinity'::%s)", b, type));
+					 psprintf("COALESCE(%s.g1, %s)", a, lowest),
+					 psprintf("COALESCE(%s.g1, %s)", b, lowest));
 	}
 	for (int i = 1; i < layout->nkeys; i++)
 	{

@@ -136,6 +136,13 @@ extern void append_key_match(StringInfo buf, const AggLayout *layout,
  * Groups that match exactly also match coarsely, never the other way round
  * missing.
  */
+/*
+ * The lowest (or highest) value of a bucket type as SQL: -infinity for a
+ * time, the type's least value for an integer bucket.  What stands for the
+ * bucket of NULL times where buckets are compared.
+ */
+extern char *bucket_extreme_sql(Oid type, bool highest);
+
 extern void append_coarse_match(StringInfo buf, const AggLayout *layout,
 								const char *a, const char *b);
 

@@ -84,7 +84,9 @@ time_range_condition(const char *col, int64 hi, int param)
 void
 delete_buckets(const AggregateEntry *entry, int64 lo, int64 hi, Snapshot snap)
 {
-	Oid			types[2] = {entry->bucket.time_type, entry->bucket.time_type};
+	Oid			types[2] = {
+		bucket_value_type(&entry->bucket), bucket_value_type(&entry->bucket)
+	};
 	Datum		values[2] = {Int64GetDatum(lo), Int64GetDatum(hi)};
 	const char *kinds[] = {OBJ_DELTA, OBJ_RECENT, OBJ_HISTORY};
 	char	   *condition = bucket_range_condition("g1", hi, 1);
@@ -132,7 +134,8 @@ insert_recomputed(const AggregateEntry *entry, const AggLayout *layout,
 
 	if (!bucket_range_times(&entry->bucket, lo, hi, &times))
 		return 0;
-	types[0] = types[1] = types[2] = types[3] = entry->bucket.time_type;
+	types[0] = types[1] = types[2] = types[3] =
+		bucket_value_type(&entry->bucket);
 	values[0] = Int64GetDatum(lo);
 	values[1] = Int64GetDatum(hi);
 	values[2] = Int64GetDatum(times.first);
@@ -235,7 +238,9 @@ chunk_end(const AggregateEntry *entry, int64 start, int64 limit)
 static int64
 next_bucket_with_data(const AggregateEntry *entry, int64 from, Snapshot snap)
 {
-	Oid			types[2] = {entry->bucket.time_type, entry->bucket.time_type};
+	Oid			types[2] = {
+		bucket_value_type(&entry->bucket), bucket_value_type(&entry->bucket)
+	};
 	Datum		values[2];
 	TimeRange	above;
 	StringInfoData sql;

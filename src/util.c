@@ -413,6 +413,9 @@ time_literal(Oid time_type, int64 value)
 
 	if (TIMESTAMP_NOT_FINITE(value))
 		return pstrdup(TIMESTAMP_IS_NOBEGIN(value) ? "-infinity" : "infinity");
+	/* an integer bucket's time is a number */
+	if (time_type == INT2OID || time_type == INT4OID || time_type == INT8OID)
+		return psprintf(INT64_FORMAT, value);
 
 	/* both types are read as UTC here: no session TimeZone is involved */
 	if (timestamp2tm(value, NULL, &tm, &fsec, NULL, NULL) != 0)

@@ -103,7 +103,10 @@ extern uint64 spi_run_snapshot(const char *sql, int nargs, Oid *types,
 /* an interval of this many microseconds, with no days or months */
 extern Interval *interval_from_usecs(int64 usecs);
 
-/* text for a timestamp or timestamptz value, independent of session settings */
+/*
+ * text for a timestamp or timestamptz value, independent of session settings
+ * (for an integer bucket's type, the number)
+ */
 extern char *time_literal(Oid time_type, int64 value);
 
 #endif

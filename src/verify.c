@@ -176,6 +176,10 @@ verify_sql(const AggregateEntry *entry, const AggLayout *layout, List *finals,
 
 	if (entry->bucket.time_type != TIMESTAMPTZOID)
 		bucket = "timezone('UTC', p.g1)";
+	/* the bucket column is a timestamptz: an integer bucket shows as NULL */
+	if (entry->bucket.is_integer)
+		bucket = "NULL::pg_catalog.timestamptz";
+
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
 	appendStringInfo(&sql, "%s, count(*) FILTER (WHERE p.expected), "
@@ -294,8 +298,8 @@ hybridagg_verify(PG_FUNCTION_ARGS)
 	finals = read_finals(entry);
 	if (bucket_range_times(&entry->bucket, lo, hi, &times))
 	{
-		for (int i = 0; i < 5; i++)
-			types[i] = entry->bucket.time_type;
+		types[0] = types[1] = types[2] = types[3] = types[4] =
+			bucket_value_type(&entry->bucket);
 		values[0] = Int64GetDatum(lo);
 		values[1] = Int64GetDatum(hi);
 		values[2] = Int64GetDatum(times.first);

@@ -309,6 +309,9 @@ append_batch_groups(StringInfo sql, const Definition *def,
 	watermark_time = psprintf("(SELECT %s FROM %s.aggregate a WHERE a.id = %d)",
 							  psprintf(utc, "a.watermark_time"),
 							  INTERNAL_SCHEMA, id);
+	/* an integer bucket is never sealed: W is -infinity, the first bigint */
+	if (entry->bucket.is_integer)
+		watermark = watermark_time = "(-9223372036854775808)::pg_catalog.int8";
 
 	appendStringInfoString(sql, "SELECT ");
 	append_final_columns(sql, def, "x", 1);
@@ -343,17 +346,18 @@ append_streaming_groups(StringInfo sql, const Definition *def,
 	char	   *bucket_t;
 	char	   *bucket_d;
 	char	   *bucket_st;
-	const char *type = type_sql(layout->keys[0].type, -1);
+	const char *lowest = bucket_extreme_sql(layout->keys[0].type, false);
+	const char *highest = bucket_extreme_sql(layout->keys[0].type, true);
 
 	/* a delta d and a stored row t of the same group match coarsely */
 	initStringInfo(&match);
 	append_coarse_match(&match, layout, "d", "t");
 	bucket_t = layout->keys[0].notnull ? "t.g1" :
-		psprintf("COALESCE(t.g1, '-infinity'::%s)", type);
+		psprintf("COALESCE(t.g1, %s)", lowest);
 	bucket_d = layout->keys[0].notnull ? "d.g1" :
-		psprintf("COALESCE(d.g1, '-infinity'::%s)", type);
+		psprintf("COALESCE(d.g1, %s)", lowest);
 	bucket_st = layout->keys[0].notnull ? "st.g1" :
-		psprintf("COALESCE(st.g1, '-infinity'::%s)", type);
+		psprintf("COALESCE(st.g1, %s)", lowest);
 
 	/*
 	 * C: dirty groups, recomputed from the base table by dirty_groups(),
@@ -443,12 +447,10 @@ append_streaming_groups(StringInfo sql, const Definition *def,
 
 	/* A1's filter: outside the range of pending buckets */
 	appendStringInfo(sql, ") st WHERE st.__branch = 1"
-					 " OR %s < COALESCE((SELECT min(%s) FROM %s d), "
-					 "'infinity'::%s)"
-					 " OR %s > COALESCE((SELECT max(%s) FROM %s d), "
-					 "'-infinity'::%s)",
-					 bucket_st, bucket_d, delta, type, bucket_st, bucket_d,
-					 delta, type);
+					 " OR %s < COALESCE((SELECT min(%s) FROM %s d), %s)"
+					 " OR %s > COALESCE((SELECT max(%s) FROM %s d), %s)",
+					 bucket_st, bucket_d, delta, highest, bucket_st, bucket_d,
+					 delta, lowest);
 }
 
 void

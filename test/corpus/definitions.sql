@@ -34,7 +34,9 @@
 --   says; two entries (t41, n03) keep the original form to measure that
 --   refusal too.
 -- * Integer time: time_bucket(w, t) on an integer column becomes t / w * w
---   (PostgreSQL has no integer time_bucket; the times are not negative).
+--   (PostgreSQL has no integer time_bucket; t / w * w truncates toward zero
+--   where TimescaleDB floors, and the two agree here: the times are not
+--   negative; hybridagg keeps either form exactly).
 --   A date column: time_bucket(w, d) becomes date_bin(w, d::timestamp, ...).
 -- * TimescaleDB Toolkit aggregates, which PostgreSQL lacks, become what their
 --   accessors compute: stats_agg(x) -> avg(x), stddev_samp(x) (average,

@@ -3,7 +3,8 @@
 # the views and the capture triggers.  After a restore into a new cluster the
 # views equal their raw queries, and writes there are captured and folded.
 # One aggregate keeps recomputed values (hll and tdigest sketches, stddev,
-# a DISTINCT count, first()), with their values_<id> view.
+# a DISTINCT count, first()), with their values_<id> view; one has an
+# integer bucket over negative times (its catalog row keeps its width).
 use strict;
 use warnings;
 
@@ -21,6 +22,9 @@ my $sketch_query = q{SELECT date_bin('1 minute', ts, '2000-01-01 00:00+00') AS b
 	tdigest_percentile(value, 100, 0.9) AS p90, stddev(value) AS sd, count(DISTINCT value) AS dv,
 	hybridagg.first(value, ts) AS opening
 	FROM events GROUP BY 1, 2};
+my $int_query = q{SELECT t - (t % 60 + 60) % 60 AS bucket, device_id,
+	count(*) AS n, sum(value) AS total, stddev(value) AS sd
+	FROM ticks GROUP BY 1, 2};
 
 my $source = hybridagg_node('source');
 $source->safe_psql('postgres', qq{
@@ -35,6 +39,10 @@ $source->safe_psql('postgres', qq{
 	SELECT hybridagg.create('events_batch', \$q\$$query\$q\$, mode => 'batch');
 	SELECT hybridagg.create('"Odd; name"', \$q\$$query\$q\$, mode => 'kappa');
 	SELECT hybridagg.create('events_sketch', \$q\$$sketch_query\$q\$, mode => 'hybrid', seal_after => '30 minutes');
+	CREATE TABLE ticks (t bigint NOT NULL, device_id int NOT NULL, value float8);
+	CREATE INDEX ON ticks (t);
+	INSERT INTO ticks SELECT i * 7 - 5000, i % 4, i % 17 FROM generate_series(1, 2000) i;
+	SELECT hybridagg.create('ticks_int', \$q\$$int_query\$q\$, mode => 'hybrid');
 });
 # stop the worker from folding, so that pending deltas travel in the dump
 $source->append_conf('postgresql.conf', "hybridagg.fold_interval = '1h'");
@@ -42,10 +50,13 @@ $source->reload;
 $source->safe_psql('postgres', q{
 	INSERT INTO events SELECT now() - i * interval '3 seconds', i % 5, i FROM generate_series(1, 500) i;
 	DELETE FROM events WHERE device_id = 3 AND ts > now() - interval '10 minutes';
+	INSERT INTO ticks SELECT -i, 1, i FROM generate_series(1, 200) i;
+	DELETE FROM ticks WHERE device_id = 2 AND t < 0;
 });
 load_helpers($source);
 is(mismatches($source, 'events_hybrid', $query, \@keys), 0, 'source: hybrid view exact before the dump');
 is(mismatches($source, 'events_sketch', $sketch_query, \@keys), 0, 'source: sketch view exact before the dump');
+is(mismatches($source, 'ticks_int', $int_query, \@keys), 0, 'source: integer view exact before the dump');
 
 my $dump = $source->basedir . '/dump.custom';
 $source->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $source->connstr('postgres') ],
@@ -55,8 +66,11 @@ my $target = hybridagg_node('target');
 $target->command_ok([ 'pg_restore', '-d', $target->connstr('postgres'), $dump ], 'pg_restore');
 load_helpers($target);
 
-is($target->safe_psql('postgres', 'SELECT count(*) FROM hybridagg.aggregates'), '4',
-	'the four aggregates are in the restored catalog');
+is($target->safe_psql('postgres', 'SELECT count(*) FROM hybridagg.aggregates'), '5',
+	'the five aggregates are in the restored catalog');
+is($target->safe_psql('postgres',
+	"SELECT bucket_function || ' ' || integer_width FROM hybridagg_internal.aggregate WHERE view = 'ticks_int'::regclass"),
+	'integer_floor 60', 'the integer bucket keeps its width');
 is($target->safe_psql('postgres',
 	"SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND tgname LIKE 'hybridagg_capture_%'"),
 	'12', 'the capture triggers of the three streaming aggregates are restored');
@@ -65,18 +79,22 @@ for my $view ('events_hybrid', 'events_batch', '"Odd; name"')
 	is(mismatches($target, $view, $query, \@keys), 0, "restored $view equals its raw query");
 }
 is(mismatches($target, 'events_sketch', $sketch_query, \@keys), 0, 'restored events_sketch equals its raw query');
+is(mismatches($target, 'ticks_int', $int_query, \@keys), 0, 'restored ticks_int equals its raw query');
 
 # the restored aggregates keep working
 $target->safe_psql('postgres', q{
 	INSERT INTO events SELECT now() - i * interval '1 second', i % 7, i FROM generate_series(1, 300) i;
 	UPDATE events SET value = value + 1 WHERE device_id = 4;
 	CALL hybridagg.materialize('events_batch');
+	INSERT INTO ticks SELECT -i * 3, 3, i FROM generate_series(1, 100) i;
+	UPDATE ticks SET t = -t WHERE device_id = 0 AND t % 5 = 0;
 });
 for my $view ('events_hybrid', '"Odd; name"')
 {
 	is(mismatches($target, $view, $query, \@keys), 0, "restored $view exact after new writes");
 }
 is(mismatches($target, 'events_sketch', $sketch_query, \@keys), 0, 'restored events_sketch exact after new writes');
+is(mismatches($target, 'ticks_int', $int_query, \@keys), 0, 'restored ticks_int exact after new writes');
 ok($target->poll_query_until('postgres',
 	"SELECT bool_and(pending_deltas = 0) FROM hybridagg.aggregates WHERE mode <> 'batch'"),
 	'the worker of the restored cluster folds');
@@ -88,6 +106,7 @@ for my $view ('events_hybrid', '"Odd; name"')
 	is(mismatches($target, $view, $query, \@keys), 0, "restored $view exact after the folds");
 }
 is(mismatches($target, 'events_sketch', $sketch_query, \@keys), 0, 'restored events_sketch exact after the folds');
+is(mismatches($target, 'ticks_int', $int_query, \@keys), 0, 'restored ticks_int exact after the folds');
 
 $source->stop;
 $target->stop;
