@@ -2,8 +2,9 @@
 -- queries: the value of the first and of the last row ordered by time, then
 -- by value (NULL values after all others), rows with a NULL time left out.
 -- Each is compared with that definition written with array_agg, per group,
--- for several value and time types, with ties, NULL values and NULL times,
--- in a serial and in a parallel plan (which combines serialized states).  The
+-- for several value and time types (anonymous, nested and named records and
+-- an array of records among them), with ties, NULL values and NULL times, in
+-- a serial and in a parallel plan (which combines serialized states).  The
 -- references are computed apart (array_agg with ORDER BY has no partial
 -- form, and would keep the whole query serial), and the plans are shown.
 -- Then values that compare equal but differ, tied at the first and at the
@@ -23,6 +24,7 @@ SELECT i, '2026-01-01 00:00+00'::timestamptz + (i % 97) * interval '1 minute',
 -- rows with no time, which have no place; a group of NULL times only
 INSERT INTO fl VALUES (0, NULL, NULL, 1, -1, 'no time', -1, '\x00'), (0, NULL, NULL, 9, 1, 'only', 1, '\x01');
 ANALYZE fl;
+CREATE TYPE fl_pair AS (ts timestamptz, s text);
 
 CREATE VIEW fl_differences AS
     WITH h AS (
@@ -30,7 +32,9 @@ CREATE VIEW fl_differences AS
                hybridagg.first(v, ts) AS fv, hybridagg.last(v, ts) AS lv,
                hybridagg.first(s, ts) AS fs, hybridagg.last(s, ts) AS ls,
                hybridagg.first(n, d) AS fn, hybridagg.last(n, d) AS ln,
-               hybridagg.first(b, id) AS fb, hybridagg.last(ts, id) AS lt
+               hybridagg.first(b, id) AS fb, hybridagg.last(ts, id) AS lt,
+               hybridagg.first(ROW(ts, s), ts) AS fr, hybridagg.last(ROW(ts, ROW(s, v)), ts) AS lr,
+               hybridagg.first(ARRAY[ROW(id, s)], ts) AS fa, hybridagg.last(ROW(ts, s)::fl_pair, ts) AS lp
           FROM fl GROUP BY g),
     o AS (
         SELECT g,
@@ -41,7 +45,11 @@ CREATE VIEW fl_differences AS
                (array_agg(n ORDER BY d, n NULLS LAST) FILTER (WHERE d IS NOT NULL))[1] AS fn,
                (array_agg(n ORDER BY d DESC, n DESC NULLS FIRST) FILTER (WHERE d IS NOT NULL))[1] AS ln,
                (array_agg(b ORDER BY id, b NULLS LAST))[1] AS fb,
-               (array_agg(ts ORDER BY id DESC, ts DESC NULLS FIRST))[1] AS lt
+               (array_agg(ts ORDER BY id DESC, ts DESC NULLS FIRST))[1] AS lt,
+               (array_agg(ROW(ts, s) ORDER BY ts, ROW(ts, s)) FILTER (WHERE ts IS NOT NULL))[1] AS fr,
+               (array_agg(ROW(ts, ROW(s, v)) ORDER BY ts DESC, ROW(ts, ROW(s, v)) DESC) FILTER (WHERE ts IS NOT NULL))[1] AS lr,
+               CASE WHEN count(ts) > 0 THEN ARRAY[(array_agg(ROW(id, s) ORDER BY ts, ROW(id, s)) FILTER (WHERE ts IS NOT NULL))[1]] END AS fa,
+               (array_agg(ROW(ts, s)::fl_pair ORDER BY ts DESC, ROW(ts, s)::fl_pair DESC) FILTER (WHERE ts IS NOT NULL))[1] AS lp
           FROM fl GROUP BY g),
     q AS (SELECT g, h, o FROM h JOIN o USING (g))
     SELECT 'value by time' AS what, count(*) AS groups FROM q WHERE (h).fv IS DISTINCT FROM (o).fv OR (h).lv IS DISTINCT FROM (o).lv
@@ -51,6 +59,8 @@ CREATE VIEW fl_differences AS
     SELECT 'numeric by date', count(*) FROM q WHERE (h).fn::text IS DISTINCT FROM (o).fn::text OR (h).ln::text IS DISTINCT FROM (o).ln::text
     UNION ALL
     SELECT 'bytea and timestamptz by int', count(*) FROM q WHERE (h).fb IS DISTINCT FROM (o).fb OR (h).lt IS DISTINCT FROM (o).lt
+    UNION ALL
+    SELECT 'records: anonymous, nested, in an array, named', count(*) FROM q WHERE (h).fr::text IS DISTINCT FROM (o).fr::text OR (h).lr::text IS DISTINCT FROM (o).lr::text OR (h).fa::text IS DISTINCT FROM (o).fa::text OR (h).lp::text IS DISTINCT FROM (o).lp::text
     UNION ALL
     SELECT 'groups compared', count(*) FROM q;
 
@@ -118,6 +128,9 @@ EXPLAIN (COSTS OFF) SELECT * FROM fl_differences;
 SELECT * FROM fl_differences;
 EXPLAIN (COSTS OFF) SELECT * FROM fl_ties_results ORDER BY g;
 SELECT * FROM fl_ties_results ORDER BY g;
+-- an anonymous record made in the workers, printed by the leader
+EXPLAIN (COSTS OFF) SELECT hybridagg.last(ROW(ts, s, ROW(v, n)), ts) FROM fl;
+SELECT hybridagg.last(ROW(ts, s, ROW(v, n)), ts) FROM fl;
 RESET max_parallel_workers_per_gather;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
@@ -143,5 +156,6 @@ DROP VIEW fl_ties_results;
 DROP TABLE fl;
 DROP TABLE fl_ties;
 DROP COLLATION fl_ci;
+DROP TYPE fl_pair;
 RESET TimeZone;
 RESET client_min_messages;

@@ -23,8 +23,12 @@
  * Both are ordinary aggregates with a combine function and serial and
  * deserial functions, so PostgreSQL can run them in parallel and hybridagg
  * can combine partial states.  The state is the best row so far: its time
- * and value, copied into the aggregate's memory context; it is serialized
- * with the types' binary send and receive functions, type OIDs first.
+ * and value, copied into the aggregate's memory context.  A serialized state
+ * only travels between the processes of one parallel query, which share one
+ * build and one registry of anonymous record types (the session's typmod
+ * registry), so it carries the values' images as they are in memory
+ * (datumSerialize): every type, an anonymous record (ROW(t, s)), an array or
+ * a nesting of them included, arrives exactly as it left.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -294,32 +298,38 @@ hybridagg_first_last_final(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(state->value);
 }
 
-/* a value in its type's binary form, length first */
+/*
+ * A value's image as it is in memory (datumSerialize), onto buf; a TOASTed
+ * value inline, so that reading it needs nothing of the sending process.
+ */
 static void
-send_value(StringInfo buf, Oid type, Datum value)
+append_image(StringInfo buf, TypeInfo *info, Datum value)
 {
-	Oid			send;
-	bool		varlena;
-	bytea	   *bytes;
+	Size		size;
+	char	   *end;
 
-	getTypeBinaryOutputInfo(type, &send, &varlena);
-	bytes = OidSendFunctionCall(send, value);
-	pq_sendint32(buf, VARSIZE(bytes) - VARHDRSZ);
-	pq_sendbytes(buf, VARDATA(bytes), VARSIZE(bytes) - VARHDRSZ);
+	if (info->typlen == -1)
+		value = PointerGetDatum(PG_DETOAST_DATUM_PACKED(value));
+	size = datumEstimateSpace(value, false, info->typbyval, info->typlen);
+	enlargeStringInfo(buf, size);
+	end = buf->data + buf->len;
+	datumSerialize(value, false, info->typbyval, info->typlen, &end);
+	buf->len += size;
+	buf->data[buf->len] = '\0';
 }
 
+/* the image that append_image wrote at buf's cursor */
 static Datum
-receive_value(StringInfo buf, Oid type)
+read_image(StringInfo buf)
 {
-	Oid			receive;
-	Oid			ioparam;
-	int			len = pq_getmsgint(buf, 4);
-	StringInfoData value;
+	char	   *start = buf->data + buf->cursor;
+	bool		isnull;
+	Datum		value = datumRestore(&start, &isnull);
 
-	getTypeBinaryInputInfo(type, &receive, &ioparam);
-	initStringInfo(&value);
-	appendBinaryStringInfo(&value, pq_getmsgbytes(buf, len), len);
-	return OidReceiveFunctionCall(receive, &value, ioparam, -1);
+	buf->cursor = start - buf->data;
+	if (isnull || buf->cursor > buf->len)
+		elog(ERROR, "invalid serialized first() or last() state");
+	return value;
 }
 
 Datum
@@ -337,9 +347,9 @@ hybridagg_first_last_serialize(PG_FUNCTION_ARGS)
 	pq_sendbyte(&buf, state->value_null);
 	if (state->have)
 	{
-		send_value(&buf, state->time_info.type, state->time);
+		append_image(&buf, &state->time_info, state->time);
 		if (!state->value_null)
-			send_value(&buf, state->value_info.type, state->value);
+			append_image(&buf, &state->value_info, state->value);
 	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
@@ -369,11 +379,11 @@ hybridagg_first_last_deserialize(PG_FUNCTION_ARGS)
 	state = new_state(context, value_type, time_type, collation);
 	if (have)
 	{
-		Datum		time = receive_value(&buf, time_type);
+		Datum		time = read_image(&buf);
 		Datum		value = (Datum) 0;
 
 		if (!value_null)
-			value = receive_value(&buf, value_type);
+			value = read_image(&buf);
 		replace_row(state, context, value_null, value, time);
 	}
 	pq_getmsgend(&buf);
