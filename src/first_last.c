@@ -10,15 +10,25 @@
  *	 first(v, t) = (array_agg(v ORDER BY t, v NULLS LAST)
  *					FILTER (WHERE t IS NOT NULL))[1]
  * and last() the final element.  Ties at one time are broken by the value,
- * so the result never depends on the order rows arrive in: a parallel plan,
- * a recompute and the capture agree.  (TimescaleDB's first and last keep
- * whichever tied row they saw first; Debian's first_last_agg ignores time.)
+ * and values that compare equal but differ (numeric 1.0 and 1.00, float8 0
+ * and -0, text under a nondeterministic collation) by their binary send
+ * form: the shorter one first, then the bytewise smaller one.  So among rows
+ * ordered by (time, value, send form) first() keeps the least and last() the
+ * greatest, and the result never depends on the order rows arrive in: a
+ * parallel plan, a recompute and the capture agree, on every platform (the
+ * send form is the one COPY BINARY writes).  Values with the same send form
+ * are interchangeable.  (TimescaleDB's first and last keep whichever tied
+ * row they saw first; Debian's first_last_agg ignores time.)
  *
  * Both are ordinary aggregates with a combine function and serial and
  * deserial functions, so PostgreSQL can run them in parallel and hybridagg
  * can combine partial states.  The state is the best row so far: its time
- * and value, copied into the aggregate's memory context; it is serialized
- * with the types' binary send and receive functions, type OIDs first.
+ * and value, copied into the aggregate's memory context.  A serialized state
+ * only travels between the processes of one parallel query, which share one
+ * build and one registry of anonymous record types (the session's typmod
+ * registry), so it carries the values' images as they are in memory
+ * (datumSerialize): every type, an anonymous record (ROW(t, s)), an array or
+ * a nesting of them included, arrives exactly as it left.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -59,6 +69,7 @@ typedef struct FirstLastState
 	Datum		value;
 	Datum		time;
 	Oid			collation;
+	Oid			value_send;		/* the value type's binary send function */
 	TypeInfo	value_info;
 	TypeInfo	time_info;
 } FirstLastState;
@@ -100,6 +111,29 @@ aggregate_context(FunctionCallInfo fcinfo, const char *name)
 	return context;
 }
 
+/* the binary send function of the value type, which breaks ties */
+static Oid
+send_function(Oid type)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	char		typdelim;
+	Oid			typioparam;
+	Oid			send;
+
+	get_type_io_data(type, IOFunc_send, &typlen, &typbyval, &typalign,
+					 &typdelim, &typioparam, &send);
+	if (!OidIsValid(send))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("type %s has no binary send function",
+						format_type_be(type)),
+				 errdetail("first() and last() break ties between values that compare equal but differ by the values' binary send form."),
+				 errhint("Cast the value to a type with a binary send function, such as text.")));
+	return send;
+}
+
 static FirstLastState *
 new_state(MemoryContext context, Oid value_type, Oid time_type, Oid collation)
 {
@@ -108,11 +142,44 @@ new_state(MemoryContext context, Oid value_type, Oid time_type, Oid collation)
 
 	type_info(&state->value_info, value_type, context);
 	type_info(&state->time_info, time_type, context);
+	state->value_send = send_function(value_type);
 	state->collation = collation;
 	return state;
 }
 
-/* does the row (value, time) come after the state's row, in last()'s order? */
+/*
+ * The order of two values that compare equal: none if their images are
+ * equal, else the shorter binary send form first, then the bytewise smaller.
+ */
+static int
+send_form_order(FirstLastState *state, Datum a, Datum b)
+{
+	bytea	   *a_form;
+	bytea	   *b_form;
+	int			a_len;
+	int			b_len;
+	int			cmp;
+
+	if (datum_image_eq(a, b, state->value_info.typbyval,
+					   state->value_info.typlen))
+		return 0;
+	a_form = OidSendFunctionCall(state->value_send, a);
+	b_form = OidSendFunctionCall(state->value_send, b);
+	a_len = VARSIZE(a_form) - VARHDRSZ;
+	b_len = VARSIZE(b_form) - VARHDRSZ;
+	if (a_len != b_len)
+		cmp = a_len < b_len ? -1 : 1;
+	else
+		cmp = memcmp(VARDATA(a_form), VARDATA(b_form), a_len);
+	pfree(a_form);
+	pfree(b_form);
+	return cmp;
+}
+
+/*
+ * How the row (value, time) compares with the state's row in the order of
+ * (time, value, send form): > 0 when it comes after it.
+ */
 static int
 row_order(FirstLastState *state, bool value_null, Datum value, Datum time)
 {
@@ -124,7 +191,10 @@ row_order(FirstLastState *state, bool value_null, Datum value, Datum time)
 	/* the same time: by value, NULL after every value */
 	if (value_null || state->value_null)
 		return (value_null ? 1 : 0) - (state->value_null ? 1 : 0);
-	return compare(&state->value_info, state->collation, value, state->value);
+	cmp = compare(&state->value_info, state->collation, value, state->value);
+	if (cmp != 0)
+		return cmp;
+	return send_form_order(state, value, state->value);
 }
 
 static void
@@ -228,32 +298,38 @@ hybridagg_first_last_final(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(state->value);
 }
 
-/* a value in its type's binary form, length first */
+/*
+ * A value's image as it is in memory (datumSerialize), onto buf; a TOASTed
+ * value inline, so that reading it needs nothing of the sending process.
+ */
 static void
-send_value(StringInfo buf, Oid type, Datum value)
+append_image(StringInfo buf, TypeInfo *info, Datum value)
 {
-	Oid			send;
-	bool		varlena;
-	bytea	   *bytes;
+	Size		size;
+	char	   *end;
 
-	getTypeBinaryOutputInfo(type, &send, &varlena);
-	bytes = OidSendFunctionCall(send, value);
-	pq_sendint32(buf, VARSIZE(bytes) - VARHDRSZ);
-	pq_sendbytes(buf, VARDATA(bytes), VARSIZE(bytes) - VARHDRSZ);
+	if (info->typlen == -1)
+		value = PointerGetDatum(PG_DETOAST_DATUM_PACKED(value));
+	size = datumEstimateSpace(value, false, info->typbyval, info->typlen);
+	enlargeStringInfo(buf, size);
+	end = buf->data + buf->len;
+	datumSerialize(value, false, info->typbyval, info->typlen, &end);
+	buf->len += size;
+	buf->data[buf->len] = '\0';
 }
 
+/* the image that append_image wrote at buf's cursor */
 static Datum
-receive_value(StringInfo buf, Oid type)
+read_image(StringInfo buf)
 {
-	Oid			receive;
-	Oid			ioparam;
-	int			len = pq_getmsgint(buf, 4);
-	StringInfoData value;
+	char	   *start = buf->data + buf->cursor;
+	bool		isnull;
+	Datum		value = datumRestore(&start, &isnull);
 
-	getTypeBinaryInputInfo(type, &receive, &ioparam);
-	initStringInfo(&value);
-	appendBinaryStringInfo(&value, pq_getmsgbytes(buf, len), len);
-	return OidReceiveFunctionCall(receive, &value, ioparam, -1);
+	buf->cursor = start - buf->data;
+	if (isnull || buf->cursor > buf->len)
+		elog(ERROR, "invalid serialized first() or last() state");
+	return value;
 }
 
 Datum
@@ -271,9 +347,9 @@ hybridagg_first_last_serialize(PG_FUNCTION_ARGS)
 	pq_sendbyte(&buf, state->value_null);
 	if (state->have)
 	{
-		send_value(&buf, state->time_info.type, state->time);
+		append_image(&buf, &state->time_info, state->time);
 		if (!state->value_null)
-			send_value(&buf, state->value_info.type, state->value);
+			append_image(&buf, &state->value_info, state->value);
 	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
@@ -303,11 +379,11 @@ hybridagg_first_last_deserialize(PG_FUNCTION_ARGS)
 	state = new_state(context, value_type, time_type, collation);
 	if (have)
 	{
-		Datum		time = receive_value(&buf, time_type);
+		Datum		time = read_image(&buf);
 		Datum		value = (Datum) 0;
 
 		if (!value_null)
-			value = receive_value(&buf, value_type);
+			value = read_image(&buf);
 		replace_row(state, context, value_null, value, time);
 	}
 	pq_getmsgend(&buf);
