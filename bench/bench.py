@@ -763,7 +763,8 @@ class Bench:
         statement (one snapshot): test_diff of test/sql/helpers.sql, joined on
         the key columns themselves (they are NOT NULL here), floats within 1e-9."""
         fl = " OR ".join(
-            f"NOT (v.{c} IS NOT DISTINCT FROM r.{c} OR abs(v.{c} - r.{c}) <= 1e-9 * greatest(abs(v.{c}), abs(r.{c})))"
+            f"NOT (v.{c} IS NOT DISTINCT FROM r.{c} OR (abs(v.{c}) < 'Infinity' AND abs(r.{c}) < 'Infinity' "
+            f"AND abs(v.{c} - r.{c}) <= 1e-9 * greatest(abs(v.{c}), abs(r.{c}))))"
             for c in ("total", "mean", "lo", "hi"))
         return (f"SELECT count(*) FROM events_1m v FULL JOIN ({definition('events')}) r "
                 f"USING (bucket, device_id) WHERE v.n IS NULL OR r.n IS NULL OR v.n IS DISTINCT FROM r.n OR {fl}")
@@ -1070,7 +1071,8 @@ class Bench:
         statement, floats within 1e-9 relative (as W5; a NULL bucket matches a
         NULL bucket)."""
         fl = " OR ".join(
-            f"NOT (v.{c} IS NOT DISTINCT FROM r.{c} OR abs(v.{c} - r.{c}) <= 1e-9 * greatest(abs(v.{c}), abs(r.{c})))"
+            f"NOT (v.{c} IS NOT DISTINCT FROM r.{c} OR (abs(v.{c}) < 'Infinity' AND abs(r.{c}) < 'Infinity' "
+            f"AND abs(v.{c} - r.{c}) <= 1e-9 * greatest(abs(v.{c}), abs(r.{c}))))"
             for c in cols)
         return int(val(f"SELECT count(*) FROM (SELECT *, coalesce(bucket, 'epoch') AS __b FROM {view}) v "
                        f"FULL JOIN (SELECT *, coalesce(bucket, 'epoch') AS __b FROM ({query}) q) r "

@@ -34,15 +34,18 @@ SELECT bucket, groups, served_wrong, stored_wrong, pending FROM hybridagg.verify
 SELECT last_verify_groups > 0 AS checked, last_verify_wrong FROM hybridagg.aggregates WHERE name = 'vf_hybrid';
 COMMIT;
 
--- a corruption planted in history: a group's count and a stored value
+-- a corruption planted in history: a group's count and stored values
 SELECT id AS hybrid_id FROM hybridagg_internal.aggregate WHERE view = 'vf_hybrid'::regclass \gset
 SELECT format('hybridagg_internal.history_%s', :hybrid_id) AS history \gset
 SELECT hybridagg.fold('vf_hybrid') >= 0 AS folded;
 UPDATE :history SET __rows = __rows + 1 WHERE g1 = '2026-02-01 10:00+00' AND g2 = 3;
 UPDATE :history SET value_2 = value_2 + 1 WHERE g1 = '2026-02-01 11:00+00' AND g2 = 0;
+-- a float planted as NaN or an infinity matches nothing but itself
+UPDATE :history SET value_1 = 'NaN' WHERE g1 = '2026-02-01 12:00+00' AND g2 = 1;
+UPDATE :history SET min_v1 = '-Infinity' WHERE g1 = '2026-02-01 13:00+00' AND g2 = 2;
 SELECT bucket, groups, served_wrong, stored_wrong, pending FROM hybridagg.verify('vf_hybrid', '-infinity', 'infinity');
 SELECT last_verify_wrong FROM hybridagg.aggregates WHERE name = 'vf_hybrid';
-CALL hybridagg.materialize('vf_hybrid', '2026-02-01 10:00+00', '2026-02-01 12:00+00');
+CALL hybridagg.materialize('vf_hybrid', '2026-02-01 10:00+00', '2026-02-01 14:00+00');
 SELECT count(*) AS wrong_after_repair FROM hybridagg.verify('vf_hybrid', '-infinity', 'infinity');
 
 -- batch: a change below the watermark is stale until materialized

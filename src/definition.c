@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include "access/relation.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
@@ -845,16 +846,77 @@ typed_aggregate(Aggref *agg, bool *typed)
 }
 
 /*
+ * Whether some argument of agg has a type whose text a setting changes
+ * (TimeZone, DateStyle's field order aside: json and xml write dates and
+ * timestamps in ISO; IntervalStyle; extra_float_digits; bytea_output), or a
+ * type hybridagg cannot see into (a composite, an array of one, a domain
+ * over one): what turns it into text reads the session's settings.
+ */
+static bool
+type_has_setting_dependent_text(Oid type)
+{
+	Oid			base = getBaseType(type);
+	Oid			element = get_element_type(base);
+
+	if (OidIsValid(element))
+		return type_has_setting_dependent_text(element);
+	switch (base)
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case NUMERICOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case CHAROID:
+		case DATEOID:
+		case TIMESTAMPOID:
+		case UUIDOID:
+		case JSONOID:
+		case JSONBOID:
+			return false;
+		default:
+			return true;
+	}
+}
+
+static bool
+args_have_setting_dependent_text(Aggref *agg)
+{
+	ListCell   *lc;
+
+	foreach(lc, agg->args)
+	{
+		Expr	   *expr = lfirst_node(TargetEntry, lc)->expr;
+
+		if (type_has_setting_dependent_text(exprType((Node *) expr)))
+			return true;
+	}
+	return false;
+}
+
+/*
  * A recomputed aggregate must give the same value whenever it is computed:
  * it must be IMMUTABLE (json_agg, for one, is stable: its text follows the
- * session's DateStyle and TimeZone).  As the planner does, hybridagg goes by
- * the aggregate's own marking, not by its support functions' (which
- * extensions such as hll mark volatile).
+ * session's DateStyle and TimeZone).  CREATE AGGREGATE marks every
+ * aggregate immutable, whatever its functions are, so the transition and
+ * final functions must be immutable too, with two exceptions: an
+ * extension's aggregate goes by its own marking, as the planner does (hll
+ * and tdigest mark their support functions volatile), and a built-in one
+ * whose functions are only stable because they turn values into text
+ * (json_agg, jsonb_object_agg) is accepted over arguments whose text no
+ * setting changes.
  */
 static void
 check_aggregate_immutable(Definition *def, Aggref *agg)
 {
 	char		volatility = func_volatile(agg->aggfnoid);
+	HeapTuple	tuple;
+	Form_pg_aggregate form;
+	Oid			support = InvalidOid;
 
 	if (volatility != PROVOLATILE_IMMUTABLE)
 		ereport(ERROR,
@@ -865,7 +927,37 @@ check_aggregate_immutable(Definition *def, Aggref *agg)
 				 errdetail("hybridagg recomputes the aggregate whenever a group changes and keeps its value, so it must give the same value every time: it must be IMMUTABLE."),
 				 errhint("Use an immutable aggregate, or call this one in a query over the base table."),
 				 query_position(def, agg->location)));
+	if (OidIsValid(getExtensionOfObject(ProcedureRelationId, agg->aggfnoid)))
+		return;
+	tuple = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(agg->aggfnoid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for aggregate %u", agg->aggfnoid);
+	form = (Form_pg_aggregate) GETSTRUCT(tuple);
+	if (func_volatile(form->aggtransfn) != PROVOLATILE_IMMUTABLE)
+		support = form->aggtransfn;
+	else if (OidIsValid(form->aggfinalfn) &&
+			 func_volatile(form->aggfinalfn) != PROVOLATILE_IMMUTABLE)
+		support = form->aggfinalfn;
+	ReleaseSysCache(tuple);
+	if (!OidIsValid(support))
+		return;
+	if (func_volatile(support) == PROVOLATILE_STABLE &&
+		get_func_namespace(agg->aggfnoid) == PG_CATALOG_NAMESPACE &&
+		!args_have_setting_dependent_text(agg))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("aggregate %s calls %s, which is %s",
+					format_procedure(agg->aggfnoid),
+					format_procedure(support),
+					func_volatile(support) == PROVOLATILE_VOLATILE ?
+					"volatile" : "stable"),
+			 errdetail("hybridagg recomputes the aggregate whenever a group changes and keeps its value, so its transition and final functions must give the same value every time: a volatile one may not, and a stable one may read the session's settings (TimeZone, when a timestamptz becomes JSON)."),
+			 errhint("Use an aggregate whose transition and final functions are IMMUTABLE; to a built-in one that turns values into text, pass values whose text no setting changes (text, numbers, dates)."),
+			 query_position(def, agg->location)));
 }
+
+static void check_immutable(Definition *def, Node *node, const char *where);
 
 /*
  * How hybridagg keeps an aggregate: in partial states of its own (count,
@@ -885,6 +977,8 @@ classify_aggregate(Definition *def, Aggref *agg)
 		agg->aggorder == NIL)
 		return func;
 	check_aggregate_immutable(def, agg);
+	check_immutable(def, (Node *) agg->aggdirectargs,
+					"A direct argument of an aggregate");
 	if (contain_var_clause((Node *) agg->aggdirectargs))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -1003,6 +1097,21 @@ analyze_aggregates(Definition *def, List **states)
 			{
 				Expr	   *expr = lfirst_node(TargetEntry, lc2)->expr;
 
+				/*
+				 * evaluated, as by PostgreSQL, only for the rows its FILTER
+				 * keeps (1.0 / x FILTER (WHERE x <> 0))
+				 */
+				if (get_typtype(exprType((Node *) expr)) == TYPTYPE_PSEUDO)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("an argument of %s() is of type %s",
+									get_func_name(agg->aggfnoid),
+									format_type_be(exprType((Node *) expr))),
+							 errdetail("hybridagg keeps the arguments of the aggregate in a view of the base rows, whose columns cannot be of a pseudo-type such as an anonymous record."),
+							 errhint("Cast the row to a composite type, as in ROW(a, b)::my_type, or to a table's row type."),
+							 query_position(def, exprLocation((Node *) expr))));
+				if (agg->aggfilter)
+					expr = filtered(expr, agg->aggfilter);
 				defined->arg_columns = lappend_int(defined->arg_columns,
 												   add_argument(def, expr));
 			}
@@ -1188,12 +1297,23 @@ setting_dependent_output(Oid funcid, void *context)
 	}
 }
 
+/*
+ * An XML expression (xmlelement, xmlforest, xmlattributes...) writes its
+ * values as text with their output functions, under the session's
+ * TimeZone and extra_float_digits; PostgreSQL marks it immutable all the
+ * same.  It is reported with InvalidOid.
+ */
 static bool
 find_setting_dependent_output(Node *node, Oid *funcid)
 {
 	if (node == NULL)
 		return false;
 	check_stack_depth();
+	if (IsA(node, XmlExpr))
+	{
+		*funcid = InvalidOid;
+		return true;
+	}
 	if (check_functions_in_node(node, setting_dependent_output, funcid))
 		return true;
 	return expression_tree_walker(node, find_setting_dependent_output,
@@ -1207,6 +1327,13 @@ check_fixed_output(Definition *def, Node *node, const char *where)
 
 	if (!find_setting_dependent_output(node, &funcid))
 		return;
+	if (!OidIsValid(funcid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the defining query builds XML from values, whose text depends on the session's settings"),
+				 errdetail("%s builds XML. PostgreSQL writes the values in it under the session's TimeZone and extra_float_digits; hybridagg evaluates it under fixed settings when rows change, so the same query run in another session would give other text.",
+						   where),
+				 errhint("Group and aggregate the values themselves, and build the XML in a query over the view.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("the defining query converts a value to text with %s(), whose result depends on %s",

@@ -12,8 +12,9 @@
  * with no delta pending for it, history or recent lack it or hold another
  * value (a group with pending deltas is counted as pending: the fold has not
  * reached it yet; batch mode stores only the buckets below its watermark).
- * Floats match within 1e-9 relative, as the tests compare them; every other
- * value by its text, under fixed settings (so numerics show their scale).
+ * Floats match within 1e-9 relative, as the tests compare them (NaN and the
+ * infinities only themselves); every other value by its text, under fixed
+ * settings (so numerics show their scale).
  * In batch mode, buckets below the watermark served or stored wrong are
  * stale, not corrupt: verify says what a materialize would change.
  *
@@ -149,11 +150,14 @@ append_same(StringInfo sql, List *finals, const char *a, const char *b)
 		{
 			fa = psprintf("max(u.f%d) FILTER (WHERE u.side = '%s')", i, a);
 			fb = psprintf("max(u.f%d) FILTER (WHERE u.side = '%s')", i, b);
+			/* NaN and infinities match only themselves */
 			appendStringInfo(sql,
 							 " AND (%s IS NOT DISTINCT FROM %s"
-							 " OR abs(%s - %s)"
-							 " <= 1e-9 * greatest(abs(%s), abs(%s)))",
-							 fa, fb, fa, fb, fa, fb);
+							 " OR (abs(%s) < 'Infinity'"
+							 " AND abs(%s) < 'Infinity'"
+							 " AND abs(%s - %s)"
+							 " <= 1e-9 * greatest(abs(%s), abs(%s))))",
+							 fa, fb, fa, fb, fa, fb, fa, fb);
 		}
 		else
 			appendStringInfo(sql,

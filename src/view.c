@@ -125,6 +125,28 @@ source_column(const Definition *def, int position)
 }
 
 /*
+ * column, which replaces the argument original of an aggregate, with the
+ * aggregate's input collation made explicit where the argument had it: the
+ * view's text is parsed again, and a source column carries only an implicit
+ * collation, which would lose to another argument's (a COLLATE "default"
+ * over a column with an ICU collation).
+ */
+static Expr *
+with_input_collation(Expr *original, Expr *column, Oid inputcollid)
+{
+	CollateExpr *collate;
+
+	if (!OidIsValid(inputcollid) ||
+		exprCollation((Node *) original) != inputcollid)
+		return column;
+	collate = makeNode(CollateExpr);
+	collate->arg = column;
+	collate->collOid = inputcollid;
+	collate->location = -1;
+	return (Expr *) collate;
+}
+
+/*
  * values_<id>: each recomputed aggregate of the definition over the source
  * rows, per group.  PostgreSQL keeps it as a parse tree, so the aggregates
  * follow renames and cannot be dropped under the aggregate; layout.c reads
@@ -154,7 +176,9 @@ create_values_view(const Definition *def, int32 id)
 		over_source = copyObject(agg->aggref);
 		forboth(arg, over_source->args, column, agg->arg_columns)
 			lfirst_node(TargetEntry, arg)->expr =
-			source_column(def, lfirst_int(column));
+			with_input_collation(lfirst_node(TargetEntry, arg)->expr,
+								 source_column(def, lfirst_int(column)),
+								 over_source->inputcollid);
 		if (agg->filter_column)
 			over_source->aggfilter = source_column(def, agg->filter_column);
 		appendStringInfo(&sql, ", %s AS value_%d",

@@ -15,7 +15,7 @@ BEGIN
     SELECT string_agg(format('coalesce(v.%1$I::text, %2$L) = coalesce(r.%1$I::text, %2$L)', k, E'\\N'), ' AND ')
       INTO join_on FROM unnest(keys) k;
     SELECT string_agg(CASE WHEN a.atttypid IN ('float4'::regtype, 'float8'::regtype)
-                           THEN format('NOT (v.%1$I IS NOT DISTINCT FROM r.%1$I OR abs(v.%1$I - r.%1$I) <= 1e-9 * greatest(abs(v.%1$I), abs(r.%1$I)))', a.attname)
+                           THEN format('NOT (v.%1$I IS NOT DISTINCT FROM r.%1$I OR (abs(v.%1$I) < ''Infinity'' AND abs(r.%1$I) < ''Infinity'' AND abs(v.%1$I - r.%1$I) <= 1e-9 * greatest(abs(v.%1$I), abs(r.%1$I))))', a.attname)
                            WHEN a.atttypid = 'numeric'::regtype
                            THEN format('v.%1$I::text IS DISTINCT FROM r.%1$I::text', a.attname)
                            ELSE format('v.%1$I IS DISTINCT FROM r.%1$I', a.attname) END, ' OR ' ORDER BY a.attnum)
