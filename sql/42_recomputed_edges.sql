@@ -7,9 +7,10 @@
 -- a hint: an aggregate whose transition function is stable over values
 -- whose text a setting changes (jsonb_object_agg of a timestamptz), a
 -- user's aggregate whose transition function is volatile although CREATE
--- AGGREGATE marked it immutable, XML built from values, a volatile direct
--- argument, and an anonymous record as an argument.  Every view is compared
--- with its defining query.  Every date is literal.
+-- AGGREGATE marked it immutable, an aggregate that lists its input in the
+-- order rows are read without ORDER BY inside (string_agg), XML built from
+-- values, a volatile direct argument, and an anonymous record argument.
+-- Every view is compared with its defining query.  Every date is literal.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
 \i test/sql/helpers.sql
@@ -45,17 +46,19 @@ SELECT test_diff('re_c', :'q2', '{bk}') AS differences;
 CREATE TABLE rj (ts timestamptz NOT NULL, k text, v float8);
 SELECT hybridagg.create('rj_ts', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bk, jsonb_object_agg(k, ts) AS j FROM rj GROUP BY 1$$, mode => 'streaming');
 SELECT hybridagg.create('rj_float', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bk, json_agg(v) AS j FROM rj GROUP BY 1$$, mode => 'streaming');
-SELECT hybridagg.create('rj_text', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bk, jsonb_object_agg(k, v::numeric) AS j FROM rj GROUP BY 1$$, mode => 'streaming') IS NOT NULL AS accepted_over_fixed_text;
+SELECT hybridagg.create('rj_text', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bk, jsonb_object_agg(k, v::numeric ORDER BY ts, k) AS j FROM rj GROUP BY 1$$, mode => 'streaming') IS NOT NULL AS accepted_over_fixed_text;
+SELECT hybridagg.create('rj_unordered', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bk, string_agg(k, ',') AS ks FROM rj GROUP BY 1$$, mode => 'streaming');
+SELECT hybridagg.create('rj_distinct', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bk, string_agg(DISTINCT k, ',') AS ks FROM rj GROUP BY 1$$, mode => 'streaming') IS NOT NULL AS accepted_with_distinct;
 CREATE FUNCTION re_noisy_step(float8, float8) RETURNS float8 LANGUAGE sql VOLATILE AS 'SELECT coalesce($1, 0) + $2 + random() * 0';
 CREATE AGGREGATE re_noisy_sum(float8) (SFUNC = re_noisy_step, STYPE = float8);
 SELECT hybridagg.create('rj_noisy', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bk, re_noisy_sum(v) AS s FROM rj GROUP BY 1$$, mode => 'streaming');
 SELECT hybridagg.create('rj_xml_key', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bk, xmlelement(name e, ts)::text AS x, count(*) AS n FROM rj GROUP BY 1, 2$$, mode => 'streaming');
-SELECT hybridagg.create('rj_xml_agg', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bk, xmlagg(xmlelement(name e, v)) AS x FROM rj GROUP BY 1$$, mode => 'streaming');
+SELECT hybridagg.create('rj_xml_agg', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bk, xmlagg(xmlelement(name e, v) ORDER BY ts) AS x FROM rj GROUP BY 1$$, mode => 'streaming');
 SELECT hybridagg.create('rj_direct', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bk, percentile_disc(random()) WITHIN GROUP (ORDER BY v) AS p FROM rj GROUP BY 1$$, mode => 'streaming');
 SELECT hybridagg.create('rj_record', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bk, array_agg(ROW(k, v) ORDER BY k) AS r FROM rj GROUP BY 1$$, mode => 'streaming');
 CREATE TYPE re_pair AS (k text, v float8);
 SELECT hybridagg.create('rj_pair', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bk, array_agg(ROW(k, v)::re_pair ORDER BY k) AS r FROM rj GROUP BY 1$$, mode => 'streaming') IS NOT NULL AS accepted_as_named_type;
-SELECT count(*) AS refused_left_behind FROM pg_class WHERE relname IN ('rj_ts', 'rj_float', 'rj_noisy', 'rj_xml_key', 'rj_xml_agg', 'rj_direct', 'rj_record');
+SELECT count(*) AS refused_left_behind FROM pg_class WHERE relname IN ('rj_ts', 'rj_float', 'rj_unordered', 'rj_noisy', 'rj_xml_key', 'rj_xml_agg', 'rj_direct', 'rj_record');
 
 SET client_min_messages = warning;
 SELECT count(hybridagg.drop(name)) AS dropped FROM hybridagg.aggregates WHERE name LIKE 're\_%' OR name LIKE 'rj\_%';

@@ -890,9 +890,11 @@ args_have_setting_dependent_text(Aggref *agg)
 
 	foreach(lc, agg->args)
 	{
-		Expr	   *expr = lfirst_node(TargetEntry, lc)->expr;
+		TargetEntry *arg = lfirst_node(TargetEntry, lc);
 
-		if (type_has_setting_dependent_text(exprType((Node *) expr)))
+		/* what ORDER BY sorts on is compared, never turned into text */
+		if (!arg->resjunk &&
+			type_has_setting_dependent_text(exprType((Node *) arg->expr)))
 			return true;
 	}
 	return false;
@@ -960,6 +962,40 @@ check_aggregate_immutable(Definition *def, Aggref *agg)
 static void check_immutable(Definition *def, Node *node, const char *where);
 
 /*
+ * The built-in aggregates whose value lists their input in the order it
+ * came (array_agg, string_agg, json_agg, jsonb_agg, xmlagg) or keeps the
+ * last of equal keys (json_object_agg, jsonb_object_agg): without ORDER BY
+ * inside, that order is whatever the plan reads the rows in, so no
+ * recompute could give the defining query's value.  DISTINCT sorts.
+ */
+static void
+check_input_order(Definition *def, Aggref *agg)
+{
+	static const char *const order_sensitive[] = {
+		"array_agg", "string_agg", "json_agg", "jsonb_agg", "xmlagg",
+		"json_object_agg", "jsonb_object_agg"
+	};
+	char	   *name = get_func_name(agg->aggfnoid);
+
+	if (agg->aggorder != NIL || agg->aggdistinct != NIL ||
+		get_func_namespace(agg->aggfnoid) != PG_CATALOG_NAMESPACE)
+		return;
+	for (int i = 0; i < lengthof(order_sensitive); i++)
+	{
+		if (strcmp(name, order_sensitive[i]) != 0)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s() without ORDER BY depends on the order rows are read in",
+						name),
+				 errdetail("Its value lists its input in the order the plan reads it, which differs between the defining query and hybridagg's recompute, and between two runs of the query."),
+				 errhint("Write the order inside the aggregate, as in %s(... ORDER BY ts, value).",
+						 name),
+				 query_position(def, agg->location)));
+	}
+}
+
+/*
  * How hybridagg keeps an aggregate: in partial states of its own (count,
  * sum, avg, min, max, also with FILTER), or as the value of the group,
  * recomputed from the base table whenever the group changes (any other
@@ -977,6 +1013,7 @@ classify_aggregate(Definition *def, Aggref *agg)
 		agg->aggorder == NIL)
 		return func;
 	check_aggregate_immutable(def, agg);
+	check_input_order(def, agg);
 	check_immutable(def, (Node *) agg->aggdirectargs,
 					"A direct argument of an aggregate");
 	if (contain_var_clause((Node *) agg->aggdirectargs))
