@@ -64,6 +64,20 @@ LANGUAGE C;
 COMMENT ON FUNCTION hybridagg.reset_costs(text) IS
   'Start the cost counters of an aggregate (its owner), or of every aggregate of the database (a superuser), again from zero';
 
+CREATE FUNCTION hybridagg.advise(name text, freshness interval DEFAULT NULL, growth numeric DEFAULT 1)
+RETURNS TABLE (mode text, current boolean,
+               write_us_per_row double precision, write_us_per_statement double precision,
+               worker_seconds_per_hour double precision,
+               batch_seconds_per_run double precision, batch_seconds_per_day double precision,
+               view_ms_whole_range double precision, view_ms_last_hour double precision,
+               stored_freshness interval, exactness text, storage_bytes bigint,
+               fits boolean, limit_reached text, figures text,
+               recommended boolean, reason text)
+AS 'MODULE_PATHNAME', 'hybridagg_advise'
+LANGUAGE C;
+COMMENT ON FUNCTION hybridagg.advise(text, interval, numeric) IS
+  'What each mode would cost this aggregate here (measured, sampled or estimated, as the figures column says), at growth times the data, and the mode to pick for the freshness asked';
+
 REVOKE ALL ON FUNCTION hybridagg_internal.capture() FROM PUBLIC;
 
 DROP FUNCTION hybridagg_internal.dirty_groups(integer, regclass);

@@ -17,6 +17,7 @@
  *	 - the counters live as long as the server: a restart loses them, as it
  *	   loses pg_stat_statements' without its dump file.  costs_since says
  *	   from when each entry counts;
+ *	 - advise()'s sample runs, rolled back, are not counted (costs_pause);
  *	 - when the table is full, a new aggregate is not counted (its counters
  *	   read as NULL); drop frees its aggregate's entry.
  *
@@ -59,28 +60,12 @@ typedef struct CostKey
 	int32		id;
 } CostKey;
 
-typedef struct CostCounters
-{
-	int64		capture_statements;
-	int64		capture_rows;
-	int64		capture_groups;
-	int64		capture_us;
-	int64		folds;
-	int64		fold_deltas;
-	int64		fold_us;
-	int64		batch_runs;
-	int64		batch_groups;
-	int64		batch_us;
-	TimestampTz caught_up_at;	/* 0: no fold looked since costs_since */
-	TimestampTz since;
-} CostCounters;
-
 typedef struct CostEntry
 {
 	CostKey		key;			/* hash key: first */
 	Oid			view_relid;
 	slock_t		mutex;			/* protects counters */
-	CostCounters counters;
+	AggregateCosts counters;
 } CostEntry;
 
 typedef struct CostsShared
@@ -91,6 +76,7 @@ typedef struct CostsShared
 } CostsShared;
 
 static CostsShared *shared = NULL;
+static bool paused = false;
 static HTAB *entries = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -150,9 +136,9 @@ costs_shmem_init(void)
  */
 
 static void
-counters_zero(CostCounters *counters)
+counters_zero(AggregateCosts *counters)
 {
-	memset(counters, 0, sizeof(CostCounters));
+	memset(counters, 0, sizeof(AggregateCosts));
 	counters->since = GetCurrentTimestamp();
 }
 
@@ -205,12 +191,12 @@ note(CostKind kind, int32 id, Oid view_relid, int64 rows, int64 groups,
 	CostEntry  *entry;
 	int64		us = INSTR_TIME_GET_MICROSEC(duration);
 
-	if (shared == NULL)
+	if (shared == NULL || paused)
 		return;
 	entry = entry_for_update(id, view_relid);
 	if (entry != NULL)
 	{
-		CostCounters *c = &entry->counters;
+		AggregateCosts *c = &entry->counters;
 
 		SpinLockAcquire(&entry->mutex);
 		switch (kind)
@@ -261,7 +247,7 @@ costs_note_caught_up(int32 id, Oid view_relid, TimestampTz since)
 {
 	CostEntry  *entry;
 
-	if (shared == NULL)
+	if (shared == NULL || paused)
 		return;
 	entry = entry_for_update(id, view_relid);
 	if (entry != NULL)
@@ -272,6 +258,15 @@ costs_note_caught_up(int32 id, Oid view_relid, TimestampTz since)
 		SpinLockRelease(&entry->mutex);
 	}
 	LWLockRelease(shared->lock);
+}
+
+bool
+costs_pause(bool pause)
+{
+	bool		was = paused;
+
+	paused = pause;
+	return was;
 }
 
 void
@@ -291,9 +286,8 @@ costs_forget(int32 id)
  * ----------------------------------------------------------------
  */
 
-/* a copy of the counters of one aggregate; false if it is not counted */
-static bool
-costs_read(int32 id, Oid view_relid, CostCounters *copy)
+bool
+costs_read(int32 id, Oid view_relid, AggregateCosts *copy)
 {
 	CostKey		key = {MyDatabaseId, id};
 	CostEntry  *entry;
@@ -313,7 +307,7 @@ costs_read(int32 id, Oid view_relid, CostCounters *copy)
 	else
 	{
 		/* nothing was counted since the server started, unless it was full */
-		memset(copy, 0, sizeof(CostCounters));
+		memset(copy, 0, sizeof(AggregateCosts));
 		copy->since = shared->started_at;
 		counted = !shared->overflowed;
 	}
@@ -334,7 +328,7 @@ hybridagg_aggregate_costs(PG_FUNCTION_ARGS)
 	Datum		values[COSTS_COLUMNS];
 	bool		nulls[COSTS_COLUMNS];
 	AggregateEntry *entry;
-	CostCounters c;
+	AggregateCosts c;
 	int			nestlevel;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)

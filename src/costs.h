@@ -10,6 +10,23 @@
 #include "datatype/timestamp.h"
 #include "portability/instr_time.h"
 
+/* The counters of one aggregate; times in microseconds */
+typedef struct AggregateCosts
+{
+	int64		capture_statements;
+	int64		capture_rows;
+	int64		capture_groups;
+	int64		capture_us;
+	int64		folds;
+	int64		fold_deltas;
+	int64		fold_us;
+	int64		batch_runs;
+	int64		batch_groups;
+	int64		batch_us;
+	TimestampTz caught_up_at;	/* 0: no fold looked since costs_since */
+	TimestampTz since;
+} AggregateCosts;
+
 /* _PG_init of a preloaded library: ask for the shared memory */
 extern void costs_shmem_init(void);
 
@@ -31,6 +48,18 @@ extern void costs_note_batch(int32 id, Oid view_relid, int64 groups,
  */
 extern void costs_note_caught_up(int32 id, Oid view_relid,
 								 TimestampTz since);
+
+/*
+ * A copy of the counters of one aggregate; false if it is not counted (the
+ * library is not preloaded, or the table was full when it first counted).
+ */
+extern bool costs_read(int32 id, Oid view_relid, AggregateCosts *copy);
+
+/*
+ * While paused, this backend counts nothing: advise()'s sample runs are
+ * rolled back and cost nobody anything.  Returns the previous state.
+ */
+extern bool costs_pause(bool paused);
 
 /* the aggregate is gone: its counters go with it */
 extern void costs_forget(int32 id);

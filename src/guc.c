@@ -3,10 +3,10 @@
  *	  Every hybridagg.* setting: name, default, limits and context.
  *
  * The settings that shape shared memory and the launcher (hybridagg.worker,
- * hybridagg.max_workers, hybridagg.cost_entries) are only defined when the library is preloaded:
- * defined later, a PGC_POSTMASTER setting is FATAL.  The others may be
- * changed per session or by reloading the configuration, and the worker
- * rereads them on SIGHUP.
+ * hybridagg.max_workers, hybridagg.cost_entries) are only defined when the
+ * library is preloaded: defined later, a PGC_POSTMASTER setting is FATAL.
+ * The others may be changed per session or by reloading the configuration,
+ * and the worker rereads them on SIGHUP.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
