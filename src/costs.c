@@ -14,9 +14,11 @@
  *	   transaction then commits or rolls back: the cost was paid either way;
  *	 - an entry holds the view's OID: a new aggregate that reuses an id (the
  *	   extension dropped and created again) starts from zero;
- *	 - the counters live as long as the server: a restart loses them, as it
- *	   loses pg_stat_statements' without its dump file.  costs_since says
- *	   from when each entry counts;
+ *	 - the counters outlive a clean restart: as pg_stat_statements does, the
+ *	   postmaster writes them to pg_stat/hybridagg_costs.stat when it shuts
+ *	   down cleanly and reads them back (and removes the file) at start.
+ *	   A crash, an immediate stop's recovery or a file that does not read
+ *	   back whole loses them; costs_since says from when each entry counts;
  *	 - advise()'s sample runs, rolled back, are not counted (costs_pause);
  *	 - when the table is full, a new aggregate is not counted (its counters
  *	   read as NULL); drop frees its aggregate's entry.
@@ -33,6 +35,8 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -53,6 +57,8 @@ PG_FUNCTION_INFO_V1(hybridagg_aggregate_costs);
 PG_FUNCTION_INFO_V1(hybridagg_reset_costs);
 
 #define COSTS_COLUMNS 12
+#define COSTS_FILE PGSTAT_STAT_PERMANENT_DIRECTORY "/hybridagg_costs.stat"
+#define COSTS_FILE_MAGIC 0x48414331 /* "HAC1": this layout of the entries */
 
 typedef struct CostKey
 {
@@ -97,6 +103,79 @@ costs_shmem_request(void)
 	RequestNamedLWLockTranche("hybridagg costs", 1);
 }
 
+/* the counters a clean shutdown saved, if they read back whole */
+static void
+costs_load(void)
+{
+	FILE	   *file = AllocateFile(COSTS_FILE, PG_BINARY_R);
+	uint32		magic;
+	int32		count;
+	CostEntry	saved;
+
+	if (file == NULL)
+		return;
+	if (fread(&magic, sizeof(magic), 1, file) == 1 &&
+		magic == COSTS_FILE_MAGIC &&
+		fread(&count, sizeof(count), 1, file) == 1)
+	{
+		for (int i = 0; i < count; i++)
+		{
+			CostEntry  *entry;
+			bool		found;
+
+			if (fread(&saved, sizeof(saved), 1, file) != 1)
+				break;
+			entry = hash_search(entries, &saved.key, HASH_ENTER_NULL,
+								&found);
+			if (entry == NULL)
+				break;
+			SpinLockInit(&entry->mutex);
+			entry->view_relid = saved.view_relid;
+			entry->counters = saved.counters;
+		}
+	}
+	FreeFile(file);
+	unlink(COSTS_FILE);
+}
+
+/* on_shmem_exit of the postmaster: save the counters, unless it crashed */
+static void
+costs_save(int code, Datum arg)
+{
+	FILE	   *file;
+	HASH_SEQ_STATUS scan;
+	CostEntry  *entry;
+	uint32		magic = COSTS_FILE_MAGIC;
+	int32		count;
+	bool		written;
+
+	if (code != 0 || shared == NULL || entries == NULL)
+		return;
+	file = AllocateFile(COSTS_FILE ".tmp", PG_BINARY_W);
+	if (file == NULL)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", COSTS_FILE ".tmp")));
+		return;
+	}
+	count = hash_get_num_entries(entries);
+	written = fwrite(&magic, sizeof(magic), 1, file) == 1 &&
+		fwrite(&count, sizeof(count), 1, file) == 1;
+	hash_seq_init(&scan, entries);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		if (written)
+			written = fwrite(entry, sizeof(CostEntry), 1, file) == 1;
+	}
+	if (FreeFile(file) != 0)
+		written = false;
+	if (written)
+		(void) durable_rename(COSTS_FILE ".tmp", COSTS_FILE, LOG);
+	else
+		unlink(COSTS_FILE ".tmp");
+}
+
 static void
 costs_shmem_startup(void)
 {
@@ -119,6 +198,14 @@ costs_shmem_startup(void)
 							hybridagg_cost_entries, hybridagg_cost_entries,
 							&info, HASH_ELEM | HASH_BLOBS);
 	LWLockRelease(AddinShmemInitLock);
+
+	/* the postmaster: read what the last clean shutdown wrote, write at exit */
+	if (!IsUnderPostmaster)
+	{
+		if (!found)
+			costs_load();
+		on_shmem_exit(costs_save, (Datum) 0);
+	}
 }
 
 void
