@@ -8,7 +8,8 @@
 -- rolled-back transaction is not counted at capture, or its delta row is
 -- counted as folded; a reset leaves a counter; a role that does not own
 -- the aggregate resets it, or anyone but a superuser resets them all; a
--- role that may not read the view sees its counters.
+-- role that may not read the view sees its counters (through the status
+-- view or hybridagg_internal.aggregate_costs()).
 -- Dates: literal dates only.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
@@ -102,6 +103,10 @@ SET ROLE regress_hybridagg_costs_x;
 SELECT * FROM costs39();
 SELECT costs_since IS NULL AS since_hidden, freshness_lag IS NULL AS lag_hidden
   FROM hybridagg.aggregates WHERE name = 'costs39_stream';
+-- the function the status view calls (PUBLIC may execute it) checks too
+SELECT k.capture_statements IS NULL AS statements_hidden, k.since IS NULL AS since_hidden
+  FROM hybridagg_internal.aggregate a, hybridagg_internal.aggregate_costs(a.id) k
+ WHERE a.view = 'costs39_stream'::regclass;
 -- ... and only the owner resets an aggregate's, only a superuser everyone's
 SELECT hybridagg.reset_costs('costs39_stream');
 SELECT hybridagg.reset_costs();

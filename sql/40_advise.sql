@@ -8,7 +8,7 @@
 -- stored part trails by seal_after and more); at a huge growth batch or a
 -- fold still fits; advise() leaves a trace (watermark, stored groups,
 -- counters); a non-owner advises; bad arguments pass; a sample that cannot
--- run is not said.
+-- run, or a figure that cannot be known (an empty table), is not said.
 -- Dates: literal dates only (the figures are not printed, only their
 -- signs and where they come from).
 SET client_min_messages = warning;
@@ -129,6 +129,13 @@ SELECT * FROM hybridagg.advise('adv40_hybrid');
 SET ROLE regress_hybridagg_adv_member;
 SELECT count(*) AS modes FROM hybridagg.advise('adv40_hybrid');
 SET ROLE regress_hybridagg_adv_o;
+
+-- an empty base table: too little to measure or sample; said, not guessed
+CREATE TABLE adv40_empty (ts timestamptz NOT NULL, device int NOT NULL);
+SELECT hybridagg.create('adv40_empty_1h', 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS bucket, device, count(*) AS n FROM adv40_empty GROUP BY 1, 2', mode => 'hybrid') IS NOT NULL AS created;
+SELECT mode, fits, limit_reached, recommended, reason FROM hybridagg.advise('adv40_empty_1h');
+SELECT hybridagg.drop('adv40_empty_1h');
+DROP TABLE adv40_empty;
 
 -- bad arguments
 SELECT * FROM hybridagg.advise(NULL);

@@ -131,6 +131,7 @@ typedef struct ModeAdvice
 	Figure		stored_freshness_s;
 	Figure		storage_bytes;
 	bool		fits;
+	bool		fits_known;		/* false: too little measured to say */
 	char	   *limit;
 	double		seconds_per_day;	/* what it costs in all, for the choice */
 } ModeAdvice;
@@ -655,6 +656,7 @@ advise_mode(const AggregateEntry *entry, const Measures *m, double growth,
 	bool		has_batch = a->mode == MODE_BATCH || a->mode == MODE_LAMBDA;
 
 	a->fits = true;
+	a->fits_known = true;
 	a->limit = "fits";
 	a->storage_bytes = figure((double) m->storage_bytes * growth, other);
 
@@ -679,7 +681,8 @@ advise_mode(const AggregateEntry *entry, const Measures *m, double growth,
 	else if (has_batch)
 	{
 		a->fits = false;
-		a->limit = "batch run time unknown";
+		a->fits_known = false;
+		a->limit = "unknown: no batch run to measure or sample";
 	}
 
 	if (a->mode == MODE_BATCH)
@@ -756,7 +759,8 @@ advise_mode(const AggregateEntry *entry, const Measures *m, double growth,
 	else
 	{
 		a->fits = false;
-		a->limit = "fold cost unknown";
+		a->fits_known = false;
+		a->limit = "unknown: no capture or fold to measure or estimate";
 	}
 	a->seconds_per_day = a->worker_s_per_hour.value * 24 +
 		a->write_us_per_row.value * rows_per_hour * 24 / 1e6 +
@@ -775,6 +779,7 @@ choose(ModeAdvice *advice, const Interval *freshness, char **reason)
 	double		wanted_s = freshness ? interval_seconds(freshness) : -1;
 	int			best = -1;
 	int			fresh_fit = -1;
+	int			unknown = 0;
 	static const int preference[MODE_COUNT] = {0, 2, 1, 3, 4};
 
 	for (int k = 0; k < MODE_COUNT; k++)
@@ -826,7 +831,13 @@ choose(ModeAdvice *advice, const Interval *freshness, char **reason)
 						   advice[fresh_fit].stored_freshness_s.value);
 		return fresh_fit;
 	}
-	*reason = psprintf("hybrid: no mode fits at this growth (see limit_reached); hybrid spreads the work over the worker's folds and seals");
+	for (int i = 0; i < MODE_COUNT; i++)
+		if (!advice[i].fits_known)
+			unknown++;
+	if (unknown > 0)
+		*reason = psprintf("hybrid, the default: too little is known to compare the modes (see limit_reached); write some rows and ask again");
+	else
+		*reason = psprintf("hybrid: no mode fits at this growth (see limit_reached); hybrid spreads the work over the worker's folds and seals");
 	for (int i = 0; i < MODE_COUNT; i++)
 		if (advice[i].mode == MODE_HYBRID)
 			return i;
@@ -976,6 +987,7 @@ hybridagg_advise(PG_FUNCTION_ARGS)
 		values[10] = CStringGetTextDatum(exactness(a->mode));
 		values[11] = Int64GetDatum((int64) a->storage_bytes.value);
 		values[12] = BoolGetDatum(a->fits);
+		nulls[12] = !a->fits_known;
 		values[13] = CStringGetTextDatum(a->limit);
 		values[14] = CStringGetTextDatum(figures_text(entry, &m, a));
 		values[15] = BoolGetDatum(i == best);
