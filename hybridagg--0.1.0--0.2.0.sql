@@ -188,6 +188,13 @@ CREATE FUNCTION hybridagg_internal.aggregate_costs(
 AS 'MODULE_PATHNAME', 'hybridagg_aggregate_costs'
 LANGUAGE C STRICT VOLATILE;
 
+-- The planner's estimate of the base rows a batch view aggregates at every
+-- query (at or above the watermark), to whoever may read the view.
+CREATE FUNCTION hybridagg_internal.batch_tail_rows(id integer)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'hybridagg_batch_tail_rows'
+LANGUAGE C STRICT STABLE;
+
 REVOKE ALL ON FUNCTION hybridagg_internal.forget_dropped_views() FROM PUBLIC;
 ALTER EVENT TRIGGER hybridagg_forget_dropped_views ENABLE ALWAYS;
 
@@ -296,7 +303,8 @@ SELECT a.view::text AS name,
             WHEN c.pending_deltas = 0 THEN interval '0'
             ELSE pg_catalog.now() OPERATOR(pg_catalog.-) k.caught_up_at
        END AS freshness_lag,
-       k.since AS costs_since
+       k.since AS costs_since,
+       hybridagg_internal.batch_tail_rows(a.id) AS batch_tail_rows
   FROM hybridagg_internal.aggregate a
   JOIN pg_catalog.pg_class v ON v.oid = a.view
   LEFT JOIN hybridagg_internal.aggregate_stats s USING (id)

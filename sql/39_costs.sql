@@ -127,6 +127,18 @@ SELECT hybridagg.reset_costs();
 SELECT name, batch_runs, batch_run_groups, batch_seconds, costs_since >= :'before_reset' AS since_reset
   FROM hybridagg.aggregates WHERE name LIKE 'costs39\_%' ORDER BY name;
 
+-- the base rows a batch view aggregates at every query (above its
+-- watermark): the planner's estimate, about the 100 rows written there;
+-- none in the streaming modes, and hidden from who may not read the view
+SET ROLE regress_hybridagg_costs_o;
+INSERT INTO costs39
+SELECT '2999-01-01 00:00+00'::timestamptz + i * interval '1 minute', 0, 1
+  FROM generate_series(1, 100) i;
+ANALYZE costs39;
+SELECT name, batch_tail_rows BETWEEN 50 AND 200 AS tail_about_100, batch_tail_rows IS NULL AS no_tail
+  FROM hybridagg.aggregates WHERE name LIKE 'costs39\_%' ORDER BY name;
+SET ROLE regress_hybridagg_costs_x;
+SELECT batch_tail_rows IS NULL AS tail_hidden FROM hybridagg.aggregates WHERE name = 'costs39_batch';
 SET ROLE regress_hybridagg_costs_o;
 SELECT hybridagg.drop('costs39_stream'), hybridagg.drop('costs39_batch');
 DROP TABLE costs39;
