@@ -288,11 +288,19 @@ hybridagg_batch_tail_rows(PG_FUNCTION_ARGS)
 		pg_class_aclcheck(entry->view_relid, GetUserId(),
 						  ACL_SELECT) == ACLCHECK_OK)
 	{
-		SPI_connect();
-		act_as(entry->owner, &saved);
-		rows = tail_rows_planned(entry);
-		act_as_restore(&saved);
-		SPI_finish();
+		Oid			source = internal_relid(OBJ_SOURCE, entry->id, true);
+
+		/* a drop in progress holds the tables: say nothing rather than wait */
+		if (OidIsValid(source) &&
+			ConditionalLockRelationOid(entry->base_relid, AccessShareLock) &&
+			ConditionalLockRelationOid(source, AccessShareLock))
+		{
+			SPI_connect();
+			act_as(entry->owner, &saved);
+			rows = tail_rows_planned(entry);
+			act_as_restore(&saved);
+			SPI_finish();
+		}
 	}
 	restore_settings(nestlevel);
 	if (rows < 0)
