@@ -291,7 +291,10 @@ measure_rate(const AggregateEntry *entry, Measures *m)
 
 /*
  * The capture's cost: measured if this aggregate captured since its
- * counters started; else estimated from the definition evaluated and
+ * counters started (a statement of k rows costs per_statement + k *
+ * per_row, fitted by least squares over every statement counted; with
+ * statements of one size, or a fit that makes no sense, the averages per
+ * row and per statement); else estimated from the definition evaluated and
  * grouped over a sample of base rows, as the capture groups a statement
  * (without its delta inserts: a lower bound).
  */
@@ -307,11 +310,29 @@ measure_capture(const AggregateEntry *entry, const AggLayout *layout,
 
 	if (m->counted && c->capture_statements > 0 && c->capture_rows > 0)
 	{
-		m->capture_us_per_row = figure((double) c->capture_us /
-									   c->capture_rows, FIGURE_MEASURED);
-		m->capture_us_per_statement = figure((double) c->capture_us /
-											 c->capture_statements,
-											 FIGURE_MEASURED);
+		/* least squares of time against rows: a + b * rows per statement */
+		double		n = c->capture_statements;
+		double		rows_sum = c->capture_rows;
+		double		us_sum = c->capture_us;
+		double		spread = n * c->capture_rows_squared - rows_sum * rows_sum;
+		double		per_row = us_sum / rows_sum;
+		double		per_statement = us_sum / n;
+
+		if (spread > 0)
+		{
+			double		slope = (n * c->capture_rows_by_us -
+								 rows_sum * us_sum) / spread;
+			double		intercept = (us_sum - slope * rows_sum) / n;
+
+			/* statements of several sizes, and a fit that makes sense */
+			if (slope > 0 && intercept >= 0)
+			{
+				per_row = slope;
+				per_statement = intercept;
+			}
+		}
+		m->capture_us_per_row = figure(per_row, FIGURE_MEASURED);
+		m->capture_us_per_statement = figure(per_statement, FIGURE_MEASURED);
 		m->deltas_per_row = figure((double) c->capture_groups /
 								   c->capture_rows, FIGURE_MEASURED);
 		return;

@@ -293,6 +293,8 @@ note(CostKind kind, int32 id, Oid view_relid, int64 rows, int64 groups,
 				c->capture_rows += rows;
 				c->capture_groups += groups;
 				c->capture_us += us;
+				c->capture_rows_squared += (double) rows * rows;
+				c->capture_rows_by_us += (double) rows * us;
 				break;
 			case COST_FOLD:
 				c->folds++;

@@ -17,6 +17,9 @@ typedef struct AggregateCosts
 	int64		capture_rows;
 	int64		capture_groups;
 	int64		capture_us;
+	/* for a fit of time against rows: a per-statement and a per-row part */
+	double		capture_rows_squared;
+	double		capture_rows_by_us;
 	int64		folds;
 	int64		fold_deltas;
 	int64		fold_us;
