@@ -636,7 +636,7 @@ measure_batch(const AggregateEntry *entry, const AggLayout *layout,
 					Max(1, m->rows_per_hour.value * m->period_s /
 						SECONDS_PER_HOUR / m->batch_sample_rows),
 					FIGURE_SAMPLED, m->rows_per_hour.how);
-	/* a fold never ran: a delta costs about what a recomputed group does */
+	/* a fold never ran: a delta costs about what recomputing its rows does */
 	if (m->fold_s_per_delta.how == FIGURE_NONE &&
 		m->batch_s_per_row.how != FIGURE_NONE &&
 		m->deltas_per_row.how != FIGURE_NONE && m->deltas_per_row.value > 0)
