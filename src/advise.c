@@ -29,9 +29,11 @@
  *				writes pay the capture (per row and per statement, from
  *				the counters, or estimated from the definition evaluated and
  *				grouped over a sample of rows); the worker folds rows x
- *				delta rows per row x seconds per delta; it fits while that
- *				is under an hour per hour (one worker per database); the
- *				stored part trails by a fold interval and a fold.  hybrid
+ *				delta rows per row x seconds per delta, plus a fold's own
+ *				cost once a fold interval (both fitted to the fold
+ *				counters); it fits while that is under an hour per hour
+ *				(one worker per database); the stored part trails by a fold
+ *				interval and a fold.  hybrid
  *				adds its seals (measured), lambda a batch as above.
  *-------------------------------------------------------------------------
  */
@@ -101,8 +103,9 @@ typedef struct Measures
 	Figure		deltas_per_row;
 	Figure		capture_us_per_row;
 	Figure		capture_us_per_statement;
+	double		capture_us_per_row_all; /* the whole cost over the rows */
 	Figure		fold_s_per_delta;
-	Figure		fold_s_per_fold;
+	Figure		fold_s_per_fold;	/* what a fold costs however few deltas */
 	Figure		seal_s_per_hour;	/* hybrid's seals: one per bucket */
 	Figure		batch_s_per_run;	/* at the current rate and schedule */
 	Figure		batch_s_per_row;
@@ -290,6 +293,32 @@ measure_rate(const AggregateEntry *entry, Measures *m)
 }
 
 /*
+ * Least squares of y against x over n points, from their sums: y = fixed +
+ * per_unit * x.  False (leaving the averages: fixed 0, per_unit y / x) when
+ * every x was the same, or the fit makes no sense (a negative part).
+ */
+static bool
+fit_line(double n, double sum_x, double sum_y, double sum_xx, double sum_xy,
+		 double *fixed, double *per_unit)
+{
+	double		spread = n * sum_xx - sum_x * sum_x;
+	double		slope;
+	double		intercept;
+
+	*fixed = 0;
+	*per_unit = sum_y / sum_x;
+	if (!(spread > 0))
+		return false;
+	slope = (n * sum_xy - sum_x * sum_y) / spread;
+	intercept = (sum_y - slope * sum_x) / n;
+	if (!(slope > 0) || intercept < 0)
+		return false;
+	*fixed = intercept;
+	*per_unit = slope;
+	return true;
+}
+
+/*
  * The capture's cost: measured if this aggregate captured since its
  * counters started (a statement of k rows costs per_statement + k *
  * per_row, fitted by least squares over every statement counted; with
@@ -310,31 +339,25 @@ measure_capture(const AggregateEntry *entry, const AggLayout *layout,
 
 	if (m->counted && c->capture_statements > 0 && c->capture_rows > 0)
 	{
-		/* least squares of time against rows: a + b * rows per statement */
-		double		n = c->capture_statements;
-		double		rows_sum = c->capture_rows;
-		double		us_sum = c->capture_us;
-		double		spread = n * c->capture_rows_squared - rows_sum * rows_sum;
-		double		per_row = us_sum / rows_sum;
-		double		per_statement = us_sum / n;
+		double		per_row;
+		double		per_statement;
 
-		if (spread > 0)
+		/*
+		 * statements of one size (or a fit that makes no sense): the
+		 * averages, each of the whole cost (not to be added up)
+		 */
+		if (!fit_line(c->capture_statements, c->capture_rows,
+					  c->capture_us, c->capture_rows_squared,
+					  c->capture_rows_by_us, &per_statement, &per_row))
 		{
-			double		slope = (n * c->capture_rows_by_us -
-								 rows_sum * us_sum) / spread;
-			double		intercept = (us_sum - slope * rows_sum) / n;
-
-			/* statements of several sizes, and a fit that makes sense */
-			if (slope > 0 && intercept >= 0)
-			{
-				per_row = slope;
-				per_statement = intercept;
-			}
+			per_row = (double) c->capture_us / c->capture_rows;
+			per_statement = (double) c->capture_us / c->capture_statements;
 		}
 		m->capture_us_per_row = figure(per_row, FIGURE_MEASURED);
 		m->capture_us_per_statement = figure(per_statement, FIGURE_MEASURED);
 		m->deltas_per_row = figure((double) c->capture_groups /
 								   c->capture_rows, FIGURE_MEASURED);
+		m->capture_us_per_row_all = (double) c->capture_us / c->capture_rows;
 		return;
 	}
 	initStringInfo(&sql);
@@ -352,6 +375,7 @@ measure_capture(const AggregateEntry *entry, const AggLayout *layout,
 	if (rows <= 0)
 		return;
 	m->capture_us_per_row = figure(ms * 1000 / rows, FIGURE_ESTIMATED);
+	m->capture_us_per_row_all = ms * 1000 / rows;
 	m->deltas_per_row = figure(result_double(2) / rows, FIGURE_ESTIMATED);
 }
 
@@ -363,10 +387,15 @@ measure_folds(const AggregateEntry *entry, Measures *m)
 
 	if (m->counted && c->fold_deltas > 0)
 	{
-		m->fold_s_per_delta = figure(c->fold_us / 1e6 / c->fold_deltas,
-									 FIGURE_MEASURED);
-		m->fold_s_per_fold = figure(c->fold_us / 1e6 / c->folds,
-									FIGURE_MEASURED);
+		double		per_fold;
+		double		per_delta;
+
+		/* a fold costs per_fold + deltas * per_delta (else all per delta) */
+		fit_line(c->folds, c->fold_deltas, c->fold_us,
+				 c->fold_deltas_squared, c->fold_deltas_by_us,
+				 &per_fold, &per_delta);
+		m->fold_s_per_delta = figure(per_delta / 1e6, FIGURE_MEASURED);
+		m->fold_s_per_fold = figure(per_fold / 1e6, FIGURE_MEASURED);
 	}
 	/* hybrid's worker seals each bucket once it is seal_after old */
 	if (entry->mode == MODE_HYBRID && m->counted && c->batch_runs > 0)
@@ -640,9 +669,12 @@ measure_batch(const AggregateEntry *entry, const AggLayout *layout,
 	if (m->fold_s_per_delta.how == FIGURE_NONE &&
 		m->batch_s_per_row.how != FIGURE_NONE &&
 		m->deltas_per_row.how != FIGURE_NONE && m->deltas_per_row.value > 0)
+	{
 		m->fold_s_per_delta =
 			figure(m->batch_s_per_row.value / m->deltas_per_row.value,
 				   FIGURE_ESTIMATED);
+		m->fold_s_per_fold = figure(0, FIGURE_ESTIMATED);
+	}
 }
 
 static void
@@ -675,6 +707,9 @@ advise_mode(const AggregateEntry *entry, const Measures *m, double growth,
 	bool		current = entry->mode == a->mode;
 	Provenance	other = current ? FIGURE_MEASURED : FIGURE_ESTIMATED;
 	bool		has_batch = a->mode == MODE_BATCH || a->mode == MODE_LAMBDA;
+	double		fold_interval_s = hybridagg_fold_interval / 1000.0;
+	double		deltas_per_hour;
+	double		folds_per_hour;
 
 	a->fits = true;
 	a->fits_known = true;
@@ -740,9 +775,12 @@ advise_mode(const AggregateEntry *entry, const Measures *m, double growth,
 	/* the four streaming modes capture alike and fold alike */
 	a->write_us_per_row = m->capture_us_per_row;
 	a->write_us_per_statement = m->capture_us_per_statement;
+	/* a fold when there are deltas, at most one a fold interval */
+	deltas_per_hour = rows_per_hour * m->deltas_per_row.value;
+	folds_per_hour = Min(deltas_per_hour, SECONDS_PER_HOUR / fold_interval_s);
 	a->worker_s_per_hour =
-		derived(m->fold_s_per_delta.value * rows_per_hour *
-				m->deltas_per_row.value,
+		derived(folds_per_hour * m->fold_s_per_fold.value +
+				deltas_per_hour * m->fold_s_per_delta.value,
 				m->fold_s_per_delta.how, m->deltas_per_row.how);
 	if (a->mode == MODE_HYBRID && a->worker_s_per_hour.how != FIGURE_NONE)
 		a->worker_s_per_hour.value += m->seal_s_per_hour.value * growth;
@@ -764,11 +802,12 @@ advise_mode(const AggregateEntry *entry, const Measures *m, double growth,
 	}
 	if (a->worker_s_per_hour.how != FIGURE_NONE)
 	{
-		double		fold_s = a->worker_s_per_hour.value *
-		hybridagg_fold_interval / 1000.0 / SECONDS_PER_HOUR;
+		double		fold_s = m->fold_s_per_fold.value +
+		m->fold_s_per_delta.value * deltas_per_hour * fold_interval_s /
+		SECONDS_PER_HOUR;
 
 		a->stored_freshness_s =
-			figure(hybridagg_fold_interval / 1000.0 + fold_s,
+			figure(fold_interval_s + fold_s,
 				   Max(FIGURE_ESTIMATED, a->worker_s_per_hour.how));
 		if (a->worker_s_per_hour.value >= SECONDS_PER_HOUR)
 		{
@@ -784,7 +823,7 @@ advise_mode(const AggregateEntry *entry, const Measures *m, double growth,
 		a->limit = "unknown: no capture or fold to measure or estimate";
 	}
 	a->seconds_per_day = a->worker_s_per_hour.value * 24 +
-		a->write_us_per_row.value * rows_per_hour * 24 / 1e6 +
+		m->capture_us_per_row_all * rows_per_hour * 24 / 1e6 +
 		(has_batch ? a->batch_s_per_day.value : 0);
 }
 

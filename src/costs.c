@@ -300,6 +300,8 @@ note(CostKind kind, int32 id, Oid view_relid, int64 rows, int64 groups,
 				c->folds++;
 				c->fold_deltas += groups;
 				c->fold_us += us;
+				c->fold_deltas_squared += (double) groups * groups;
+				c->fold_deltas_by_us += (double) groups * us;
 				break;
 			case COST_BATCH:
 				c->batch_runs++;

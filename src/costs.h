@@ -23,6 +23,8 @@ typedef struct AggregateCosts
 	int64		folds;
 	int64		fold_deltas;
 	int64		fold_us;
+	double		fold_deltas_squared;	/* for a fit, as the capture's */
+	double		fold_deltas_by_us;
 	int64		batch_runs;
 	int64		batch_groups;
 	int64		batch_us;
