@@ -1,7 +1,9 @@
-# The cost counters of hybridagg.aggregates (costs.c) outlive a restart,
-# as pg_stat_statements' do: the postmaster saves them when it shuts down
-# (also in an immediate stop) and reads them back at start; after a crash
-# (a crash restart of the cluster) they start again from zero.
+# The cost counters of hybridagg.aggregates (costs.c): exact under
+# concurrent writers (four pgbench clients, each statement counted once),
+# and they outlive a restart, as pg_stat_statements' do: the postmaster
+# saves them when it shuts down (also in an immediate stop) and reads them
+# back at start; after a crash (a crash restart of the cluster) they start
+# again from zero.
 use strict;
 use warnings;
 
@@ -42,10 +44,35 @@ ok(!-e $node->data_dir . '/pg_stat/hybridagg_costs.stat',
 $node->safe_psql('postgres', "INSERT INTO events VALUES ('2024-01-03 00:00+00', 1)");
 is($node->safe_psql('postgres', $counters), '4/103/9', 'and go on counting');
 
+# four clients, 500 transactions each of a 1-row and a 3-row INSERT, at
+# once: every statement and row counted, and every delta row folded exactly
+# once (counted from a reset when nothing was pending)
+$node->poll_query_until('postgres',
+	"SELECT pending_deltas = 0 FROM hybridagg.aggregates WHERE name = 'events_1h'")
+  or die 'deltas still pending';
+$node->safe_psql('postgres', "SELECT hybridagg.reset_costs('events_1h')");
+$node->pgbench('--no-vacuum --client=4 --jobs=4 --transactions=500', 0,
+	[qr{processed: 2000/2000}], [qr{^$}], 'concurrent writers',
+	{ 'costs_writes' => q{
+INSERT INTO events VALUES ('2024-02-01 00:00+00'::timestamptz + random() * interval '1 day', 1);
+INSERT INTO events SELECT '2024-02-01 00:00+00'::timestamptz + random() * interval '1 day', i FROM generate_series(1, 3) i;
+} });
+is($node->safe_psql('postgres', q{SELECT capture_statements || '/' || capture_rows
+	FROM hybridagg.aggregates WHERE name = 'events_1h'}),
+	'4000/8000', 'every concurrent statement and row counted once');
+ok($node->poll_query_until('postgres', q{SELECT pending_deltas = 0 AND fold_deltas = capture_groups
+	FROM hybridagg.aggregates WHERE name = 'events_1h'}),
+	'every delta row folded and counted once')
+  or diag $node->safe_psql('postgres', q{SELECT pending_deltas, fold_deltas, capture_groups
+	FROM hybridagg.aggregates WHERE name = 'events_1h'});
+$counters = q{SELECT capture_statements || '/' || capture_rows || '/' || capture_groups
+	FROM hybridagg.aggregates WHERE name = 'events_1h'};
+my $before_stop = $node->safe_psql('postgres', $counters);
+
 # an immediate stop is a clean exit of the postmaster too: kept
 $node->stop('immediate');
 $node->start;
-is($node->safe_psql('postgres', $counters), '4/103/9',
+is($node->safe_psql('postgres', $counters), $before_stop,
 	'the counters survive an immediate stop');
 
 # a crash (a backend killed: the postmaster restarts every process and
