@@ -158,7 +158,7 @@ figure(double value, Provenance how)
 	return f;
 }
 
-static Figure no_figure = {0, FIGURE_NONE};
+static const Figure no_figure = {0, FIGURE_NONE};
 
 /* a figure of a mode derived from others: the weakest provenance wins */
 static Figure
@@ -905,8 +905,7 @@ choose(ModeAdvice *advice, const Interval *freshness, char **reason)
 }
 
 static char *
-figures_text(const AggregateEntry *entry, const Measures *m,
-			 const ModeAdvice *a)
+figures_text(const Measures *m, const ModeAdvice *a)
 {
 	StringInfoData buf;
 
@@ -1049,7 +1048,7 @@ hybridagg_advise(PG_FUNCTION_ARGS)
 		values[12] = BoolGetDatum(a->fits);
 		nulls[12] = !a->fits_known;
 		values[13] = CStringGetTextDatum(a->limit);
-		values[14] = CStringGetTextDatum(figures_text(entry, &m, a));
+		values[14] = CStringGetTextDatum(figures_text(&m, a));
 		values[15] = BoolGetDatum(i == best);
 		nulls[16] = i != best;
 		if (i == best)
