@@ -64,6 +64,27 @@ LANGUAGE C;
 COMMENT ON FUNCTION hybridagg.fold(text) IS
   'Streaming modes: fold the pending deltas into the stored groups now, as the worker does; returns the number of delta rows folded';
 
+CREATE FUNCTION hybridagg.reset_costs(name text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'hybridagg_reset_costs'
+LANGUAGE C;
+COMMENT ON FUNCTION hybridagg.reset_costs(text) IS
+  'Start the cost counters of an aggregate (its owner), or of every aggregate of the database (a superuser), again from zero';
+
+CREATE FUNCTION hybridagg.advise(name text, freshness interval DEFAULT NULL, growth numeric DEFAULT 1)
+RETURNS TABLE (mode text, current boolean,
+               write_us_per_row double precision, write_us_per_statement double precision,
+               worker_seconds_per_hour double precision,
+               batch_seconds_per_run double precision, batch_seconds_per_day double precision,
+               view_ms_whole_range double precision, view_ms_last_hour double precision,
+               stored_freshness interval, exactness text, storage_bytes bigint,
+               fits boolean, limit_reached text, figures text,
+               recommended boolean, reason text)
+AS 'MODULE_PATHNAME', 'hybridagg_advise'
+LANGUAGE C;
+COMMENT ON FUNCTION hybridagg.advise(text, interval, numeric) IS
+  'What each mode would cost this aggregate here (measured, sampled or estimated, as the figures column says), at growth times the data, and the mode to pick for the freshness asked';
+
 REVOKE ALL ON FUNCTION hybridagg_internal.capture() FROM PUBLIC;
 
 DROP FUNCTION hybridagg_internal.dirty_groups(integer, regclass);
@@ -153,6 +174,32 @@ CREATE FUNCTION hybridagg_internal.aggregate_status(
     OUT dirty_groups bigint,
     OUT capture text)
 AS 'MODULE_PATHNAME', 'hybridagg_aggregate_status'
+LANGUAGE C STRICT STABLE;
+
+-- The cost counters of an aggregate, kept in shared memory (costs.c), to
+-- whoever may read its view (NULLs to others, and when nothing is counted).
+CREATE FUNCTION hybridagg_internal.aggregate_costs(
+    id integer,
+    OUT capture_statements bigint,
+    OUT capture_rows bigint,
+    OUT capture_groups bigint,
+    OUT capture_seconds double precision,
+    OUT folds bigint,
+    OUT fold_deltas bigint,
+    OUT fold_seconds double precision,
+    OUT batch_runs bigint,
+    OUT batch_groups bigint,
+    OUT batch_seconds double precision,
+    OUT caught_up_at timestamptz,
+    OUT since timestamptz)
+AS 'MODULE_PATHNAME', 'hybridagg_aggregate_costs'
+LANGUAGE C STRICT VOLATILE;
+
+-- The planner's estimate of the base rows a batch view aggregates at every
+-- query (at or above the watermark), to whoever may read the view.
+CREATE FUNCTION hybridagg_internal.batch_tail_rows(id integer)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'hybridagg_batch_tail_rows'
 LANGUAGE C STRICT STABLE;
 
 REVOKE ALL ON FUNCTION hybridagg_internal.forget_dropped_views() FROM PUBLIC;
@@ -246,11 +293,30 @@ SELECT a.view::text AS name,
        a.definition,
        (SELECT count(*) FROM pg_catalog.pg_attribute t
          WHERE t.attrelid = pg_catalog.to_regclass(pg_catalog.format('hybridagg_internal.history_%s', a.id))
-           AND t.attname OPERATOR(pg_catalog.~~) 'value\_%' AND NOT t.attisdropped)::integer AS recomputed_aggregates
+           AND t.attname OPERATOR(pg_catalog.~~) 'value\_%' AND NOT t.attisdropped)::integer AS recomputed_aggregates,
+       k.capture_statements,
+       k.capture_rows,
+       k.capture_groups,
+       k.capture_seconds,
+       k.folds AS fold_runs,
+       k.fold_deltas,
+       k.fold_seconds,
+       k.batch_runs,
+       k.batch_groups AS batch_run_groups,
+       k.batch_seconds,
+       CASE WHEN a.mode = 'batch' THEN
+              CASE WHEN pg_catalog.isfinite(a.watermark_time)
+                   THEN GREATEST(pg_catalog.now() OPERATOR(pg_catalog.-) a.watermark_time, interval '0') END
+            WHEN c.pending_deltas = 0 THEN interval '0'
+            ELSE pg_catalog.now() OPERATOR(pg_catalog.-) k.caught_up_at
+       END AS freshness_lag,
+       k.since AS costs_since,
+       hybridagg_internal.batch_tail_rows(a.id) AS batch_tail_rows
   FROM hybridagg_internal.aggregate a
   JOIN pg_catalog.pg_class v ON v.oid = a.view
   LEFT JOIN hybridagg_internal.aggregate_stats s USING (id)
-  CROSS JOIN LATERAL hybridagg_internal.aggregate_status(a.id) c;
+  CROSS JOIN LATERAL hybridagg_internal.aggregate_status(a.id) c
+  CROSS JOIN LATERAL hybridagg_internal.aggregate_costs(a.id) k;
 GRANT SELECT ON hybridagg.aggregates TO PUBLIC;
 COMMENT ON VIEW hybridagg.aggregates IS
   'hybridagg: one row per aggregate with its mode, watermark, table sizes, pending work, capture, worker, counters and last error';

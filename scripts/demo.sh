@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: install, build, start a private cluster, load 1,000,000
-# synthetic events over 30 days, create an aggregate, and compare a query on
-# its view with the same query on the raw table.
+# synthetic events over 30 days, create an aggregate, compare a query on
+# its view with the same query on the raw table, and print what advise()
+# says each mode would cost.
 #
 #   bash scripts/demo.sh          (as root on a fresh Debian 12 machine)
 #
@@ -92,6 +93,24 @@ FULL JOIN (SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bucket, devic
              FROM events GROUP BY 1, 2) r USING (bucket, device_id)
 WHERE v.n IS DISTINCT FROM r.n OR v.lo IS DISTINCT FROM r.lo OR v.hi IS DISTINCT FROM r.hi
    OR abs(v.total - r.total) > 1e-9 * abs(r.total);
+SQL
+echo "== what each mode would cost events_1h here: SELECT * FROM hybridagg.advise('events_1h')"
+echo "   (figures measured, sampled or estimated as the figures column says; see README, Batch or streaming?)"
+$PSQL <<'SQL'
+SELECT mode, current,
+       round(write_us_per_row::numeric, 2) AS write_us_row,
+       round(write_us_per_statement::numeric, 1) AS write_us_stmt,
+       round(worker_seconds_per_hour::numeric, 3) AS worker_s_h,
+       round(batch_seconds_per_run::numeric, 3) AS batch_s_run,
+       round(batch_seconds_per_day::numeric, 1) AS batch_s_day,
+       round(view_ms_whole_range::numeric, 1) AS view_ms_all,
+       round(view_ms_last_hour::numeric, 1) AS view_ms_1h,
+       date_trunc('second', stored_freshness) AS stored_freshness,
+       pg_size_pretty(storage_bytes) AS storage, fits, recommended
+  FROM hybridagg.advise('events_1h');
+SELECT reason AS "recommended for no asked freshness" FROM hybridagg.advise('events_1h') WHERE recommended;
+SELECT reason AS "for a freshness of 1 minute" FROM hybridagg.advise('events_1h', '1 minute') WHERE recommended;
+SELECT mode, fits, limit_reached AS "at 100x the data" FROM hybridagg.advise('events_1h', NULL, 100);
 SQL
 echo
 echo "The cluster keeps running.  Connect:  psql -h $DIR -p $PORT -U postgres"

@@ -2,7 +2,7 @@
 CREATE EXTENSION hybridagg;
 SELECT extversion FROM pg_extension WHERE extname = 'hybridagg';
 SELECT p.oid::regprocedure AS interface
-  FROM pg_proc p WHERE p.pronamespace = 'hybridagg'::regnamespace ORDER BY 1::text;
+  FROM pg_proc p WHERE p.pronamespace = 'hybridagg'::regnamespace ORDER BY p.oid::regprocedure::text;
 SELECT attname, format_type(atttypid, atttypmod)
   FROM pg_attribute WHERE attrelid = 'hybridagg.aggregates'::regclass AND attnum > 0 ORDER BY attnum;
 \i test/sql/helpers.sql

@@ -17,6 +17,10 @@
  * DateStyle, extra_float_digits or bytea_output).  Writers need no rights
  * on the internal tables.
  *
+ * Each statement's capture is timed once and counted in shared memory
+ * (costs.c): rows of its transition table (an UPDATE's new rows), delta rows
+ * written, time.
+ *
  * An UPDATE's old and new rows are read in step: a pair whose keys and
  * arguments did not change (an UPDATE of some other column) costs nothing.
  *
@@ -44,6 +48,7 @@
 #include "capture.h"
 #include "capture_internal.h"
 #include "catalog.h"
+#include "costs.h"
 #include "export.h"
 #include "materialize.h"
 #include "util.h"
@@ -80,7 +85,8 @@ capture_begin(Capture *capture, CaptureTarget *target)
 	act_as(target->owner, &capture->saved);
 }
 
-static void
+/* returns the delta rows written */
+static int
 capture_end(Capture *capture)
 {
 	int			written;
@@ -94,6 +100,7 @@ capture_end(Capture *capture)
 	MemoryContextDelete(capture->context);
 	if (written > 0)
 		worker_note_deltas(written);
+	return written;
 }
 
 static void
@@ -264,6 +271,10 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 	CaptureTarget *target;
 	Capture		capture;
 	RowReader	reader;
+	instr_time	start;
+	instr_time	duration;
+	int64		rows;
+	int			groups;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
@@ -306,6 +317,10 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 				 errhint("Do not create capture triggers by hand: hybridagg.create() makes them. Drop trigger \"%s\".",
 						 trigdata->tg_trigger->tgname)));
 
+	INSTR_TIME_SET_CURRENT(start);
+	rows = tuplestore_tuple_count(trigdata->tg_newtable ?
+								  trigdata->tg_newtable :
+								  trigdata->tg_oldtable);
 	capture_begin(&capture, target);
 	reader_init(&reader, target, relid, NULL, 0);
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
@@ -322,6 +337,9 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 	else
 		accumulate_table(capture.table, trigdata->tg_newtable, &reader, 1);
 	reader_free(&reader);
-	capture_end(&capture);
+	groups = capture_end(&capture);
+	INSTR_TIME_SET_CURRENT(duration);
+	INSTR_TIME_SUBTRACT(duration, start);
+	costs_note_capture(id, target->view_relid, rows, groups, duration);
 	return PointerGetDatum(NULL);
 }

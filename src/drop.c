@@ -29,6 +29,7 @@
 
 #include "capture_triggers.h"
 #include "catalog.h"
+#include "costs.h"
 #include "export.h"
 #include "util.h"
 
@@ -76,6 +77,7 @@ drop_aggregate_objects(const AggregateEntry *entry, bool drop_triggers_now)
 	char	   *view_name = get_rel_name(entry->view_relid);
 
 	catalog_delete(entry->id);
+	costs_forget(entry->id);
 
 	if (MODE_IS_STREAMING(entry->mode))
 		remove_capture_triggers(entry, drop_triggers_now);

@@ -17,6 +17,9 @@
  * hybrid mode's sealing in materialize.c calls too), once their partition
  * exists; until then they stay in recent, and so do their deltas, so that
  * no group is ever in recent and in history at once (invariant 6).
+ *
+ * The worker's folds and fold() are counted in shared memory (costs.c), with
+ * the time before their snapshot: nothing committed before it is pending.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -33,6 +36,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "costs.h"
 #include "dirty_groups.h"
 #include "export.h"
 #include "fold.h"
@@ -330,6 +334,7 @@ fold_aggregate_by_id(int32 id, int64 *consumed)
 	Snapshot	snap;
 	instr_time	start;
 	instr_time	duration;
+	TimestampTz looked_at;
 
 	*consumed = 0;
 	if (entry == NULL || !MODE_IS_STREAMING(entry->mode))
@@ -340,17 +345,26 @@ fold_aggregate_by_id(int32 id, int64 *consumed)
 	entry = catalog_get(id, true);
 	if (entry == NULL || !MODE_IS_STREAMING(entry->mode))
 		return true;
+	looked_at = GetCurrentTimestamp();
 	if (!delta_has_rows(id, false))
+	{
+		costs_note_caught_up(id, entry->view_relid, looked_at);
 		return true;
+	}
 	INSTR_TIME_SET_CURRENT(start);
 	layout = layout_read(id);
+	looked_at = GetCurrentTimestamp();
 	snap = mover_snapshot();
 	*consumed = fold_aggregate(entry, layout, snap, PARTITION_TRY);
 	UnregisterSnapshot(snap);
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
+	costs_note_caught_up(id, entry->view_relid, looked_at);
 	if (*consumed > 0)
+	{
 		stats_record_fold(id, *consumed, INSTR_TIME_GET_DOUBLE(duration));
+		costs_note_fold(id, entry->view_relid, *consumed, duration);
+	}
 	return true;
 }
 
@@ -370,6 +384,7 @@ hybridagg_fold(PG_FUNCTION_ARGS)
 	int64		consumed;
 	instr_time	start;
 	instr_time	duration;
+	TimestampTz looked_at;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -390,14 +405,20 @@ hybridagg_fold(PG_FUNCTION_ARGS)
 	entry = catalog_reread(entry, text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	act_as(entry->owner, &saved);
 	layout = layout_read(entry->id);
+	looked_at = GetCurrentTimestamp();
 	snap = mover_snapshot();
 	consumed = fold_aggregate(entry, layout, snap, PARTITION_WAIT);
 	UnregisterSnapshot(snap);
 	act_as_restore(&saved);
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
+	costs_note_caught_up(entry->id, entry->view_relid, looked_at);
 	if (consumed > 0)
-		stats_record_fold(entry->id, consumed, INSTR_TIME_GET_DOUBLE(duration));
+	{
+		stats_record_fold(entry->id, consumed,
+						  INSTR_TIME_GET_DOUBLE(duration));
+		costs_note_fold(entry->id, entry->view_relid, consumed, duration);
+	}
 	SPI_finish();
 	restore_settings(nestlevel);
 	PG_RETURN_INT64(consumed);

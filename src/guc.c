@@ -2,11 +2,11 @@
  * guc.c
  *	  Every hybridagg.* setting: name, default, limits and context.
  *
- * The settings that shape the launcher (hybridagg.worker,
- * hybridagg.max_workers) are only defined when the library is preloaded:
- * defined later, a PGC_POSTMASTER setting is FATAL.  The others may be
- * changed per session or by reloading the configuration, and the worker
- * rereads them on SIGHUP.
+ * The settings that shape shared memory and the launcher (hybridagg.worker,
+ * hybridagg.max_workers, hybridagg.cost_entries) are only defined when the
+ * library is preloaded: defined later, a PGC_POSTMASTER setting is FATAL.
+ * The others may be changed per session or by reloading the configuration,
+ * and the worker rereads them on SIGHUP.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -25,6 +25,8 @@
 #define DEFAULT_MATERIALIZE_CHUNK_MIN	(24 * 60)
 #define DEFAULT_MAX_WORKERS			8
 #define MAX_MAX_WORKERS				MAX_BACKENDS
+#define DEFAULT_COST_ENTRIES		1000
+#define MAX_COST_ENTRIES			1000000
 
 int			hybridagg_fold_interval = DEFAULT_FOLD_INTERVAL_MS;
 int			hybridagg_launcher_interval = DEFAULT_LAUNCHER_INTERVAL_S;
@@ -32,6 +34,7 @@ int			hybridagg_wake_threshold = DEFAULT_WAKE_THRESHOLD;
 int			hybridagg_materialize_chunk = DEFAULT_MATERIALIZE_CHUNK_MIN;
 bool		hybridagg_worker_enabled = true;
 int			hybridagg_max_workers = DEFAULT_MAX_WORKERS;
+int			hybridagg_cost_entries = DEFAULT_COST_ENTRIES;
 
 void
 hybridagg_define_gucs(void)
@@ -87,6 +90,14 @@ hybridagg_define_gucs(void)
 								"They count against max_worker_processes, as does the launcher.",
 								&hybridagg_max_workers,
 								DEFAULT_MAX_WORKERS, 1, MAX_MAX_WORKERS,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
+		DefineCustomIntVariable("hybridagg.cost_entries",
+								"Most aggregates whose costs are counted in shared memory, over all databases.",
+								"An aggregate created once the table is full is not counted until the server restarts.",
+								&hybridagg_cost_entries,
+								DEFAULT_COST_ENTRIES, 10, MAX_COST_ENTRIES,
 								PGC_POSTMASTER,
 								0,
 								NULL, NULL, NULL);

@@ -24,6 +24,9 @@ extern bool hybridagg_worker_enabled;
 /* hybridagg.max_workers: most workers at once (defined only when preloaded) */
 extern int	hybridagg_max_workers;
 
+/* hybridagg.cost_entries: aggregates whose costs shared memory counts */
+extern int	hybridagg_cost_entries;
+
 /*
  * the workers the launcher may run: hybridagg.max_workers, within
  * max_worker_processes

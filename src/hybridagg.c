@@ -2,8 +2,8 @@
  * hybridagg.c
  *	  Entry point of the hybridagg library: settings, the guard against
  *	  MERGE statements it could not capture, and, when the server preloads
- *	  it (shared_preload_libraries), the shared memory and the launcher of
- *	  the background workers.
+ *	  it (shared_preload_libraries), the shared memory (worker slots, cost
+ *	  counters) and the launcher of the background workers.
  *
  * Without preloading, only batch aggregates can be created: create() of a
  * streaming mode refuses with a hint (see create.c).  Under pg_upgrade
@@ -16,6 +16,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
+#include "costs.h"
 #include "guc.h"
 #include "hybridagg.h"
 #include "merge_guard.h"
@@ -38,6 +39,7 @@ _PG_init(void)
 		return;
 	hybridagg_preloaded = true;
 	worker_slots_shmem_init();
+	costs_shmem_init();
 	if (hybridagg_worker_enabled)
 		launcher_register();
 }

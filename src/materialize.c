@@ -50,6 +50,7 @@
 
 #include "capture_triggers.h"
 #include "catalog.h"
+#include "costs.h"
 #include "export.h"
 #include "fold.h"
 #include "guc.h"
@@ -544,6 +545,8 @@ hybridagg_materialize(PG_FUNCTION_ARGS)
 	MemoryContext step_context;
 	int			nestlevel;
 	TimestampTz started;
+	instr_time	run_start;
+	instr_time	run_time;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -575,6 +578,7 @@ hybridagg_materialize(PG_FUNCTION_ARGS)
 		run.next = run.range_lo;
 	}
 
+	INSTR_TIME_SET_CURRENT(run_start);
 	SPI_connect_ext(atomic ? 0 : SPI_OPT_NONATOMIC);
 	step_context = AllocSetContextCreate(CurrentMemoryContext,
 										 "hybridagg materialize step",
@@ -597,6 +601,11 @@ hybridagg_materialize(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 	}
 	SPI_finish();
+	INSTR_TIME_SET_CURRENT(run_time);
+	INSTR_TIME_SUBTRACT(run_time, run_start);
+	if (run.chunks > 0)
+		costs_note_batch(run.id, entry->view_relid, run.total_groups,
+						 run_time);
 
 	if (run.has_range && TIMESTAMP_IS_NOBEGIN(run.range_lo) &&
 		TIMESTAMP_IS_NOEND(run.range_hi))

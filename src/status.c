@@ -11,6 +11,8 @@
  * worker keeps small.  A table that is locked (a drop in progress) or
  * unreadable gives NULLs for its aggregate rather than an error for
  * everyone, and so does an aggregate whose view the reader may not read.
+ * The base rows a batch view aggregates at every query (those at or above
+ * the watermark) are the planner's estimate: planned, never counted.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -43,6 +45,7 @@
 
 PG_FUNCTION_INFO_V1(hybridagg_table_counts);
 PG_FUNCTION_INFO_V1(hybridagg_aggregate_status);
+PG_FUNCTION_INFO_V1(hybridagg_batch_tail_rows);
 
 #define STATUS_COLUMNS 5
 
@@ -226,6 +229,83 @@ hybridagg_aggregate_status(PG_FUNCTION_ARGS)
 	}
 	restore_settings(nestlevel);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/* the planner's rows for the base rows at or above the watermark */
+static double
+tail_rows_planned(const AggregateEntry *entry)
+{
+	const char *utc = entry->bucket.time_type == TIMESTAMPTZOID ? "%s" :
+	"pg_catalog.timezone('UTC', %s)";
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(entry->id)};
+	bool		isnull;
+	char	   *plan;
+
+	spi_run_args(psprintf("SELECT %s FROM " INTERNAL_SCHEMA ".aggregate "
+						  "WHERE id = $1", psprintf(utc, "watermark_time")),
+				 1, types, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		return -1;
+	values[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							  1, &isnull);
+	types[0] = entry->bucket.time_type;
+	/* EXPLAIN plans with the parameter's value: a custom plan */
+	spi_run_args(psprintf("EXPLAIN (FORMAT JSON) SELECT FROM %s s "
+						  "WHERE s.__time >= $1",
+						  internal_qualname(OBJ_SOURCE, entry->id)),
+				 1, types, values, NULL, SPI_OK_UTILITY);
+	plan = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	types[0] = TEXTOID;
+	values[0] = CStringGetTextDatum(plan);
+	spi_run_args("SELECT ($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 0 "
+				 "OPERATOR(pg_catalog.->) 'Plan' "
+				 "OPERATOR(pg_catalog.->>) 'Plan Rows')::pg_catalog.float8",
+				 1, types, values, NULL, SPI_OK_SELECT);
+	return DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0],
+										SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * hybridagg_internal.batch_tail_rows(id): the planner's estimate of the
+ * base rows a query of a batch aggregate's view aggregates (those at or
+ * above its watermark); NULL in the other modes and for those who may not
+ * read the view.
+ */
+Datum
+hybridagg_batch_tail_rows(PG_FUNCTION_ARGS)
+{
+	int32		id = PG_GETARG_INT32(0);
+	AggregateEntry *entry;
+	int			nestlevel;
+	double		rows = -1;
+	ActingAs	saved;
+
+	nestlevel = fix_settings(SETTINGS_SQL);
+	entry = catalog_get(id, true);
+	if (entry != NULL && entry->mode == MODE_BATCH &&
+		OidIsValid(entry->owner) &&
+		pg_class_aclcheck(entry->view_relid, GetUserId(),
+						  ACL_SELECT) == ACLCHECK_OK)
+	{
+		Oid			source = internal_relid(OBJ_SOURCE, entry->id, true);
+
+		/* a drop in progress holds the tables: say nothing rather than wait */
+		if (OidIsValid(source) &&
+			ConditionalLockRelationOid(entry->base_relid, AccessShareLock) &&
+			ConditionalLockRelationOid(source, AccessShareLock))
+		{
+			SPI_connect();
+			act_as(entry->owner, &saved);
+			rows = tail_rows_planned(entry);
+			act_as_restore(&saved);
+			SPI_finish();
+		}
+	}
+	restore_settings(nestlevel);
+	if (rows < 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64((int64) rows);
 }
 
 /*

@@ -41,6 +41,7 @@
 
 #include "capture_triggers.h"
 #include "catalog.h"
+#include "costs.h"
 #include "fold.h"
 #include "guc.h"
 #include "materialize.h"
@@ -141,13 +142,20 @@ fold_in_transaction(int32 id)
 			entry->watermark < seal_limit(entry))
 		{
 			int64		lo = entry->watermark;
-			Snapshot	snap = mover_snapshot();
-			int64		moved = seal_by_move(entry, layout_read(id),
-											 seal_limit(entry), snap,
-											 PARTITION_TRY);
+			instr_time	start;
+			instr_time	duration;
+			Snapshot	snap;
+			int64		moved;
 
+			INSTR_TIME_SET_CURRENT(start);
+			snap = mover_snapshot();
+			moved = seal_by_move(entry, layout_read(id), seal_limit(entry),
+								 snap, PARTITION_TRY);
 			UnregisterSnapshot(snap);
+			INSTR_TIME_SET_CURRENT(duration);
+			INSTR_TIME_SUBTRACT(duration, start);
 			stats_record_batch(id, moved, 0);
+			costs_note_batch(id, entry->view_relid, moved, duration);
 			elog(DEBUG1, "hybridagg: sealed aggregate %d from " INT64_FORMAT,
 				 id, lo);
 		}

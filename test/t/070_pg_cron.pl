@@ -3,7 +3,8 @@
 # day (CALL hybridagg.materialize('events_1m', now() - '1 day', now())), as
 # a refresh window would.  After late rows, an UPDATE and a DELETE below the
 # watermark, the batch view is stale until a run that started after them;
-# then it equals the raw query again, and the watermark has moved on.
+# then it equals the raw query again, and the watermark has moved on; the
+# cost counters count the runs, and advise() reads the schedule.
 use strict;
 use warnings;
 
@@ -72,6 +73,17 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM cron.job_run_details WHERE
   or diag $node->safe_psql('postgres', 'SELECT jobid, status, return_message FROM cron.job_run_details');
 is($node->safe_psql('postgres', "SELECT batches > 0 AND last_error IS NULL FROM hybridagg.aggregates WHERE name = 'events_1m'"),
 	't', 'the status view counts the batch runs');
+is($node->safe_psql('postgres', "SELECT batch_runs > 0 AND batch_seconds > 0 FROM hybridagg.aggregates WHERE name = 'events_1m'"),
+	't', 'and so do the cost counters, from pg_cron\'s sessions');
+
+# advise() finds the job that materializes the aggregate, and its schedule:
+# a run a minute, measured
+is($node->safe_psql('postgres', q{
+	SELECT figures LIKE '%batch: measured%schedule: pg_cron ''* * * * *''%'
+	       AND round(batch_seconds_per_day / batch_seconds_per_run) = 1440
+	  FROM hybridagg.advise('events_1m') WHERE mode = 'batch'}),
+	't', 'advise() reads the pg_cron schedule')
+  or diag $node->safe_psql('postgres', "SELECT figures, batch_seconds_per_run, batch_seconds_per_day FROM hybridagg.advise('events_1m') WHERE mode = 'batch'");
 
 $node->safe_psql('postgres', q{SELECT cron.unschedule(jobid) FROM cron.job});
 ok(!$node->log_contains('terminated by signal'), 'no process crashed');
