@@ -730,7 +730,9 @@ advise_mode(const AggregateEntry *entry, const Measures *m, double growth,
 		if (per_run >= m->period_s)
 		{
 			a->fits = false;
-			a->limit = psprintf("a batch run (%.1f s) is longer than its schedule (every %.0f s)",
+			a->limit = psprintf("a batch run (%.1f s) is longer than its "
+								"schedule "
+								"(every %.0f s)",
 								per_run, m->period_s);
 		}
 	}
@@ -812,7 +814,9 @@ advise_mode(const AggregateEntry *entry, const Measures *m, double growth,
 		if (a->worker_s_per_hour.value >= SECONDS_PER_HOUR)
 		{
 			a->fits = false;
-			a->limit = psprintf("the fold (%.0f s of work per hour) cannot keep up with the ingest rate",
+			a->limit = psprintf("the fold (%.0f s of work per hour) cannot "
+								"keep "
+								"up with the ingest rate",
 								a->worker_s_per_hour.value);
 		}
 	}
@@ -860,11 +864,18 @@ choose(ModeAdvice *advice, const Interval *freshness, char **reason)
 		ModeAdvice *a = &advice[best];
 
 		if (a->mode == MODE_BATCH)
-			*reason = psprintf("batch: the cheapest that fits%s: writes pay nothing, its runs take %.3g s a day, and the view still serves the rows above the watermark from the base table",
+			*reason = psprintf("batch: the cheapest that fits%s: writes pay "
+							   "nothing, its runs take %.3g s a day, and the "
+							   "view still serves the rows above the watermark "
+							   "from the base table",
 							   wanted_s >= 0 ? " the freshness asked" : "",
 							   a->batch_s_per_day.value);
 		else
-			*reason = psprintf("%s: the cheapest that fits%s: the capture costs %.3g us a row and the worker %.3g s an hour; the stored part trails by about %.3g s",
+			*reason = psprintf("%s: the cheapest that fits%s: the capture "
+							   "costs "
+							   "%.3g us a row and the worker %.3g s an hour; "
+							   "the "
+							   "stored part trails by about %.3g s",
 							   mode_name(a->mode),
 							   wanted_s >= 0 ? " the freshness asked" : "",
 							   a->write_us_per_row.value,
@@ -885,7 +896,9 @@ choose(ModeAdvice *advice, const Interval *freshness, char **reason)
 	}
 	if (fresh_fit >= 0)
 	{
-		*reason = psprintf("%s: no mode keeps the stored part that fresh; %s comes closest (about %.3g s); the view itself is exact in every mode",
+		*reason = psprintf("%s: no mode keeps the stored part that fresh; %s "
+						   "comes closest (about %.3g s); the view itself is "
+						   "exact in every mode",
 						   mode_name(advice[fresh_fit].mode),
 						   mode_name(advice[fresh_fit].mode),
 						   advice[fresh_fit].stored_freshness_s.value);
@@ -895,9 +908,13 @@ choose(ModeAdvice *advice, const Interval *freshness, char **reason)
 		if (!advice[i].fits_known)
 			unknown++;
 	if (unknown > 0)
-		*reason = psprintf("hybrid, the default: too little is known to compare the modes (see limit_reached); write some rows and ask again");
+		*reason = psprintf("hybrid, the default: too little is known to "
+						   "compare the modes (see limit_reached); write "
+						   "some rows and ask again");
 	else
-		*reason = psprintf("hybrid: no mode fits at this growth (see limit_reached); hybrid spreads the work over the worker's folds and seals");
+		*reason = psprintf("hybrid: no mode fits at this growth (see "
+						   "limit_reached); hybrid spreads the work over the "
+						   "worker's folds and seals");
 	for (int i = 0; i < MODE_COUNT; i++)
 		if (advice[i].mode == MODE_HYBRID)
 			return i;
@@ -910,7 +927,8 @@ figures_text(const Measures *m, const ModeAdvice *a)
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "rate: %.0f rows/h %s; write: %s; worker: %s; batch: %s; view: %s; storage: %s; schedule: %s",
+	appendStringInfo(&buf, "rate: %.0f rows/h %s; write: %s; worker: %s; "
+					 "batch: %s; view: %s; storage: %s; schedule: %s",
 					 m->rows_per_hour.value,
 					 m->rate_of_last_day ? "(rows of the last day)" :
 					 "(estimated over the data's time span)",
@@ -924,7 +942,9 @@ figures_text(const Measures *m, const ModeAdvice *a)
 	if (m->sample_error[0])
 		appendStringInfo(&buf, "; batch sample failed: %s", m->sample_error);
 	if (!m->counted)
-		appendStringInfoString(&buf, "; no cost counters (hybridagg not preloaded, or hybridagg.cost_entries full)");
+		appendStringInfoString(&buf, "; no cost counters (hybridagg not "
+							   "preloaded, or "
+							   "hybridagg.cost_entries full)");
 	return buf.data;
 }
 
@@ -940,9 +960,12 @@ static const char *
 exactness(AggregateMode mode)
 {
 	if (mode == MODE_BATCH)
-		return "exact above the watermark; below it, as of the last materialize() (late rows wait for the next run)";
+		return "exact above the watermark; below it, as of the "
+			"last materialize() (late rows wait for the next "
+			"run)";
 	if (mode == MODE_LAMBDA)
-		return "exact in every snapshot; materialize() also recomputes sealed buckets from the base table";
+		return "exact in every snapshot; materialize() also "
+			"recomputes sealed buckets from the base table";
 	return "exact in every snapshot";
 }
 
@@ -977,14 +1000,17 @@ hybridagg_advise(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("growth must be a positive number"),
-				 errdetail("growth multiplies the data's volume and velocity: 1 is today's, 10 ten times as much."),
+				 errdetail("growth multiplies the data's volume and "
+						   "velocity: 1 is today's, 10 ten times as much."),
 				 errhint("Pass 1, 10 or 100.")));
 	if (freshness && interval_seconds(freshness) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("freshness must not be negative"),
-				 errdetail("freshness is how far the stored part of the view may trail now()."),
-				 errhint("Pass an interval such as '1 minute', or NULL for no bound.")));
+				 errdetail("freshness is how far the stored part of the view "
+						   "may trail now()."),
+				 errhint("Pass an interval such as '1 minute', or NULL for "
+						 "no bound.")));
 	require_primary("hybridagg.advise()");
 	entry = catalog_resolve(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	check_aggregate_owner(entry);
