@@ -52,6 +52,7 @@
 #include "utils/typcache.h"
 
 #include "definition.h"
+#include "util.h"
 
 /* the hint of an error about the defining query's shape */
 static int
@@ -367,19 +368,7 @@ zone_free_interval_arithmetic(Node *node)
 	List	   *args;
 	ListCell   *lc;
 
-	if (IsA(node, OpExpr))
-	{
-		funcid = ((OpExpr *) node)->opfuncid;
-		if (!OidIsValid(funcid))
-			funcid = get_opcode(((OpExpr *) node)->opno);
-		args = ((OpExpr *) node)->args;
-	}
-	else if (IsA(node, FuncExpr))
-	{
-		funcid = ((FuncExpr *) node)->funcid;
-		args = ((FuncExpr *) node)->args;
-	}
-	else
+	if (!function_call(node, &funcid, &args))
 		return false;
 	if (funcid != F_TIMESTAMPTZ_PL_INTERVAL &&
 		funcid != F_TIMESTAMPTZ_MI_INTERVAL &&

@@ -46,6 +46,7 @@
 #include "utils/lsyscache.h"
 
 #include "bucket.h"
+#include "util.h"
 
 /* the largest multiple of w at or below t; false if below INT64_MIN */
 static bool
@@ -263,19 +264,7 @@ binary(Node *node, IntegerOp op, Node **left, Node **right)
 	Oid			funcid;
 	List	   *args;
 
-	if (IsA(node, OpExpr))
-	{
-		funcid = ((OpExpr *) node)->opfuncid;
-		if (!OidIsValid(funcid))
-			funcid = get_opcode(((OpExpr *) node)->opno);
-		args = ((OpExpr *) node)->args;
-	}
-	else if (IsA(node, FuncExpr))
-	{
-		funcid = ((FuncExpr *) node)->funcid;
-		args = ((FuncExpr *) node)->args;
-	}
-	else
+	if (!function_call(node, &funcid, &args))
 		return false;
 	if (integer_op(funcid) != op || list_length(args) != 2)
 		return false;

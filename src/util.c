@@ -427,3 +427,24 @@ time_literal(Oid time_type, int64 value)
 				   USE_ISO_DATES, buf);
 	return pstrdup(buf);
 }
+
+/* an operator or a function call: the function it calls and its arguments */
+bool
+function_call(Node *node, Oid *funcid, List **args)
+{
+	if (IsA(node, OpExpr))
+	{
+		*funcid = ((OpExpr *) node)->opfuncid;
+		if (!OidIsValid(*funcid))
+			*funcid = get_opcode(((OpExpr *) node)->opno);
+		*args = ((OpExpr *) node)->args;
+		return true;
+	}
+	if (IsA(node, FuncExpr))
+	{
+		*funcid = ((FuncExpr *) node)->funcid;
+		*args = ((FuncExpr *) node)->args;
+		return true;
+	}
+	return false;
+}

@@ -9,6 +9,7 @@
 #define HYBRIDAGG_UTIL_H
 
 #include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
@@ -108,5 +109,7 @@ extern Interval *interval_from_usecs(int64 usecs);
  * (for an integer bucket's type, the number)
  */
 extern char *time_literal(Oid time_type, int64 value);
+
+extern bool function_call(Node *node, Oid *funcid, List **args);
 
 #endif
