@@ -32,8 +32,8 @@ SELECT 'alter_1h'::regclass::oid AS view_oid \gset
 CREATE TABLE alter_seen (history_buckets bigint);
 INSERT INTO alter_seen VALUES (0);
 
--- exact: the view equals the query; kept: history has no fewer buckets than
--- at the last check; same_view: the OID; shown: the mode the status view shows
+-- exact: the view equals the query; kept: history has no fewer buckets below
+-- the watermark than at the last check; shown: the mode the status view shows
 CREATE FUNCTION alter_check(OUT exact boolean, OUT kept boolean, OUT shown text)
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -41,13 +41,26 @@ DECLARE
     buckets bigint;
 BEGIN
     exact := test_diff('alter_1h', current_setting('alter.q'), '{bucket,device}') = 0;
-    EXECUTE format('SELECT count(DISTINCT g1) FROM hybridagg_internal.history_%s', agg_id) INTO buckets;
+    EXECUTE format('SELECT count(DISTINCT h.g1) FROM hybridagg_internal.history_%s h, hybridagg_internal.aggregate a '
+                   'WHERE a.id = %s AND h.g1 < a.watermark', agg_id, agg_id) INTO buckets;
     kept := buckets >= (SELECT history_buckets FROM alter_seen);
     UPDATE alter_seen SET history_buckets = buckets;
     shown := (SELECT mode FROM hybridagg.aggregates WHERE name = 'alter_1h');
 END
 $fn$;
 SELECT set_config('alter.q', :'q', false) IS NOT NULL AS q_set;
+
+-- groups in history at or above the watermark
+CREATE FUNCTION alter_history_above() RETURNS bigint LANGUAGE plpgsql AS $fn$
+DECLARE
+    agg_id int := (SELECT id FROM hybridagg_internal.aggregate WHERE view = 'alter_1h'::regclass);
+    n bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM hybridagg_internal.history_%s h, hybridagg_internal.aggregate a '
+                   'WHERE a.id = %s AND h.g1 >= a.watermark', agg_id, agg_id) INTO n;
+    RETURN n;
+END
+$fn$;
 
 -- a new row, late rows, an update and a delete; below the watermark only in
 -- the streaming modes (batch serves the rows below it as last materialized)
@@ -242,6 +255,22 @@ RESET ROLE;
 -- seal_after alone; then a lambda aggregate sealed by materialize, and back
 SELECT hybridagg.alter('alter_1h', seal_after => '2 hours');
 SELECT mode, seal_after FROM hybridagg.aggregates WHERE name = 'alter_1h';
+-- batch mode keeps a range recomputed above its watermark (seal_after is
+-- shorter now) in history, where its view does not read it: a streaming
+-- mode takes those buckets to recent
+SET client_min_messages = warning;
+CALL hybridagg.materialize('alter_1h', now() - interval '6 hours', now() - interval '3 hours');
+SET client_min_messages = notice;
+SELECT alter_history_above() > 0 AS history_above_watermark;
+SELECT * FROM alter_check();
+SELECT hybridagg.alter('alter_1h', mode => 'streaming');
+SELECT * FROM alter_check();
+SELECT alter_history_above() AS history_above_watermark;
+SELECT alter_writes();
+SELECT hybridagg.fold('alter_1h') >= 0 AS folded;
+SELECT * FROM alter_check();
+SELECT hybridagg.alter('alter_1h', mode => 'batch');
+SELECT * FROM alter_check();
 SELECT hybridagg.alter('alter_1h', mode => 'lambda', seal_after => '12 hours');
 SET client_min_messages = warning;
 CALL hybridagg.materialize('alter_1h');
@@ -336,6 +365,6 @@ SELECT mode FROM hybridagg.aggregates WHERE name = 'alter_mine';
 SELECT hybridagg.drop('alter_mine');
 SELECT hybridagg.drop('alter_1h');
 DROP TABLE alter_ev, alter_seen;
-DROP FUNCTION alter_check(), alter_writes();
+DROP FUNCTION alter_check(), alter_writes(), alter_history_above();
 REVOKE CREATE ON SCHEMA public FROM alter_owner;
 DROP ROLE alter_reader, alter_owner, alter_stranger;

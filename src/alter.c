@@ -21,10 +21,10 @@
  *		below W is kept as the last materialize() left it.
  *	 a streaming mode -> batch: fold what is pending, move the groups of
  *		recent below W' = max(W, now() - seal_after) into history and set W
- *		to W', disable the capture triggers, replace groups_<id> by batch's
- *		(history below W' and the raw rows at or above it), and drop recent,
- *		delta and token.  The groups of recent at or above W' are read raw
- *		from then on.
+ *		to W', replace groups_<id> by batch's (history below W' and the raw
+ *		rows at or above it), drop recent, delta and token, and last drop
+ *		the capture triggers, or disable them where a drop would wait.  The
+ *		groups of recent at or above W' are read raw from then on.
  *	 between streaming, kappa, lambda and hybrid: the view and the tables
  *		are the same; only who seals changes, with the mode in the catalog.
  *		W stays where it is: a streaming or kappa aggregate altered from
@@ -38,9 +38,13 @@
  * write commits between the triggers changing and the snapshot that reads
  * the base table and consumes the deltas.  Writers wait for the rest of
  * the transaction: the tail's recompute, or the fold and the move.  Readers
- * of the view wait for the moment groups_<id> is replaced.  Disabled
- * capture triggers are dropped later by the worker, where it can lock the
- * table without waiting (capture_triggers.c), as after a drop().
+ * of the view wait for the moment groups_<id> is replaced.  Dropping the
+ * capture triggers needs ACCESS EXCLUSIVE: alter takes it only where it is
+ * free at once (and only for a caller who could take it, as drop() does),
+ * at the very end; elsewhere it disables them, and the worker drops them
+ * later, where it can lock the table without waiting (capture_triggers.c).
+ * A disabled trigger with transition tables still has writers keep their
+ * rows for the statement, until it is dropped.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -182,13 +186,16 @@ stop_capture(AggregateEntry *entry, const Definition *def,
 	catalog_set_watermark(entry, watermark);
 
 	catalog_set_mode(entry, MODE_BATCH, seal_after);
-	remove_capture_triggers(entry, false);
 	replace_groups_view(def, entry);
 	act_as(extension_owner(), &saved);
 	drop_internal_object(OBJ_TOKEN, entry->id);
 	drop_internal_object(OBJ_DELTA, entry->id);
 	drop_internal_object(OBJ_RECENT, entry->id);
 	act_as_restore(&saved);
+
+	/* last: an ACCESS EXCLUSIVE lock got now is held for a moment only */
+	remove_capture_triggers_if_free(entry,
+									may_lock_exclusively(entry->base_relid));
 }
 
 /* the view's comment follows the mode, unless someone changed it */

@@ -29,7 +29,10 @@
  * could take that lock itself, and otherwise disables the triggers (SHARE
  * ROW EXCLUSIVE, the lock of CREATE TRIGGER) and leaves them to the worker,
  * which drops triggers of aggregates that no longer exist whenever it can
- * lock their table without waiting.
+ * lock their table without waiting.  hybridagg.alter() to batch mode drops
+ * them only where that lock is free at once, and otherwise disables them:
+ * the worker drops the disabled triggers of batch aggregates too, and an
+ * alter back to a streaming mode enables them again.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -299,6 +302,21 @@ void
 remove_capture_triggers_from(const AggregateEntry *entry, Oid relid)
 {
 	drop_or_disable(entry->id, relid, true);
+}
+
+void
+remove_capture_triggers_if_free(const AggregateEntry *entry, bool may_drop)
+{
+	ListCell   *lc;
+
+	foreach(lc, tables_with_capture_triggers(entry->id))
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		drop_or_disable(entry->id, relid, may_drop &&
+						ConditionalLockRelationOid(relid,
+												   AccessExclusiveLock));
+	}
 }
 
 List *

@@ -36,8 +36,7 @@
 PG_FUNCTION_INFO_V1(hybridagg_drop);
 PG_FUNCTION_INFO_V1(hybridagg_forget_dropped_views);
 
-/* may the current user lock relid ACCESS EXCLUSIVE, as LOCK TABLE allows? */
-static bool
+bool
 may_lock_exclusively(Oid relid)
 {
 	return pg_class_ownercheck(relid, GetUserId()) ||

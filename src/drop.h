@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  * drop.h
  *	  Dropping an aggregate's internal objects (drop.c), shared with
- *	  hybridagg.alter() (alter.c), which drops the tables of the streaming
- *	  modes when an aggregate goes to batch mode.
+ *	  hybridagg.alter() (alter.c), which drops the tables and the capture
+ *	  triggers of the streaming modes when an aggregate goes to batch mode.
  *-------------------------------------------------------------------------
  */
 #ifndef HYBRIDAGG_DROP_H
@@ -14,5 +14,8 @@
  * extension's owner, so that DROP runs no code of the object's owner.
  */
 extern void drop_internal_object(const char *kind, int32 id);
+
+/* may the current user lock relid ACCESS EXCLUSIVE, as LOCK TABLE allows? */
+extern bool may_lock_exclusively(Oid relid);
 
 #endif
