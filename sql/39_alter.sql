@@ -5,10 +5,12 @@
 -- switch, after writes (a new row, late rows, an update, a delete) and after
 -- a fold, the view equals its defining query; it keeps its OID, its grants
 -- and its readers' prepared statements; the buckets of history are never
--- fewer; the status view shows the new mode at once.  Then the refusals
--- (with their SQLSTATE, detail and hint), a no-op, an alter rolled back,
--- and an unprivileged role: an owner without the TRIGGER privilege, an
--- owner with it, and a role that owns nothing.  Dates are relative to now()
+-- fewer; the status view shows the new mode at once.  Then a range that
+-- batch materialized above its watermark, seal_after alone, the refusals
+-- (with their SQLSTATE, detail and hint), a no-op, an alter rolled back, a
+-- partitioned base table written through its partitions, and an
+-- unprivileged role: an owner without the TRIGGER privilege, an owner with
+-- it, and a role that owns nothing.  Dates are relative to now()
 -- everywhere; the output shows only what does not depend on the hour.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
@@ -328,6 +330,36 @@ SELECT hybridagg.alter('public.alter_1h', mode => 'hybrid');
 RESET search_path;
 DROP SCHEMA alter_elsewhere CASCADE;
 SELECT mode FROM hybridagg.aggregates WHERE name = 'alter_1h';
+
+-- a partitioned base table: capture on every table of the tree, and writes
+-- straight into a partition, in and out of batch mode
+CREATE TABLE alter_pt (ts timestamptz NOT NULL, device int NOT NULL, value float8, price numeric)
+  PARTITION BY LIST (device);
+CREATE TABLE alter_pt_1 PARTITION OF alter_pt FOR VALUES IN (1);
+CREATE TABLE alter_pt_rest PARTITION OF alter_pt DEFAULT;
+INSERT INTO alter_pt SELECT * FROM alter_ev;
+SELECT replace(:'q', 'FROM alter_ev', 'FROM alter_pt') AS qp \gset
+SELECT hybridagg.create('alter_pt_1h', :'qp', mode => 'batch', seal_after => '1 day');
+SELECT hybridagg.alter('alter_pt_1h', mode => 'hybrid');
+SELECT tgrelid::regclass AS captured, count(*) AS enabled_triggers
+  FROM pg_trigger WHERE tgname LIKE 'hybridagg\_capture\_%' AND tgenabled = 'A'
+   AND tgrelid IN ('alter_pt'::regclass, 'alter_pt_1'::regclass, 'alter_pt_rest'::regclass)
+ GROUP BY 1 ORDER BY 1::text COLLATE "C";
+INSERT INTO alter_pt_1 VALUES (now(), 1, 3, 3), (now() - interval '30 hours', 1, 4, 4);
+DELETE FROM alter_pt_rest WHERE ctid = (SELECT ctid FROM alter_pt_rest ORDER BY ts DESC LIMIT 1);
+SELECT test_diff('alter_pt_1h', :'qp', '{bucket,device}');
+SELECT hybridagg.alter('alter_pt_1h', mode => 'batch');
+SELECT count(*) AS enabled_triggers FROM pg_trigger
+ WHERE tgname LIKE 'hybridagg\_capture\_%' AND tgenabled <> 'D'
+   AND tgrelid IN ('alter_pt'::regclass, 'alter_pt_1'::regclass, 'alter_pt_rest'::regclass);
+INSERT INTO alter_pt_rest VALUES (now(), 2, 5, 5);
+SELECT test_diff('alter_pt_1h', :'qp', '{bucket,device}');
+SELECT hybridagg.alter('alter_pt_1h', mode => 'kappa');
+INSERT INTO alter_pt_1 VALUES (now() - interval '2 hours', 1, 6, 6);
+UPDATE alter_pt SET device = 2 WHERE ctid = (SELECT ctid FROM alter_pt_1 ORDER BY ts DESC LIMIT 1);
+SELECT test_diff('alter_pt_1h', :'qp', '{bucket,device}');
+SELECT hybridagg.drop('alter_pt_1h');
+DROP TABLE alter_pt;
 
 -- an unprivileged role: its own aggregate, first without TRIGGER on the table
 CREATE ROLE alter_owner;
