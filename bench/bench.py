@@ -4,7 +4,8 @@ baseline, in one run on one private cluster; and the figures of the recompute
 strategy (issue 10) and of a fold of many dirty groups (issue 14): W1s/W1p and
 W4*-s/W4*-p (W1 and W4 for definitions of recomputed values), W9 (the fold's
 recompute vs the rows per group), W10 (a fold of 13,000 dirty deltas, time
-column NULLable vs NOT NULL).
+column NULLable vs NOT NULL); W11, how long writers wait while alter()
+switches an aggregate of the default table between batch and hybrid.
 
 Started by bench/run, which builds and installs hybridagg, starts the cluster
 and exports PGHOST, PGPORT, PGUSER, PGDATABASE, PG_BIN and BENCH_SERVER_LOG.
