@@ -8,7 +8,10 @@
 # Then a kill -9 of a backend caught in the middle of an alter (held at the
 # replacement of the view by a reader's open transaction), batch -> hybrid
 # and hybrid -> batch: after crash recovery the aggregate is in its old mode
-# with nothing of the alter left, exact, and the alter runs again.
+# with nothing of the alter left, exact, and the alter runs again.  Last,
+# an alter to batch while a reader holds the base table leaves the capture
+# triggers disabled (a drop would wait); an alter back enables them again,
+# and the worker drops them once the table is free.
 #
 # The writers write in the last two days and an hour; seal_after is three
 # days, so that batch mode's watermark stays below every write (batch serves
@@ -217,6 +220,57 @@ if (shown_mode() ne 'batch')
 }
 alter_killed_midway('batch', 'hybrid');
 alter_killed_midway('hybrid', 'batch');
+
+# ---------------------------------------------------------------------
+# capture triggers whose drop would wait: disabled, enabled again by an
+# alter back, dropped by the worker once the table is free
+# ---------------------------------------------------------------------
+sub capture_triggers
+{
+	return $node->safe_psql('postgres',
+		"SELECT count(*) FILTER (WHERE tgenabled = 'A') || '|' || count(*) FILTER (WHERE tgenabled = 'D') "
+		  . "FROM pg_trigger WHERE tgrelid = 'events'::regclass AND tgname LIKE 'hybridagg\\_capture\\_%'");
+}
+
+sub writes_then_exact
+{
+	my ($what) = @_;
+	$node->safe_psql('postgres', q{
+		INSERT INTO events VALUES (now(), 5, 11), (now() - interval '7 hours', 6, 12);
+		UPDATE events SET value = value + 1 WHERE ctid = (SELECT ctid FROM events WHERE ts > now() - interval '1 day' LIMIT 1);
+	});
+	$node->safe_psql('postgres', "SELECT hybridagg.fold('events_10m')");
+	is(check_exact(), '0|t', "exact after writes and a fold, $what");
+}
+
+$node->safe_psql('postgres', q{
+	CREATE TABLE keeps_worker (ts timestamptz NOT NULL, v int);
+	SELECT hybridagg.create('keeps_worker_1h', $$SELECT date_bin('1 hour', ts, '2000-01-01') AS b, count(*) AS n FROM keeps_worker GROUP BY 1$$);
+	SELECT hybridagg.alter('events_10m', mode => 'hybrid');
+});
+is(capture_triggers(), '4|0', 'hybrid: four capture triggers fire');
+my $holder = start_sql("SELECT count(*) FROM events; SELECT pg_sleep(600)");
+ok(defined poll_within($node,
+	"SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE 'SELECT count(*) FROM events;%' AND wait_event = 'PgSleep'", 60),
+	'a reader holds the base table');
+my ($rc, $out, $err) = psql_verbose($node, "SELECT hybridagg.alter('events_10m', mode => 'batch')");
+is($rc, 0, 'hybrid -> batch while a reader holds the table') or diag $err;
+is(capture_triggers(), '0|4', 'the capture triggers are disabled, not dropped: a drop would wait for the reader');
+writes_then_exact('in batch mode with disabled triggers');
+($rc, $out, $err) = psql_verbose($node, "SELECT hybridagg.alter('events_10m', mode => 'streaming')");
+is($rc, 0, 'batch -> streaming while the reader still holds the table') or diag $err;
+is(capture_triggers(), '4|0', 'the same four triggers fire again');
+writes_then_exact('in streaming mode with the triggers enabled again');
+($rc, $out, $err) = psql_verbose($node, "SELECT hybridagg.alter('events_10m', mode => 'batch')");
+is($rc, 0, 'streaming -> batch, the reader still there') or diag $err;
+is(capture_triggers(), '0|4', 'disabled again');
+$node->safe_psql('postgres',
+	"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT count(*) FROM events;%'");
+eval { $holder->finish; };
+my $took = poll_within($node, "SELECT count(*) = 0 FROM pg_trigger WHERE tgrelid = 'events'::regclass", 180);
+ok(defined $took, 'the worker drops the disabled triggers once the table is free');
+note sprintf('dropped after %.0f s', $took // -1);
+writes_then_exact('in batch mode once the triggers are gone');
 
 is(server_crashes($node, $log_start), '', 'no server process crashed but the ones killed');
 my $log = slurp_file($node->logfile, $log_start);
