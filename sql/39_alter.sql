@@ -344,7 +344,7 @@ SELECT hybridagg.alter('alter_pt_1h', mode => 'hybrid');
 SELECT tgrelid::regclass AS captured, count(*) AS enabled_triggers
   FROM pg_trigger WHERE tgname LIKE 'hybridagg\_capture\_%' AND tgenabled = 'A'
    AND tgrelid IN ('alter_pt'::regclass, 'alter_pt_1'::regclass, 'alter_pt_rest'::regclass)
- GROUP BY 1 ORDER BY 1::text COLLATE "C";
+ GROUP BY 1 ORDER BY tgrelid::regclass::text COLLATE "C";
 INSERT INTO alter_pt_1 VALUES (now(), 1, 3, 3), (now() - interval '30 hours', 1, 4, 4);
 DELETE FROM alter_pt_rest WHERE ctid = (SELECT ctid FROM alter_pt_rest ORDER BY ts DESC LIMIT 1);
 SELECT test_diff('alter_pt_1h', :'qp', '{bucket,device}');

@@ -50,11 +50,13 @@
 #include "postgres.h"
 
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "commands/comment.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
@@ -94,16 +96,50 @@ same_columns(const LayoutColumn *a, int na, const LayoutColumn *b, int nb)
 	return true;
 }
 
-/*
- * The definition analysed again, in the caller's session as create() did,
- * and checked to describe the aggregate's objects: the same base table and
- * the same columns as history_<id> and source_<id>.  The views are then
- * generated from the stored layout.
- */
-static Definition *
-stored_definition(const AggregateEntry *entry)
+/* do def's aggregates come from the states as the catalog's finals say? */
+static bool
+same_finals(int32 id, const Definition *def)
 {
-	Definition *def = definition_analyze(entry->definition);
+	Datum	   *elems = palloc(sizeof(Datum) *
+							   Max(list_length(def->aggregates), 1));
+	Oid			types[2] = {INT4OID, TEXTARRAYOID};
+	Datum		values[2];
+	int			n = 0;
+	ListCell   *lc;
+	bool		isnull;
+	bool		same;
+
+	foreach(lc, def->aggregates)
+	{
+		DefinedAggregate *agg = lfirst(lc);
+
+		elems[n++] = CStringGetTextDatum(psprintf("%s:%d",
+												  agg_func_name(agg->func),
+												  agg->arg));
+	}
+	values[0] = Int32GetDatum(id);
+	values[1] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+												TYPALIGN_INT));
+	SPI_connect();
+	spi_run_args("SELECT finals = $2 FROM " INTERNAL_SCHEMA ".aggregate "
+				 "WHERE id = $1", 2, types, values, NULL, SPI_OK_SELECT);
+	same = SPI_processed == 1 &&
+		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+								   SPI_tuptable->tupdesc, 1, &isnull)) &&
+		!isnull;
+	SPI_finish();
+	return same;
+}
+
+/*
+ * def, the definition analysed again in the caller's session as create()
+ * analysed it, must describe the aggregate's objects: the same base table,
+ * the same columns as history_<id> and source_<id>, and the same finals.
+ * The views are then generated from the stored layout.
+ */
+static void
+check_definition(const AggregateEntry *entry, Definition *def)
+{
 	AggLayout  *stored = layout_read(entry->id);
 
 	if (def->base_relid != entry->base_relid ||
@@ -119,8 +155,14 @@ stored_definition(const AggregateEntry *entry)
 						get_rel_name(entry->view_relid)),
 				 errdetail("Analysed in this session, the defining query reads another table or gives other columns than when the aggregate was created."),
 				 errhint("Set search_path as it was when the aggregate was created, then alter it again.")));
+	if (!same_finals(entry->id, def))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the definition of hybridagg aggregate %s no longer describes its tables",
+						get_rel_name(entry->view_relid)),
+				 errdetail("Analysed in this session, the defining query's aggregates resolve to other functions than when the aggregate was created."),
+				 errhint("Set search_path as it was when the aggregate was created, then alter it again.")));
 	def->layout = stored;
-	return def;
 }
 
 /* ----------------------------------------------------------------
@@ -221,21 +263,6 @@ update_view_comment(const AggregateEntry *entry, AggregateMode old_mode)
  * ----------------------------------------------------------------
  */
 
-static void
-check_seal_after(const Interval *seal_after)
-{
-	Interval   *zero = interval_from_usecs(0);
-
-	if (DatumGetBool(DirectFunctionCall2(interval_lt,
-										 IntervalPGetDatum(seal_after),
-										 IntervalPGetDatum(zero))))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("seal_after must not be negative"),
-				 errdetail("seal_after is how long after its end a bucket is sealed."),
-				 errhint("Pass a duration such as '1 hour', or '0' to seal buckets as soon as they end.")));
-}
-
 static bool
 same_interval(const Interval *a, const Interval *b)
 {
@@ -287,12 +314,13 @@ hybridagg_alter(PG_FUNCTION_ARGS)
 		else
 			require_read_committed("hybridagg.alter() to batch mode");
 		/* read in the caller's session, as create() read it */
-		def = stored_definition(entry);
+		def = definition_analyze(entry->definition);
 	}
 
 	nestlevel = fix_settings(SETTINGS_DEPARSE);
 	if (capture_changes)
 	{
+		check_definition(entry, def);
 		if (MODE_IS_STREAMING(mode))
 			check_base_table(def, mode, true);
 		check_code_owners(def, entry->owner, mode == MODE_BATCH);

@@ -86,6 +86,21 @@ parse_mode(const char *text)
 }
 
 void
+check_seal_after(const Interval *seal_after)
+{
+	Interval   *zero = interval_from_usecs(0);
+
+	if (DatumGetBool(DirectFunctionCall2(interval_lt,
+										 IntervalPGetDatum(seal_after),
+										 IntervalPGetDatum(zero))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("seal_after must not be negative"),
+				 errdetail("seal_after is how long after its end a bucket is sealed."),
+				 errhint("Pass a duration such as '1 hour', or '0' to seal buckets as soon as they end.")));
+}
+
+void
 check_streaming_possible(AggregateMode mode, const char *what)
 {
 	if (!hybridagg_preloaded)
@@ -387,7 +402,6 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	Definition *def;
 	AggregateEntry entry = {0};
 	int			nestlevel;
-	Interval   *zero;
 	char	   *comment;
 	char	   *qualname;
 
@@ -408,15 +422,7 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	seal_after = PG_GETARG_INTERVAL_P(3);
 	with_data = PG_GETARG_BOOL(4);
 
-	zero = interval_from_usecs(0);
-	if (DatumGetBool(DirectFunctionCall2(interval_lt,
-										 IntervalPGetDatum(seal_after),
-										 IntervalPGetDatum(zero))))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("seal_after must not be negative"),
-				 errdetail("seal_after is how long after its end a bucket is sealed."),
-				 errhint("Pass a duration such as '1 hour', or '0' to seal buckets as soon as they end.")));
+	check_seal_after(seal_after);
 	if (MODE_IS_STREAMING(mode))
 		check_streaming_possible(mode,
 								 "hybridagg.create() of a streaming aggregate");

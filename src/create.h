@@ -15,6 +15,9 @@
 /* a mode's name, or an error listing the valid ones */
 extern AggregateMode parse_mode(const char *text);
 
+/* error unless seal_after is a duration of 0 or more */
+extern void check_seal_after(const Interval *seal_after);
+
 /* error unless a streaming mode can run here; what names the caller */
 extern void check_streaming_possible(AggregateMode mode, const char *what);
 
