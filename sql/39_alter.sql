@@ -247,6 +247,34 @@ SELECT * FROM alter_check();
 
 -- history holds the buckets older than a day (48 of the 72 hours at least)
 SELECT history_buckets >= 48 AS history_holds_buckets FROM alter_seen;
+-- what an alter leaves is what create() makes: the same internal objects
+-- and the same groups_<id>, beside a fresh aggregate of the same definition
+CREATE FUNCTION alter_objects(view_name regclass) RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+    agg_id int := (SELECT id FROM hybridagg_internal.aggregate WHERE view = view_name);
+BEGIN
+    RETURN (SELECT string_agg(regexp_replace(c.relname, '_' || agg_id || '$', '_<id>') || ' ' || c.relkind::text, ', '
+                              ORDER BY c.relname COLLATE "C")
+              FROM pg_class c
+             WHERE c.relnamespace = 'hybridagg_internal'::regnamespace AND c.relkind IN ('r', 'p', 'v')
+               AND NOT c.relispartition AND c.relname ~ ('_' || agg_id || '$'))
+        || E'\n' || regexp_replace(pg_get_viewdef(format('hybridagg_internal.groups_%s', agg_id)::regclass),
+                                   '((source|history|recent|delta|token|values)_|a\.id = |dirty_groups\()' || agg_id || '\M',
+                                   '\1<id>', 'g');
+END
+$fn$;
+SELECT hybridagg.create('alter_ref', :'q', mode => 'batch', seal_after => '1 day');
+SELECT alter_objects('alter_1h') = alter_objects('alter_ref') AS same_as_created, mode
+  FROM hybridagg.aggregates WHERE name = 'alter_1h';
+SELECT hybridagg.drop('alter_ref');
+SELECT hybridagg.alter('alter_1h', mode => 'lambda');
+SELECT hybridagg.create('alter_ref', :'q', mode => 'lambda', seal_after => '1 day');
+SELECT alter_objects('alter_1h') = alter_objects('alter_ref') AS same_as_created, mode
+  FROM hybridagg.aggregates WHERE name = 'alter_1h';
+SELECT hybridagg.drop('alter_ref');
+SELECT hybridagg.alter('alter_1h', mode => 'batch');
+SELECT * FROM alter_check();
+
 -- the view is the same object: OID, grant, prepared statement
 SELECT 'alter_1h'::regclass::oid = :view_oid AS same_view;
 EXECUTE alter_rows \gset
@@ -397,6 +425,6 @@ SELECT mode FROM hybridagg.aggregates WHERE name = 'alter_mine';
 SELECT hybridagg.drop('alter_mine');
 SELECT hybridagg.drop('alter_1h');
 DROP TABLE alter_ev, alter_seen;
-DROP FUNCTION alter_check(), alter_writes(), alter_history_above();
+DROP FUNCTION alter_check(), alter_writes(), alter_history_above(), alter_objects(regclass);
 REVOKE CREATE ON SCHEMA public FROM alter_owner;
 DROP ROLE alter_reader, alter_owner, alter_stranger;
