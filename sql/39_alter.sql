@@ -359,6 +359,17 @@ RESET search_path;
 DROP SCHEMA alter_elsewhere CASCADE;
 SELECT mode FROM hybridagg.aggregates WHERE name = 'alter_1h';
 
+-- names are just names: a schema and a view with quotes and spaces
+CREATE SCHEMA "Odd ""schema""";
+SELECT hybridagg.create('"Odd ""schema"""."my agg; --"', :'q', mode => 'batch', seal_after => '1 day');
+SELECT hybridagg.alter('"Odd ""schema"""."my agg; --"', mode => 'hybrid');
+SELECT test_diff('"Odd ""schema"""."my agg; --"', :'q', '{bucket,device}');
+SELECT hybridagg.alter('"Odd ""schema"""."my agg; --"', mode => 'batch');
+SELECT test_diff('"Odd ""schema"""."my agg; --"', :'q', '{bucket,device}');
+SELECT view::text, mode FROM hybridagg_internal.aggregate WHERE view::text LIKE '"Odd%';
+SELECT hybridagg.drop('"Odd ""schema"""."my agg; --"');
+DROP SCHEMA "Odd ""schema""";
+
 -- a partitioned base table: capture on every table of the tree, and writes
 -- straight into a partition, in and out of batch mode
 CREATE TABLE alter_pt (ts timestamptz NOT NULL, device int NOT NULL, value float8, price numeric)
