@@ -287,6 +287,7 @@ hybridagg_alter(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the name of the aggregate must not be NULL"),
+				 errdetail("hybridagg.alter() was called with name => NULL."),
 				 errhint("SELECT hybridagg.alter('events_1m', mode => 'hybrid');")));
 	if (PG_ARGISNULL(1) && PG_ARGISNULL(2))
 		ereport(ERROR,
