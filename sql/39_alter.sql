@@ -306,9 +306,15 @@ SET client_min_messages = warning;
 CALL hybridagg.materialize('alter_1h');
 SET client_min_messages = notice;
 SELECT * FROM alter_check();
+-- kappa from lambda keeps the history: a replay of everything, once folded,
+-- puts its buckets back there, below the watermark
+SELECT hybridagg.alter('alter_1h', mode => 'kappa');
+SELECT hybridagg.reprocess('alter_1h', now() - interval '4 days', now() + interval '1 hour') > 0 AS replayed;
+SELECT hybridagg.fold('alter_1h') >= 0 AS folded;
+SELECT * FROM alter_check();
 SELECT hybridagg.alter('alter_1h', mode => 'batch');
 SELECT * FROM alter_check();
--- batch keeps no capture: its tables are gone, its triggers disabled
+-- batch keeps no capture: its tables are gone, its triggers too
 SELECT to_regclass(format('hybridagg_internal.%s_%s', t, a.id)) IS NULL AS gone
   FROM hybridagg_internal.aggregate a, unnest(ARRAY['recent', 'delta', 'token']) t
  WHERE a.view = 'alter_1h'::regclass;
