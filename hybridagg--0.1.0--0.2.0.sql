@@ -4,11 +4,11 @@
 -- owner) and gains watermark_time and capture_interrupted_at; internal
 -- functions are no longer executable by PUBLIC; dirty_groups() takes the
 -- aggregate's token; the status view reads counters and estimates instead
--- of counting rows; new: hybridagg.fold(), least_of/greatest_of, the event
--- triggers of base_table_ddl; integer buckets (integer_width).  Aggregates
--- created under 0.1.0 keep views and tables of the 0.1.0 layout, which this
--- version cannot serve: they must be dropped before the update and created
--- again after it.
+-- of counting rows; new: hybridagg.fold(), hybridagg.alter(), least_of and
+-- greatest_of, the event triggers of base_table_ddl; integer buckets
+-- (integer_width).  Aggregates created under 0.1.0 keep views and tables of
+-- the 0.1.0 layout, which this version cannot serve: they must be dropped
+-- before the update and created again after it.
 \echo Use "ALTER EXTENSION hybridagg UPDATE TO '0.2.0'" to load this file. \quit
 
 DO $$
@@ -56,6 +56,16 @@ AS 'MODULE_PATHNAME', 'hybridagg_verify'
 LANGUAGE C;
 COMMENT ON FUNCTION hybridagg.verify(text, timestamptz, timestamptz) IS
   'Recompute the buckets of a range from the base table and compare them with what the view serves and what is stored; one row per bucket that differs';
+
+CREATE FUNCTION hybridagg.alter(
+    name text,
+    mode text DEFAULT NULL,
+    seal_after interval DEFAULT NULL)
+RETURNS regclass
+AS 'MODULE_PATHNAME', 'hybridagg_alter'
+LANGUAGE C;
+COMMENT ON FUNCTION hybridagg.alter(text, text, interval) IS
+  'Switch a live aggregate to another mode, or change its seal_after, keeping its history and its view; NULL keeps a setting as it is';
 
 CREATE FUNCTION hybridagg.fold(name text)
 RETURNS bigint

@@ -104,6 +104,16 @@ LANGUAGE C;
 COMMENT ON FUNCTION hybridagg.create(text, text, text, interval, boolean) IS
   'Define a time-bucketed aggregate from a GROUP BY query and return the view that serves it';
 
+CREATE FUNCTION hybridagg.alter(
+    name text,
+    mode text DEFAULT NULL,
+    seal_after interval DEFAULT NULL)
+RETURNS regclass
+AS 'MODULE_PATHNAME', 'hybridagg_alter'
+LANGUAGE C;
+COMMENT ON FUNCTION hybridagg.alter(text, text, interval) IS
+  'Switch a live aggregate to another mode, or change its seal_after, keeping its history and its view; NULL keeps a setting as it is';
+
 CREATE FUNCTION hybridagg.drop(name text)
 RETURNS void
 AS 'MODULE_PATHNAME', 'hybridagg_drop'

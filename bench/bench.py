@@ -4,7 +4,8 @@ baseline, in one run on one private cluster; and the figures of the recompute
 strategy (issue 10) and of a fold of many dirty groups (issue 14): W1s/W1p and
 W4*-s/W4*-p (W1 and W4 for definitions of recomputed values), W9 (the fold's
 recompute vs the rows per group), W10 (a fold of 13,000 dirty deltas, time
-column NULLable vs NOT NULL).
+column NULLable vs NOT NULL); W11, how long writers wait while alter()
+switches an aggregate of the default table between batch and hybrid.
 
 Started by bench/run, which builds and installs hybridagg, starts the cluster
 and exports PGHOST, PGPORT, PGUSER, PGDATABASE, PG_BIN and BENCH_SERVER_LOG.
@@ -336,7 +337,7 @@ class Bench:
     def setup(self):
         sql("SET client_min_messages = warning;\nCREATE EXTENSION IF NOT EXISTS hybridagg;\n"
             "CREATE EXTENSION IF NOT EXISTS hll;\nCREATE EXTENSION IF NOT EXISTS tdigest;\n")
-        need_events = any(self.wanted(f) for f in ("W3", "W4", "W4R", "W5", "W7"))
+        need_events = any(self.wanted(f) for f in ("W3", "W4", "W4R", "W5", "W7", "W11"))
         if not need_events:
             return
         log(f"generating events: {self.rows:,} rows over {self.span_s / 86400:.3g} days")
@@ -1306,6 +1307,97 @@ class Bench:
         sql("SET client_min_messages = warning;\n"
             + "".join(f"SELECT hybridagg.drop('{t}_1m'); DROP TABLE {t};\n" for t in tables))
 
+
+    def writer_stall(self, stmt, seconds):
+        """The longest INSERT of one pgbench writer (one client, 500 single-row
+        inserts a second into events, --rate: an insert's time counts from when
+        it was due) over a window of `seconds`, but its first 100, with stmt
+        run in another session from 1 s into the window (None: nothing runs).
+        Returns (longest insert in ms, stmt's time in ms as psql measures it)."""
+        script = os.path.join(self.tmp, "w11_insert.sql")
+        with open(script, "w") as f:
+            f.write("INSERT INTO events VALUES (now(), 7, 1.5);\n")
+        prefix = os.path.join(self.tmp, f"w11_log_{time.monotonic_ns()}")
+        cmd = [PGBENCH, "-n", "-c", "1", "-R", "500", "-T", str(seconds), "-l",
+               f"--log-prefix={prefix}", "-f", script]
+        writer = subprocess.Popen(cmd, cwd=self.tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stmt_ms = None
+        try:
+            time.sleep(1)
+            if stmt:
+                stmt_ms = timed([stmt])[0]
+        finally:
+            _, err = writer.communicate(timeout=seconds + 600)
+        if writer.returncode != 0:
+            raise BenchError(f"pgbench writer failed: {err.strip()[-500:]}")
+        latencies = []
+        logs = [n for n in os.listdir(self.tmp) if n.startswith(os.path.basename(prefix))]
+        for name in logs:
+            with open(os.path.join(self.tmp, name)) as f:
+                for line in f:
+                    fields = line.split()
+                    if len(fields) >= 3 and fields[2].isdigit():
+                        latencies.append(int(fields[2]))   # µs, from its scheduled start
+            os.remove(os.path.join(self.tmp, name))
+        # the first 100 inserts (0.2 s) warm the writer's session up (its first
+        # capture compiles the definitions), before anything else runs
+        if len(latencies) <= 100:
+            raise BenchError(f"pgbench logged {len(latencies)} inserts in {seconds} s")
+        return max(latencies[100:]) / 1000, stmt_ms
+
+    def w11(self):
+        """W11: writer stall during alter() batch -> hybrid and hybrid -> batch on events."""
+        self.tmp = os.path.abspath(os.path.join(self.args.out, "w11"))
+        os.makedirs(self.tmp, exist_ok=True)
+        view = "events_w11"
+        # seal_after such that the watermark is an hour below the newest generated row
+        # (events ends at setup's now()): batch's raw tail above it is the last hour
+        seal = "(now() - '{end}'::timestamptz + interval '1 hour')".format(end=self.end)
+        sql(f"SELECT hybridagg.create('{view}', $q${definition('events')}$q$, mode => 'batch', "
+            f"seal_after => {seal});")
+        aid = agg_id(view)
+        tail = int(val(f"SELECT count(*) FROM events e, hybridagg_internal.aggregate a "
+                       f"WHERE a.id = {aid} AND e.ts >= a.watermark_time"))
+        stalls = {"hybrid": [], "batch": []}
+        alters = {"hybrid": [], "batch": []}
+        base = []
+        # a first pair, not counted, tells how long a window must be
+        warm = max(timed([f"SELECT hybridagg.alter('{view}', mode => 'hybrid', seal_after => {seal})",
+                          f"SELECT hybridagg.alter('{view}', mode => 'batch', seal_after => {seal})"]))
+        window = int(warm / 1000 * 3) + 3
+        for rep in range(self.reps):
+            for mode in ("hybrid", "batch"):
+                stall, ms = self.writer_stall(
+                    f"SELECT hybridagg.alter('{view}', mode => '{mode}', seal_after => {seal})", window)
+                stalls[mode].append(stall)
+                alters[mode].append(ms)
+                self.check_exact("W11", view, "events", AGG_COLS, BUCKET, ["total", "mean", "lo", "hi"])
+            base.append(self.writer_stall(None, window)[0])
+            log(f"  W11 rep {rep + 1}: longest insert during batch -> hybrid {stalls['hybrid'][-1]:.0f} ms "
+                f"(alter {alters['hybrid'][-1]:.0f} ms), hybrid -> batch {stalls['batch'][-1]:.0f} ms "
+                f"(alter {alters['batch'][-1]:.0f} ms), without alter {base[-1]:.1f} ms")
+        sql(f"SELECT hybridagg.drop('{view}');")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        common = (f"events ({self.rows:,} rows, W3's table; the other figures' aggregate events_1m on it too), "
+                  f"a second aggregate of W1's typed columns whose watermark is an hour below the newest row "
+                  f"({tail:,} rows in the raw tail above it); one pgbench writer, 500 single-row inserts a "
+                  f"second (pgbench --rate: an insert's time counts from when it was due, so that it includes "
+                  f"its wait for the lock), while alter() runs in another session: its longest insert but the "
+                  f"first 100 (pgbench's per-transaction latency log), beside the longest insert of the same writer over the same window without an "
+                  f"alter; {self.reps} repetition(s), the view checked against the raw query after each alter")
+        self.add(Figure("W11", "alter batch -> hybrid: longest writer wait", "ms", stalls["hybrid"], base,
+                        "longest insert, no alter",
+                        note=common + "; batch -> hybrid installs capture and recomputes the raw tail into recent "
+                                      "under SHARE ROW EXCLUSIVE"))
+        self.add(Figure("W11a", "  the alter itself, batch -> hybrid", "ms", alters["hybrid"], ratio=None,
+                        note="psql's time of the alter statement, commit included"))
+        self.add(Figure("W11b", "alter hybrid -> batch: longest writer wait", "ms", stalls["batch"], base,
+                        "longest insert, no alter",
+                        note=common + "; hybrid -> batch folds what is pending, moves recent below the watermark "
+                                      "into history and removes capture under SHARE ROW EXCLUSIVE"))
+        self.add(Figure("W11c", "  the alter itself, hybrid -> batch", "ms", alters["batch"], ratio=None,
+                        note="psql's time of the alter statement, commit included"))
+
     # ------------------------------------------------------------------
     def worker_cpu_s(self):
         """CPU seconds (user + system) the database's hybridagg worker has used."""
@@ -1448,7 +1540,7 @@ class Bench:
         # for a while: it runs after W5, whose DML it would otherwise slow
         steps = [("W3", self.w3), ("W4", self.w4), ("W7", self.w7), ("W5", self.w5), ("W4R", self.w4_recomputed),
                  ("W1", self.w1), ("W1X", self.w1x), ("W2", self.w2), ("W6", self.w6), ("W8", self.w8), ("W9", self.w9),
-                 ("W10", self.w10), ("W12", self.w12)]
+                 ("W10", self.w10), ("W11", self.w11), ("W12", self.w12)]
         try:
             self.setup()
         except BenchError as e:

@@ -29,7 +29,10 @@
  * could take that lock itself, and otherwise disables the triggers (SHARE
  * ROW EXCLUSIVE, the lock of CREATE TRIGGER) and leaves them to the worker,
  * which drops triggers of aggregates that no longer exist whenever it can
- * lock their table without waiting.
+ * lock their table without waiting.  hybridagg.alter() to batch mode drops
+ * them only where that lock is free at once, and otherwise disables them:
+ * the worker drops the disabled triggers of batch aggregates too, and an
+ * alter back to a streaming mode enables them again.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -139,6 +142,19 @@ has_capture_triggers(int32 id, Oid relid)
 	return capture_triggers_of(id, relid) != NIL;
 }
 
+static bool
+has_capture_trigger_named(int32 id, Oid relid, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, capture_triggers_of(id, relid))
+	{
+		if (strcmp(((Trigger *) lfirst(lc))->tgname, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* how many capture triggers relid should carry */
 static int
 expected_triggers(const AggregateEntry *entry, Oid relid)
@@ -238,12 +254,15 @@ install_capture_triggers_on(const AggregateEntry *entry, Oid relid)
 			continue;
 		if (base && !partitioned && strcmp(t->suffix, "before_truncate") == 0)
 			continue;
-		run_trigger_ddl(psprintf("CREATE TRIGGER %s %s ON %s %s "
-								 "FOR EACH STATEMENT "
-								 "EXECUTE FUNCTION %s.capture('%d')",
-								 quote_identifier(name), t->timing_and_event,
-								 qualified_table(relid), t->referencing,
-								 INTERNAL_SCHEMA, entry->id));
+		/* one left disabled by an alter to batch is enabled again */
+		if (!has_capture_trigger_named(entry->id, relid, name))
+			run_trigger_ddl(psprintf("CREATE TRIGGER %s %s ON %s %s "
+									 "FOR EACH STATEMENT "
+									 "EXECUTE FUNCTION %s.capture('%d')",
+									 quote_identifier(name),
+									 t->timing_and_event,
+									 qualified_table(relid), t->referencing,
+									 INTERNAL_SCHEMA, entry->id));
 		run_trigger_ddl(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
 								 qualified_table(relid),
 								 quote_identifier(name)));
@@ -283,6 +302,21 @@ void
 remove_capture_triggers_from(const AggregateEntry *entry, Oid relid)
 {
 	drop_or_disable(entry->id, relid, true);
+}
+
+void
+remove_capture_triggers_if_free(const AggregateEntry *entry, bool may_drop)
+{
+	ListCell   *lc;
+
+	foreach(lc, tables_with_capture_triggers(entry->id))
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		drop_or_disable(entry->id, relid, may_drop &&
+						ConditionalLockRelationOid(relid,
+												   AccessExclusiveLock));
+	}
 }
 
 List *
@@ -332,14 +366,52 @@ remove_capture_triggers(const AggregateEntry *entry, bool drop_now)
 
 typedef struct OrphanTrigger
 {
+	int32		id;
 	Oid			relid;
 	char	   *name;
 } OrphanTrigger;
 
+/* pg_trigger.tgenabled of the trigger trigger_oid, read now */
+static char
+trigger_enabled_state(Oid trigger_oid)
+{
+	Relation	pg_trigger = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char		enabled = TRIGGER_DISABLED;
+
+	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(trigger_oid));
+	scan = systable_beginscan(pg_trigger, TriggerOidIndexId, true, NULL, 1,
+							  &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		enabled = ((Form_pg_trigger) GETSTRUCT(tuple))->tgenabled;
+	systable_endscan(scan);
+	table_close(pg_trigger, AccessShareLock);
+	return enabled;
+}
+
 /*
- * In the worker: the capture triggers whose aggregate is gone (left
- * disabled by a drop that could not lock their table), dropped where the
- * table can be locked without waiting; the others wait for the next time.
+ * A capture trigger of aggregate id that nothing needs: its aggregate is gone
+ * (a drop that could not lock the table left it disabled), or it is disabled
+ * and the aggregate kept in batch mode (alter.c left it so).
+ */
+static bool
+unneeded_capture_trigger(int32 id, char enabled)
+{
+	AggregateEntry *entry = catalog_get(id, true);
+
+	return entry == NULL ||
+		(entry->mode == MODE_BATCH && enabled == TRIGGER_DISABLED);
+}
+
+/*
+ * In the worker: the unneeded capture triggers, dropped where the table can
+ * be locked without waiting; the others wait for the next time.  Whether a
+ * trigger is unneeded is asked again once the table is locked: an alter back
+ * to a streaming mode, which locks the table too, may have enabled it.
  */
 void
 drop_orphan_capture_triggers(void)
@@ -367,10 +439,11 @@ drop_orphan_capture_triggers(void)
 		if (isnull)
 			continue;
 		id = (int32) strtol(VARDATA_ANY(bytes), NULL, 10);
-		if (catalog_get(id, true) == NULL)
+		if (unneeded_capture_trigger(id, form->tgenabled))
 		{
 			OrphanTrigger *orphan = palloc(sizeof(OrphanTrigger));
 
+			orphan->id = id;
 			orphan->relid = form->tgrelid;
 			orphan->name = pstrdup(NameStr(form->tgname));
 			orphans = lappend(orphans, orphan);
@@ -383,8 +456,14 @@ drop_orphan_capture_triggers(void)
 	{
 		OrphanTrigger *orphan = lfirst(lc);
 
-		if (ConditionalLockRelationOid(orphan->relid, AccessExclusiveLock) &&
-			OidIsValid(get_trigger_oid(orphan->relid, orphan->name, true)))
+		Oid			trigger_oid;
+
+		if (!ConditionalLockRelationOid(orphan->relid, AccessExclusiveLock))
+			continue;
+		trigger_oid = get_trigger_oid(orphan->relid, orphan->name, true);
+		if (OidIsValid(trigger_oid) &&
+			unneeded_capture_trigger(orphan->id,
+									 trigger_enabled_state(trigger_oid)))
 			run_trigger_ddl(psprintf("DROP TRIGGER %s ON %s",
 									 quote_identifier(orphan->name),
 									 qualified_table(orphan->relid)));

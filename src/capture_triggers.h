@@ -12,7 +12,10 @@
 /* hybridagg_internal.capture(), the function every capture trigger calls */
 extern Oid	capture_function_oid(void);
 
-/* install the capture triggers on the base table and all its partitions */
+/*
+ * install the capture triggers on the base table and all its partitions;
+ * those left disabled by an alter to batch mode are enabled again
+ */
 extern void install_capture_triggers(const AggregateEntry *entry);
 extern void install_capture_triggers_on(const AggregateEntry *entry, Oid relid);
 
@@ -25,6 +28,14 @@ extern void install_capture_triggers_on(const AggregateEntry *entry, Oid relid);
 extern void remove_capture_triggers(const AggregateEntry *entry, bool drop_now);
 extern void remove_capture_triggers_from(const AggregateEntry *entry,
 										 Oid relid);
+
+/*
+ * Remove them, dropping them from the tables that may_drop and that no
+ * other session holds a lock on (ACCESS EXCLUSIVE without waiting), and
+ * disabling them on the others (SHARE ROW EXCLUSIVE, which the caller holds).
+ */
+extern void remove_capture_triggers_if_free(const AggregateEntry *entry,
+											bool may_drop);
 
 /* does relid carry the capture triggers of aggregate id?  all of them? */
 extern bool has_capture_triggers(int32 id, Oid relid);

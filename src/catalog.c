@@ -389,6 +389,29 @@ catalog_set_watermark(AggregateEntry *entry, int64 watermark)
 }
 
 void
+catalog_set_mode(AggregateEntry *entry, AggregateMode mode,
+				 const Interval *seal_after)
+{
+	Oid			types[3] = {INT4OID, TEXTOID, INTERVALOID};
+	Datum		values[3];
+	ActingAs	saved;
+
+	values[0] = Int32GetDatum(entry->id);
+	values[1] = CStringGetTextDatum(mode_name(mode));
+	values[2] = IntervalPGetDatum(seal_after);
+	entry->mode = mode;
+	entry->seal_after = *seal_after;
+
+	act_as(extension_owner(), &saved);
+	SPI_connect();
+	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate"
+				 " SET mode = $2, seal_after = $3 WHERE id = $1",
+				 3, types, values, NULL, SPI_OK_UPDATE);
+	SPI_finish();
+	act_as_restore(&saved);
+}
+
+void
 catalog_set_capture_interrupted(int32 id, bool interrupted)
 {
 	Oid			types[2] = {INT4OID, BOOLOID};

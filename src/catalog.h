@@ -71,6 +71,10 @@ extern void catalog_set_finals(int32 id, List *finals);
 /* set the watermark (and entry->watermark), and where batch mode reads from */
 extern void catalog_set_watermark(AggregateEntry *entry, int64 watermark);
 
+/* set the mode and seal_after (and entry's) */
+extern void catalog_set_mode(AggregateEntry *entry, AggregateMode mode,
+							 const Interval *seal_after);
+
 /*
  * Writes may have been missed since the capture triggers were found
  * disabled (true), or a full recompute made the aggregate whole (false).

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  * create.c
- *	  hybridagg.create(): the checks of its arguments and of the base table,
- *	  the objects of an aggregate, their owners, and the backfill.
+ *	  hybridagg.create(): an aggregate's objects, made from its definition.
+ *	  What alter.c makes when an aggregate starts capturing (the tables of
+ *	  the streaming modes, the checks of the base table) is made here too.
  *	  (hybridagg.drop() and the sql_drop event trigger are in drop.c.)
  *
  * create() checks everything it can before it creates anything, then creates
@@ -43,6 +44,7 @@
 #include "capture_triggers.h"
 #include "catalog.h"
 #include "code_owners.h"
+#include "create.h"
 #include "definition.h"
 #include "dirty_groups.h"
 #include "export.h"
@@ -73,7 +75,7 @@ require_argument(FunctionCallInfo fcinfo, int n, const char *name,
 				 errhint("%s", hint)));
 }
 
-static AggregateMode
+AggregateMode
 parse_mode(const char *text)
 {
 	AggregateMode mode;
@@ -87,8 +89,23 @@ parse_mode(const char *text)
 	return mode;
 }
 
-static void
-check_streaming_possible(AggregateMode mode)
+void
+check_seal_after(const Interval *seal_after)
+{
+	Interval   *zero = interval_from_usecs(0);
+
+	if (DatumGetBool(DirectFunctionCall2(interval_lt,
+										 IntervalPGetDatum(seal_after),
+										 IntervalPGetDatum(zero))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("seal_after must not be negative"),
+				 errdetail("seal_after is how long after its end a bucket is sealed."),
+				 errhint("Pass a duration such as '1 hour', or '0' to seal buckets as soon as they end.")));
+}
+
+void
+check_streaming_possible(AggregateMode mode, const char *what)
 {
 	if (!hybridagg_preloaded)
 		ereport(ERROR,
@@ -97,7 +114,7 @@ check_streaming_possible(AggregateMode mode)
 				 errdetail("A %s aggregate is folded by hybridagg's background worker, which only runs when the server loads the library at start.",
 						   mode_name(mode)),
 				 errhint("Add hybridagg to shared_preload_libraries in postgresql.conf and restart the server, or use mode => 'batch'.")));
-	require_read_committed("hybridagg.create() of a streaming aggregate");
+	require_read_committed(what);
 }
 
 /* a streaming aggregate of a partitioned table: no partition may be unlogged */
@@ -122,7 +139,7 @@ refuse_unlogged_partitions(const Definition *def)
 	}
 }
 
-static void
+void
 check_base_table(const Definition *def, AggregateMode mode, bool with_data)
 {
 	const char *table = get_rel_name(def->base_relid);
@@ -292,6 +309,33 @@ create_token_table(int32 id, Oid owner)
 	give_to_owner("TABLE", qualname, owner);
 }
 
+void
+create_streaming_tables(const AggLayout *layout, const AggregateEntry *entry)
+{
+	ActingAs	saved;
+
+	act_as(extension_owner(), &saved);
+	create_state_table(layout, OBJ_RECENT, entry->id,
+					   "WITH (fillfactor = 70)", entry->owner);
+	create_state_table(layout, OBJ_DELTA, entry->id,
+					   "WITH (autovacuum_vacuum_scale_factor = 0, "
+					   "autovacuum_vacuum_threshold = 10000, "
+					   "autovacuum_vacuum_insert_scale_factor = 0, "
+					   "autovacuum_vacuum_insert_threshold = 100000, "
+					   "autovacuum_vacuum_cost_delay = 0)",
+					   entry->owner);
+	if (layout->deletes_dirty)
+		create_token_table(entry->id, entry->owner);
+	act_as_restore(&saved);
+}
+
+char *
+view_comment(AggregateMode mode, const char *query)
+{
+	return psprintf("hybridagg aggregate, kept in %s mode; defined as: %s",
+					mode_name(mode), query);
+}
+
 /* as the extension's owner: fresh objects, made from the definition alone */
 static void
 create_internal_objects(const Definition *def, const AggregateEntry *entry)
@@ -313,20 +357,8 @@ create_internal_objects(const Definition *def, const AggregateEntry *entry)
 	create_state_table(def->layout, OBJ_HISTORY, entry->id,
 					   "PARTITION BY RANGE (g1)", entry->owner);
 	if (MODE_IS_STREAMING(entry->mode))
-	{
-		create_state_table(def->layout, OBJ_RECENT, entry->id,
-						   "WITH (fillfactor = 70)", entry->owner);
-		create_state_table(def->layout, OBJ_DELTA, entry->id,
-						   "WITH (autovacuum_vacuum_scale_factor = 0, "
-						   "autovacuum_vacuum_threshold = 10000, "
-						   "autovacuum_vacuum_insert_scale_factor = 0, "
-						   "autovacuum_vacuum_insert_threshold = 100000, "
-						   "autovacuum_vacuum_cost_delay = 0)",
-						   entry->owner);
-		if (def->layout->deletes_dirty)
-			create_token_table(entry->id, entry->owner);
-	}
-	create_groups_view(def, entry);
+		create_streaming_tables(def->layout, entry);
+	create_groups_view(def, entry, false);
 	give_to_owner("VIEW", internal_qualname(OBJ_GROUPS, entry->id),
 				  entry->owner);
 	act_as_restore(&saved);
@@ -387,7 +419,6 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	Definition *def;
 	AggregateEntry entry = {0};
 	int			nestlevel;
-	Interval   *zero;
 	char	   *comment;
 	char	   *qualname;
 
@@ -408,17 +439,10 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	seal_after = PG_GETARG_INTERVAL_P(3);
 	with_data = PG_GETARG_BOOL(4);
 
-	zero = interval_from_usecs(0);
-	if (DatumGetBool(DirectFunctionCall2(interval_lt,
-										 IntervalPGetDatum(seal_after),
-										 IntervalPGetDatum(zero))))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("seal_after must not be negative"),
-				 errdetail("seal_after is how long after its end a bucket is sealed."),
-				 errhint("Pass a duration such as '1 hour', or '0' to seal buckets as soon as they end.")));
+	check_seal_after(seal_after);
 	if (MODE_IS_STREAMING(mode))
-		check_streaming_possible(mode);
+		check_streaming_possible(mode,
+								 "hybridagg.create() of a streaming aggregate");
 
 	/* the query and the name are read in the caller's session */
 	def = definition_analyze(query);
@@ -452,9 +476,7 @@ hybridagg_create(PG_FUNCTION_ARGS)
 	create_internal_objects(def, &entry);
 	create_user_view(def, entry.id, namespace_oid, rv->relname);
 	entry.view_relid = get_relname_relid(rv->relname, namespace_oid);
-	comment = psprintf("hybridagg aggregate, kept in %s mode; defined as: %s",
-					   mode_name(mode), query);
-	comment = quote_literal_cstr(comment);
+	comment = quote_literal_cstr(view_comment(mode, query));
 	qualname = quote_qualified_identifier(get_namespace_name(namespace_oid),
 										  rv->relname);
 	spi_run(psprintf("COMMENT ON VIEW %s IS %s", qualname, comment),

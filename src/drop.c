@@ -30,14 +30,14 @@
 #include "capture_triggers.h"
 #include "catalog.h"
 #include "costs.h"
+#include "drop.h"
 #include "export.h"
 #include "util.h"
 
 PG_FUNCTION_INFO_V1(hybridagg_drop);
 PG_FUNCTION_INFO_V1(hybridagg_forget_dropped_views);
 
-/* may the current user lock relid ACCESS EXCLUSIVE, as LOCK TABLE allows? */
-static bool
+bool
 may_lock_exclusively(Oid relid)
 {
 	return pg_class_ownercheck(relid, GetUserId()) ||
@@ -46,9 +46,8 @@ may_lock_exclusively(Oid relid)
 		ACLCHECK_OK;
 }
 
-/* drop an internal object of the aggregate, if it exists, whatever it became */
-static void
-drop_internal(const char *kind, int32 id)
+void
+drop_internal_object(const char *kind, int32 id)
 {
 	Oid			relid = get_relname_relid(internal_relname(kind, id),
 										  internal_schema_oid());
@@ -92,13 +91,13 @@ drop_aggregate_objects(const AggregateEntry *entry, bool drop_triggers_now)
 													view_name)),
 				SPI_OK_UTILITY);
 	}
-	drop_internal(OBJ_GROUPS, entry->id);
-	drop_internal(OBJ_VALUES, entry->id);
-	drop_internal(OBJ_TOKEN, entry->id);
-	drop_internal(OBJ_DELTA, entry->id);
-	drop_internal(OBJ_RECENT, entry->id);
-	drop_internal(OBJ_HISTORY, entry->id);
-	drop_internal(OBJ_SOURCE, entry->id);
+	drop_internal_object(OBJ_GROUPS, entry->id);
+	drop_internal_object(OBJ_VALUES, entry->id);
+	drop_internal_object(OBJ_TOKEN, entry->id);
+	drop_internal_object(OBJ_DELTA, entry->id);
+	drop_internal_object(OBJ_RECENT, entry->id);
+	drop_internal_object(OBJ_HISTORY, entry->id);
+	drop_internal_object(OBJ_SOURCE, entry->id);
 	act_as_restore(&saved);
 }
 

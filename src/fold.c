@@ -11,8 +11,10 @@
  * a recompute; it waits for the next fold.  Groups left with no rows are
  * deleted by a second statement in the same snapshot.
  *
- * Buckets below the watermark (late rows of the hybrid and lambda modes) go
- * to history, the others to recent.  Groups of recent whose bucket is below
+ * Buckets below the watermark (late rows of the hybrid and lambda modes, or
+ * of a streaming or kappa aggregate that was altered from another mode and
+ * kept its history) go to history, the others to recent.
+ * Groups of recent whose bucket is below
  * the watermark first move to history (move_recent_to_history, which
  * hybrid mode's sealing in materialize.c calls too), once their partition
  * exists; until then they stay in recent, and so do their deltas, so that
@@ -183,8 +185,9 @@ fold_aggregate(const AggregateEntry *entry, const AggLayout *layout,
 			   Snapshot snap, PartitionWait wait)
 {
 	char	   *delta = internal_qualname(OBJ_DELTA, entry->id);
-	bool		has_history = (MODE_HAS_HISTORY(entry->mode) &&
-							   !TIMESTAMP_IS_NOBEGIN(entry->watermark));
+
+	/* a watermark above -infinity splits, whoever moved it (alter.c) */
+	bool		has_history = !TIMESTAMP_IS_NOBEGIN(entry->watermark);
 	int64		split = has_history ? entry->watermark : DT_NOBEGIN;
 	const char *recent_side = "(g.g1 >= $1 OR g.g1 IS NULL OR g.g1 = ANY($2))";
 	const char *history_side = "(g.g1 < $1 AND NOT g.g1 = ANY($2))";

@@ -178,9 +178,8 @@ history_split(const AggregateEntry *entry)
 {
 	if (entry->mode == MODE_BATCH)
 		return DT_NOEND;
-	if (MODE_HAS_HISTORY(entry->mode))
-		return entry->watermark;
-	return DT_NOBEGIN;
+	/* -infinity unless sealed, or kept from another mode (alter.c) */
+	return entry->watermark;
 }
 
 int64

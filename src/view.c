@@ -49,6 +49,9 @@
  *
  * The user's view applies the defining query's select list and HAVING to
  * groups_<id>: the columns have exactly the names and types of the query.
+ * groups_<id> has the same columns in every mode, so hybridagg.alter()
+ * replaces it (CREATE OR REPLACE VIEW) and the user's view stays as it is,
+ * with its OID, its grants and whatever depends on it.
  *
  * Expressions of the definition are printed back with PostgreSQL's own
  * deparser (ruleutils) under fix_settings(deparsing = true), and the views
@@ -478,12 +481,14 @@ append_streaming_groups(StringInfo sql, const Definition *def,
 }
 
 void
-create_groups_view(const Definition *def, const AggregateEntry *entry)
+create_groups_view(const Definition *def, const AggregateEntry *entry,
+				   bool replace)
 {
 	StringInfoData sql;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE VIEW %s AS SELECT ",
+	appendStringInfo(&sql, "CREATE %sVIEW %s AS SELECT ",
+					 replace ? "OR REPLACE " : "",
 					 internal_qualname(OBJ_GROUPS, entry->id));
 	append_keys(&sql, def->layout, "st");
 	for (int i = 1; i <= list_length(def->aggregates); i++)

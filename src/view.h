@@ -18,8 +18,10 @@ extern void create_values_view(const Definition *def, int32 id);
 /* the SQL of a final value (f<i> of groups_<id>) over states aliased alias */
 extern void append_final_value(StringInfo buf, AggFunc func, int arg,
 							   const AggLayout *layout, const char *alias);
+
+/* with replace, CREATE OR REPLACE the view of entry's (new) mode */
 extern void create_groups_view(const Definition *def,
-							   const AggregateEntry *entry);
+							   const AggregateEntry *entry, bool replace);
 extern void create_user_view(const Definition *def, int32 id, Oid namespace_oid,
 							 const char *relname);
 
