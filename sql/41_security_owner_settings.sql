@@ -8,8 +8,9 @@
 -- function as the superuser; and the worker stopped folding every other
 -- aggregate of the database.
 -- This file fails if: a writer's, a reader's or verify()'s caller's
--- search_path or work_mem changes, or the worker stops folding another
--- role's aggregate after folding the owner's.
+-- search_path or work_mem changes, the worker stops folding another role's
+-- aggregate after folding the owner's, or the owner can drop the values
+-- view of its live aggregate.
 -- Dates: literal dates only.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
@@ -39,6 +40,15 @@ CREATE INDEX ON sec40.events (ts);
 SELECT hybridagg.create('sec40.leaky_h', $$SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS b, sum(sec40.leaky(x)) AS s, stddev(sec40.leaky(x)) AS sd FROM sec40.events GROUP BY 1$$, mode => 'streaming') IS NOT NULL AS created;
 GRANT INSERT ON sec40.events TO regress_hybridagg_sec40_writer;
 GRANT SELECT ON sec40.leaky_h TO PUBLIC;
+-- nor may the owner drop an internal view of its live aggregate: without
+-- values_<id> every write and read would fail
+SELECT format('hybridagg_internal.values_%s', id) AS values_view
+  FROM hybridagg_internal.aggregate WHERE view = 'sec40.leaky_h'::regclass \gset
+\set VERBOSITY sqlstate
+DROP VIEW :values_view;
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+SELECT to_regclass(:'values_view') IS NOT NULL AS values_view_kept;
 RESET ROLE;
 SET search_path = public;
 SET work_mem = '4MB';

@@ -215,6 +215,36 @@ hybridagg_forget_dropped_views(PG_FUNCTION_ARGS)
 						get_rel_name(entry->view_relid) ?
 						"base table" : "view")));
 	}
+
+	/*
+	 * an internal table or view of a live aggregate went (its values view,
+	 * say): only hybridagg drops those, or a superuser; the aggregate's owner
+	 * drops the aggregate, its view or its base table
+	 */
+	if (!running_own_ddl() && !superuser())
+	{
+		spi_run("SELECT d.object_identity "
+				"FROM pg_event_trigger_dropped_objects() d, "
+				INTERNAL_SCHEMA ".aggregate a "
+				"WHERE d.object_type IN ('table', 'view') "
+				"  AND d.schema_name = '" INTERNAL_SCHEMA "' "
+				"  AND d.object_name ~ ('^[a-z]+_' || a.id || '(_|$)') "
+				"  AND d.object_name <> 'source_' || a.id",
+				SPI_OK_SELECT);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			char	   *name = SPI_getvalue(SPI_tuptable->vals[i],
+											SPI_tuptable->tupdesc, 1);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("%s is an internal object of hybridagg and is dropped only with its aggregate",
+							name),
+					 errdetail("Without it the aggregate could serve no reader and capture no write."),
+					 errhint("Drop the aggregate with hybridagg.drop(), or drop its view or its base table.")));
+		}
+	}
+
 	/* a trigger went: is every table of a live aggregate still captured? */
 	if (!changing_capture_triggers)
 	{
