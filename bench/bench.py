@@ -222,7 +222,8 @@ class Figure:
             x = max(self.values)         # exact: every repetition must meet it
         if x is None:
             return None
-        return {"<=": x <= bound, "<": x < bound, ">=": x >= bound, "==": x == bound}[op]
+        return {"<=": x <= bound, "<": x < bound, ">=": x >= bound, "==": x == bound,
+                "within": 1 - bound <= x <= 1 + bound}[op]
 
 
 def fmt(v, unit):
@@ -1529,6 +1530,29 @@ class Bench:
             for q, label in (("a", "one device, per minute"), ("b", "whole range, per hour")):
                 self.add(Figure(f"W12{q}-{m}", f"  {m}: view ({q}) {label}", "ms", lat[(q, f"{t}_1m")],
                                 lat[(q, "w12_final")], "final-rows table"))
+        # advise() on the same aggregates, from the counters of these very
+        # writes and runs: its write cost of one of these statements, and its
+        # batch run, beside what the harness measured (issue 11: within 30%)
+        bare_stmt_us = statistics.median(write["bare"]) * 1e6 / batches
+        for m in modes:
+            out = val(f"SELECT write_us_per_statement + 10000 * write_us_per_row, batch_seconds_per_run "
+                      f"FROM hybridagg.advise('{tables[m]}_1m') WHERE mode = '{m}'")
+            stmt_us, run_s = (None if x == "" else float(x) for x in out.split("|"))
+            measured_us = [(w * 1e6 / batches) - bare_stmt_us for w in write[m]]
+            if m != "batch" and stmt_us is not None:
+                self.add(Figure(f"W12v-{m}", f"  {m}: advise()'s write cost of a 10,000-row INSERT", "us",
+                                [stmt_us], measured_us, "measured here (vs the bare table)",
+                                target=("ratio", "within", 0.3, "within 30%"),
+                                note="advise()'s write_us_per_statement + 10,000 x write_us_per_row, fitted "
+                                     "to the capture counters of W12's INSERTs; the baseline is each repetition's "
+                                     "time per INSERT minus the bare table's median"))
+            if m in ("batch", "lambda") and run_s is not None:
+                runs = [u * rows_per_rep / 1e6 for u in upkeep[m]] if m == "batch" else None
+                if runs:
+                    self.add(Figure(f"W12r-{m}", f"  {m}: advise()'s batch run", "s", [run_s], runs,
+                                    "materialize measured here", target=("ratio", "within", 0.3, "within 30%"),
+                                    note="advise()'s batch_seconds_per_run, from the batch counters of W12's "
+                                         "materialize() calls"))
         self.modes_summary = {m: (statistics.median(write[m]) / statistics.median(write["bare"]),
                                   statistics.median(upkeep[m]), statistics.median(fresh[m]))
                               for m in modes}
@@ -1633,7 +1657,7 @@ class Bench:
                 continue
             what, op, bound, _ = f.target
             if what == "ratio" and f.ratio is not None:
-                items.append((f.fid, f.ratio, bound, op, f.met))
+                items.append((f.fid, f.ratio, 1.0 if op == "within" else bound, op, f.met))
             elif what == "value" and f.unit == "rows/s":
                 items.append((f.fid + " /100k", f.median / bound, 1.0, op, f.met))
             elif what == "value" and f.unit == "MB":
