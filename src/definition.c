@@ -575,6 +575,25 @@ analyze_bucket(Definition *def, FuncExpr *call)
 	}
 }
 
+/*
+ * A timestamp or timestamptz column grouped by itself, whose rows already
+ * hold bucketed times (an hour column, say): each distinct time is its own
+ * bucket, which is date_bin() with a width of one microsecond, the
+ * resolution of PostgreSQL's timestamps.  Every part of hybridagg that
+ * reasons about buckets (floor, ranges, sealing, partitions) treats it so.
+ */
+static void
+analyze_time_column_bucket(Definition *def, Var *column)
+{
+	BucketSpec *spec = &def->bucket;
+
+	def->time_expr = (Node *) column;
+	spec->time_type = column->vartype;
+	spec->is_date_bin = true;
+	spec->stride = 1;
+	spec->origin = 0;			/* 2000-01-01 00:00, PostgreSQL's epoch */
+}
+
 /* an integer bucket (integer_bucket.c): its column and its width */
 static void
 analyze_integer_bucket(Definition *def, Node *bucket, IntegerBucketForm *form)
@@ -699,6 +718,21 @@ analyze_group_keys(Definition *def)
 				return;
 			}
 		}
+		/* else a time column itself: each distinct time is its bucket */
+		foreach(lc, others)
+		{
+			Node	   *expr = lfirst(lc);
+
+			if (IsA(expr, Var) && ((Var *) expr)->varattno > 0 &&
+				((Var *) expr)->varlevelsup == 0 &&
+				(exprType(expr) == TIMESTAMPTZOID ||
+				 exprType(expr) == TIMESTAMPOID))
+			{
+				analyze_time_column_bucket(def, (Var *) expr);
+				def->key_exprs = lcons(expr, list_delete_cell(others, lc));
+				return;
+			}
+		}
 		foreach(lc, others)
 		{
 			if (integer_bucket_near_miss(lfirst(lc)))
@@ -712,7 +746,7 @@ analyze_group_keys(Definition *def)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("GROUP BY has no time bucket"),
-				 errdetail("None of the GROUP BY expressions is date_bin() or date_trunc() over a time column, or an integer bucket such as ts / 60 * 60."),
+				 errdetail("None of the GROUP BY expressions is date_bin() or date_trunc() over a time column, a timestamp or timestamptz column itself, or an integer bucket such as ts / 60 * 60."),
 				 errhint("Group by date_bin('1 minute', ts, '2000-01-01 00:00+00'), date_trunc('hour', ts) on a timestamp column, date_trunc('hour', ts, 'UTC') on a timestamptz column, or ts / 60 * 60 on an integer column.")));
 	}
 
