@@ -96,6 +96,20 @@ column_value(HeapTuple tuple, TupleDesc desc, int n)
 	return SPI_getbinval(tuple, desc, n, &isnull);
 }
 
+/* one statement on hybridagg's catalog, run as the extension's owner */
+static void
+catalog_write(const char *sql, int nargs, Oid *types, Datum *values,
+			  const char *nulls, int expected)
+{
+	ActingAs	saved;
+
+	act_as(extension_owner(), &saved);
+	SPI_connect();
+	spi_run_args(sql, nargs, types, values, nulls, expected);
+	SPI_finish();
+	act_as_restore(&saved);
+}
+
 static AggregateEntry *
 entry_from_tuple(HeapTuple tuple, TupleDesc desc)
 {
@@ -285,7 +299,6 @@ catalog_insert(const AggregateEntry *e)
 	Datum		values[14];
 	char		nulls[14];
 	Interval   *width = bucket_width(&e->bucket);
-	ActingAs	saved;
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = Int32GetDatum(e->id);
@@ -310,18 +323,14 @@ catalog_insert(const AggregateEntry *e)
 	values[13] = Int64GetDatum(e->bucket.stride);
 	nulls[13] = e->bucket.is_integer ? ' ' : 'n';
 
-	act_as(extension_owner(), &saved);
-	SPI_connect();
-	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate"
-				 " (" CATALOG_COLUMNS ") "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-				 "$13, $14)",
-				 14, types, values, nulls, SPI_OK_INSERT);
-	spi_run_args("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id)"
-				 " VALUES ($1)",
-				 1, types, values, NULL, SPI_OK_INSERT);
-	SPI_finish();
-	act_as_restore(&saved);
+	catalog_write("INSERT INTO " INTERNAL_SCHEMA ".aggregate"
+				  " (" CATALOG_COLUMNS ") "
+				  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+				  "$13, $14)",
+				  14, types, values, nulls, SPI_OK_INSERT);
+	catalog_write("INSERT INTO " INTERNAL_SCHEMA ".aggregate_stats (id)"
+				  " VALUES ($1)",
+				  1, types, values, NULL, SPI_OK_INSERT);
 }
 
 void
@@ -332,20 +341,15 @@ catalog_set_finals(int32 id, List *finals)
 	Datum		values[2];
 	int			n = 0;
 	ListCell   *lc;
-	ActingAs	saved;
 
 	foreach(lc, finals)
 		elems[n++] = CStringGetTextDatum(lfirst(lc));
 	values[0] = Int32GetDatum(id);
 	values[1] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
 												TYPALIGN_INT));
-	act_as(extension_owner(), &saved);
-	SPI_connect();
-	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate SET finals = $2"
-				 " WHERE id = $1",
-				 2, types, values, NULL, SPI_OK_UPDATE);
-	SPI_finish();
-	act_as_restore(&saved);
+	catalog_write("UPDATE " INTERNAL_SCHEMA ".aggregate SET finals = $2"
+				  " WHERE id = $1",
+				  2, types, values, NULL, SPI_OK_UPDATE);
 }
 
 void
@@ -353,14 +357,9 @@ catalog_delete(int32 id)
 {
 	Oid			type = INT4OID;
 	Datum		value = Int32GetDatum(id);
-	ActingAs	saved;
 
-	act_as(extension_owner(), &saved);
-	SPI_connect();
-	spi_run_args("DELETE FROM " INTERNAL_SCHEMA ".aggregate WHERE id = $1",
-				 1, &type, &value, NULL, SPI_OK_DELETE);
-	SPI_finish();
-	act_as_restore(&saved);
+	catalog_write("DELETE FROM " INTERNAL_SCHEMA ".aggregate WHERE id = $1",
+				  1, &type, &value, NULL, SPI_OK_DELETE);
 }
 
 void
@@ -369,7 +368,6 @@ catalog_set_watermark(AggregateEntry *entry, int64 watermark)
 	TimeRange	above;
 	Oid			types[3] = {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		values[3];
-	ActingAs	saved;
 
 	/* batch mode's view reads the base table from the first time of W on */
 	if (!bucket_range_times(&entry->bucket, watermark, DT_NOEND, &above))
@@ -379,13 +377,9 @@ catalog_set_watermark(AggregateEntry *entry, int64 watermark)
 	values[2] = TimestampTzGetDatum(above.first);
 	entry->watermark = watermark;
 
-	act_as(extension_owner(), &saved);
-	SPI_connect();
-	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate"
-				 " SET watermark = $2, watermark_time = $3 WHERE id = $1",
-				 3, types, values, NULL, SPI_OK_UPDATE);
-	SPI_finish();
-	act_as_restore(&saved);
+	catalog_write("UPDATE " INTERNAL_SCHEMA ".aggregate"
+				  " SET watermark = $2, watermark_time = $3 WHERE id = $1",
+				  3, types, values, NULL, SPI_OK_UPDATE);
 }
 
 void
@@ -394,7 +388,6 @@ catalog_set_mode(AggregateEntry *entry, AggregateMode mode,
 {
 	Oid			types[3] = {INT4OID, TEXTOID, INTERVALOID};
 	Datum		values[3];
-	ActingAs	saved;
 
 	values[0] = Int32GetDatum(entry->id);
 	values[1] = CStringGetTextDatum(mode_name(mode));
@@ -402,13 +395,9 @@ catalog_set_mode(AggregateEntry *entry, AggregateMode mode,
 	entry->mode = mode;
 	entry->seal_after = *seal_after;
 
-	act_as(extension_owner(), &saved);
-	SPI_connect();
-	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate"
-				 " SET mode = $2, seal_after = $3 WHERE id = $1",
-				 3, types, values, NULL, SPI_OK_UPDATE);
-	SPI_finish();
-	act_as_restore(&saved);
+	catalog_write("UPDATE " INTERNAL_SCHEMA ".aggregate"
+				  " SET mode = $2, seal_after = $3 WHERE id = $1",
+				  3, types, values, NULL, SPI_OK_UPDATE);
 }
 
 void
@@ -416,18 +405,13 @@ catalog_set_capture_interrupted(int32 id, bool interrupted)
 {
 	Oid			types[2] = {INT4OID, BOOLOID};
 	Datum		values[2] = {Int32GetDatum(id), BoolGetDatum(interrupted)};
-	ActingAs	saved;
 
-	act_as(extension_owner(), &saved);
-	SPI_connect();
-	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate"
-				 " SET capture_interrupted_at = "
-				 "CASE WHEN NOT $2 THEN NULL"
-				 " ELSE coalesce(capture_interrupted_at, now()) END"
-				 " WHERE id = $1",
-				 2, types, values, NULL, SPI_OK_UPDATE);
-	SPI_finish();
-	act_as_restore(&saved);
+	catalog_write("UPDATE " INTERNAL_SCHEMA ".aggregate"
+				  " SET capture_interrupted_at = "
+				  "CASE WHEN NOT $2 THEN NULL"
+				  " ELSE coalesce(capture_interrupted_at, now()) END"
+				  " WHERE id = $1",
+				  2, types, values, NULL, SPI_OK_UPDATE);
 }
 
 void
@@ -435,16 +419,11 @@ catalog_clear_capture_interrupted(int32 id, TimestampTz before)
 {
 	Oid			types[2] = {INT4OID, TIMESTAMPTZOID};
 	Datum		values[2] = {Int32GetDatum(id), TimestampTzGetDatum(before)};
-	ActingAs	saved;
 
-	act_as(extension_owner(), &saved);
-	SPI_connect();
-	spi_run_args("UPDATE " INTERNAL_SCHEMA ".aggregate"
-				 " SET capture_interrupted_at = NULL "
-				 "WHERE id = $1 AND capture_interrupted_at < $2",
-				 2, types, values, NULL, SPI_OK_UPDATE);
-	SPI_finish();
-	act_as_restore(&saved);
+	catalog_write("UPDATE " INTERNAL_SCHEMA ".aggregate"
+				  " SET capture_interrupted_at = NULL "
+				  "WHERE id = $1 AND capture_interrupted_at < $2",
+				  2, types, values, NULL, SPI_OK_UPDATE);
 }
 
 List *
