@@ -47,6 +47,7 @@
 
 #include "capture.h"
 #include "capture_internal.h"
+#include "capture_siblings.h"
 #include "catalog.h"
 #include "costs.h"
 #include "export.h"
@@ -61,66 +62,139 @@ PG_FUNCTION_INFO_V1(hybridagg_capture);
  * ----------------------------------------------------------------
  */
 
+/* What one aggregate makes of the rows: its groups, and its readers */
+typedef struct CapturePart
+{
+	CaptureTarget *target;
+	GroupTable *table;
+	RowReader	old_reader;		/* old rows, or the only rows */
+	RowReader	new_reader;		/* an UPDATE's new rows */
+	int			written;		/* delta rows */
+} CapturePart;
+
+/* One pass over the rows, for one aggregate or for siblings (see below) */
 typedef struct Capture
 {
 	MemoryContext context;		/* everything below lives here */
 	MemoryContext caller;
-	GroupTable *table;
-	int32		id;
-	ActingAs	saved;
+	int			nparts;
+	CapturePart *parts;
 	int			nestlevel;
+	bool		one_owner;		/* all parts have one: acting as it */
+	ActingAs	saved;
 } Capture;
 
 static void
-capture_begin(Capture *capture, CaptureTarget *target)
+capture_begin(Capture *capture, List *targets)
 {
+	ListCell   *lc;
+
 	capture->context = AllocSetContextCreate(CurrentMemoryContext,
 											 "hybridagg capture",
 											 ALLOCSET_DEFAULT_SIZES);
 	capture->caller = MemoryContextSwitchTo(capture->context);
-	capture->table = group_table_create(target, capture->context);
-	capture->id = target->id;
-	/* the definition runs as the aggregate's owner, under fixed settings */
+	capture->nparts = list_length(targets);
+	capture->parts = palloc0(sizeof(CapturePart) * capture->nparts);
+	foreach(lc, targets)
+	{
+		CapturePart *part = &capture->parts[foreach_current_index(lc)];
+
+		part->target = lfirst(lc);
+		part->table = group_table_create(part->target, capture->context);
+	}
+	/* the definitions run under fixed settings, each as its owner */
 	capture->nestlevel = fix_settings(SETTINGS_EVALUATION);
-	act_as(target->owner, &capture->saved);
+	capture->one_owner = true;
+	for (int i = 1; i < capture->nparts; i++)
+		if (capture->parts[i].target->owner != capture->parts[0].target->owner)
+			capture->one_owner = false;
+	if (capture->one_owner)
+		act_as(capture->parts[0].target->owner, &capture->saved);
 }
 
-/* returns the delta rows written */
-static int
-capture_end(Capture *capture)
+/* act as the part's owner, unless the whole pass does */
+static inline void
+part_begin(Capture *capture, CapturePart *part, ActingAs *saved)
 {
-	int			written;
+	if (!capture->one_owner)
+		act_as(part->target->owner, saved);
+}
 
-	flush_groups(capture->table);
-	written = group_table_written(capture->table);
-	group_table_report(capture->table, capture->id);
-	act_as_restore(&capture->saved);
-	restore_settings(capture->nestlevel);
-	MemoryContextSwitchTo(capture->caller);
-	MemoryContextDelete(capture->context);
-	if (written > 0)
-		worker_note_deltas(written);
-	return written;
+static inline void
+part_end(Capture *capture, ActingAs *saved)
+{
+	if (!capture->one_owner)
+		act_as_restore(saved);
+}
+
+/* evaluate and accumulate a row as the part's owner */
+static inline void
+part_accumulate(Capture *capture, CapturePart *part, RowReader *reader,
+				int sign)
+{
+	ActingAs	saved;
+
+	part_begin(capture, part, &saved);
+	reader_evaluate(reader);
+	accumulate(part->table, &reader->row, sign);
+	part_end(capture, &saved);
 }
 
 static void
-accumulate_table(GroupTable *table, Tuplestorestate *rows, RowReader *reader,
-				 int sign)
+capture_end(Capture *capture)
+{
+	int			written = 0;
+
+	for (int i = 0; i < capture->nparts; i++)
+	{
+		CapturePart *part = &capture->parts[i];
+		ActingAs	saved;
+
+		part_begin(capture, part, &saved);
+		flush_groups(part->table);
+		part_end(capture, &saved);
+		part->written = group_table_written(part->table);
+		group_table_report(part->table, part->target->id);
+		written += part->written;
+	}
+	if (capture->one_owner)
+		act_as_restore(&capture->saved);
+	restore_settings(capture->nestlevel);
+	MemoryContextSwitchTo(capture->caller);
+	if (written > 0)
+		worker_note_deltas(written);
+}
+
+/* the memory of a capture, once its counts are noted */
+static void
+capture_free(Capture *capture)
+{
+	MemoryContextDelete(capture->context);
+}
+
+/*
+ * The rows of a transition table, read once and accumulated by every part:
+ * the slot is shared, so each row is deformed once for all.
+ */
+static void
+accumulate_table(Capture *capture, Tuplestorestate *rows,
+				 TupleTableSlot *slot, int sign)
 {
 	tuplestore_rescan(rows);
-	while (tuplestore_gettupleslot(rows, true, false, reader->slot))
+	while (tuplestore_gettupleslot(rows, true, false, slot))
 	{
-		reader_evaluate(reader);
-		accumulate(table, &reader->row, sign);
+		for (int i = 0; i < capture->nparts; i++)
+			part_accumulate(capture, &capture->parts[i],
+							&capture->parts[i].old_reader, sign);
 		CHECK_FOR_INTERRUPTS();
 	}
 }
 
 /* old and new rows of an UPDATE, in step; unchanged pairs are skipped */
 static void
-accumulate_update(GroupTable *table, CaptureTarget *target,
-				  Tuplestorestate *old_rows, Tuplestorestate *new_rows,
-				  RowReader *old_reader, RowReader *new_reader)
+accumulate_update(Capture *capture, Tuplestorestate *old_rows,
+				  Tuplestorestate *new_rows, TupleTableSlot *old_slot,
+				  TupleTableSlot *new_slot)
 {
 	bool		have_old;
 	bool		have_new;
@@ -129,23 +203,30 @@ accumulate_update(GroupTable *table, CaptureTarget *target,
 	tuplestore_rescan(new_rows);
 	for (;;)
 	{
-		have_old = tuplestore_gettupleslot(old_rows, true, false,
-										   old_reader->slot);
-		have_new = tuplestore_gettupleslot(new_rows, true, false,
-										   new_reader->slot);
+		have_old = tuplestore_gettupleslot(old_rows, true, false, old_slot);
+		have_new = tuplestore_gettupleslot(new_rows, true, false, new_slot);
 		if (!have_old && !have_new)
 			break;
-		if (have_old)
-			reader_evaluate(old_reader);
-		if (have_new)
-			reader_evaluate(new_reader);
-		if (!(have_old && have_new &&
-			  same_row(target, &old_reader->row, &new_reader->row)))
+		for (int i = 0; i < capture->nparts; i++)
 		{
+			CapturePart *part = &capture->parts[i];
+			ActingAs	saved;
+
+			part_begin(capture, part, &saved);
 			if (have_old)
-				accumulate(table, &old_reader->row, -1);
+				reader_evaluate(&part->old_reader);
 			if (have_new)
-				accumulate(table, &new_reader->row, 1);
+				reader_evaluate(&part->new_reader);
+			if (!(have_old && have_new &&
+				  same_row(part->target, &part->old_reader.row,
+						   &part->new_reader.row)))
+			{
+				if (have_old)
+					accumulate(part->table, &part->old_reader.row, -1);
+				if (have_new)
+					accumulate(part->table, &part->new_reader.row, 1);
+			}
+			part_end(capture, &saved);
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -161,30 +242,34 @@ capture_replay_relation(int32 id, Oid relid, int sign)
 {
 	CaptureTarget *target;
 	Capture		capture;
-	RowReader	reader;
+	CapturePart *part;
 	Relation	rel;
+	TupleTableSlot *slot;
 	Snapshot	snapshot;
 	TableScanDesc scan;
 
 	if (!RELKIND_HAS_STORAGE(get_rel_relkind(relid)))
 		return;					/* its partitions are replayed one by one */
 	target = capture_target(id);
-	capture_begin(&capture, target);
+	capture_begin(&capture, list_make1(target));
+	part = &capture.parts[0];
 	rel = table_open(relid, AccessShareLock);
-	reader_init(&reader, target, relid, table_slot_create(rel, NULL), 0);
+	slot = table_slot_create(rel, NULL);
+	reader_init(&part->old_reader, target, relid, slot, 0);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snapshot, 0, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, reader.slot))
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		reader_evaluate(&reader);
-		accumulate(capture.table, &reader.row, sign);
+		part_accumulate(&capture, part, &part->old_reader, sign);
 		CHECK_FOR_INTERRUPTS();
 	}
 	table_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	reader_free(&reader);
+	reader_free(&part->old_reader);
+	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);
 	capture_end(&capture);
+	capture_free(&capture);
 }
 
 /* ----------------------------------------------------------------
@@ -269,12 +354,14 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 	Oid			relid;
 	int32		id;
 	CaptureTarget *target;
+	List	   *targets;
 	Capture		capture;
-	RowReader	reader;
+	TupleDesc	desc;
+	TupleTableSlot *old_slot;
+	TupleTableSlot *new_slot;
 	instr_time	start;
 	instr_time	duration;
 	int64		rows;
-	int			groups;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
@@ -317,29 +404,56 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 				 errhint("Do not create capture triggers by hand: hybridagg.create() makes them. Drop trigger \"%s\".",
 						 trigdata->tg_trigger->tgname)));
 
+	targets = capture_siblings(trigdata, target);
+	if (targets == NIL)
+		return PointerGetDatum(NULL);	/* a sibling captured the rows */
 	INSTR_TIME_SET_CURRENT(start);
 	rows = tuplestore_tuple_count(trigdata->tg_newtable ?
 								  trigdata->tg_newtable :
 								  trigdata->tg_oldtable);
-	capture_begin(&capture, target);
-	reader_init(&reader, target, relid, NULL, 0);
-	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	capture_begin(&capture, targets);
+	/* the rows as the table stores them, shared by all parts */
+	desc = RelationGetDescr(trigdata->tg_relation);
+	old_slot = new_slot = NULL;
+	if (trigdata->tg_oldtable)
+		old_slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	if (trigdata->tg_newtable)
+		new_slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	for (int i = 0; i < capture.nparts; i++)
 	{
-		RowReader	new_reader;
+		CapturePart *part = &capture.parts[i];
 
-		reader_init(&new_reader, target, relid, NULL, 1);
-		accumulate_update(capture.table, target, trigdata->tg_oldtable,
-						  trigdata->tg_newtable, &reader, &new_reader);
-		reader_free(&new_reader);
+		reader_init(&part->old_reader, part->target, relid,
+					old_slot ? old_slot : new_slot, 0);
+		if (old_slot && new_slot)
+			reader_init(&part->new_reader, part->target, relid, new_slot, 1);
 	}
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		accumulate_update(&capture, trigdata->tg_oldtable,
+						  trigdata->tg_newtable, old_slot, new_slot);
 	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		accumulate_table(capture.table, trigdata->tg_oldtable, &reader, -1);
+		accumulate_table(&capture, trigdata->tg_oldtable, old_slot, -1);
 	else
-		accumulate_table(capture.table, trigdata->tg_newtable, &reader, 1);
-	reader_free(&reader);
-	groups = capture_end(&capture);
+		accumulate_table(&capture, trigdata->tg_newtable, new_slot, 1);
+	capture_end(&capture);
+	capture_siblings_noted(trigdata, targets);
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
-	costs_note_capture(id, target->view_relid, rows, groups, duration);
+	for (int i = 0; i < capture.nparts; i++)
+	{
+		CapturePart *part = &capture.parts[i];
+
+		reader_free(&part->old_reader);
+		if (old_slot && new_slot)
+			reader_free(&part->new_reader);
+		/* the pass's time is shared evenly by its aggregates */
+		costs_note_capture(part->target->id, part->target->view_relid, rows,
+						   part->written, duration, capture.nparts);
+	}
+	if (old_slot)
+		ExecDropSingleTupleTableSlot(old_slot);
+	if (new_slot)
+		ExecDropSingleTupleTableSlot(new_slot);
+	capture_free(&capture);
 	return PointerGetDatum(NULL);
 }

@@ -18,11 +18,11 @@
  * that PostgreSQL would call equal (1.0 and 1.00) are merely folded together
  * later, by the fold's GROUP BY, so this is never wrong.
  *
- * Memory is bounded by work_mem: once the groups' memory context holds more,
- * they are written to delta and forgotten (partial states add up the same
- * whether written at once or in parts), and states that are replaced (a
- * numeric sum, a new min) free the value they replace.  DEBUG1 reports what
- * each statement's capture held at most.
+ * Memory is bounded by work_mem: once the groups' memory context holds more
+ * (checked every 64 rows), they are written to delta and forgotten (partial
+ * states add up the same whether written at once or in parts), and states
+ * that are replaced (a numeric sum, a new min) free the value they replace.
+ * DEBUG1 reports what each statement's capture held at most.
  *
  * Writers only append to delta, an unindexed heap, with table_multi_insert:
  * no lock but RowExclusiveLock, no row lock, nothing any other writer waits
@@ -55,6 +55,7 @@
 #include "util.h"
 
 #define DELTA_BATCH 1000
+#define MEMORY_CHECK_ROWS 64
 
 typedef struct StateValue
 {
@@ -255,40 +256,42 @@ compare_values(StateSpec *spec, Datum a, Datum b)
 	}
 }
 
-/* which of NaN (0), +Infinity (1), -Infinity (2) v is, or -1 if finite */
+/* which of NaN (0), +Infinity (1), -Infinity (2) numeric n is, or -1 */
 static int
+numeric_nonfinite_class(Datum v)
+{
+	static Numeric zero = NULL;
+	Numeric		n = DatumGetNumeric(v);
+
+	if (numeric_is_nan(n))
+		return 0;
+	if (!numeric_is_inf(n))
+		return -1;
+	if (zero == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		zero = int64_to_numeric(0);
+		MemoryContextSwitchTo(old);
+	}
+	return DatumGetBool(DirectFunctionCall2(numeric_gt, v,
+											NumericGetDatum(zero))) ? 1 : 2;
+}
+
+/* which of NaN (0), +Infinity (1), -Infinity (2) v is, or -1 if finite */
+static inline int
 nonfinite_class(Oid type, Datum v)
 {
+	float8		f;
+
 	if (type == NUMERICOID)
-	{
-		static Numeric zero = NULL;
-		Numeric		n = DatumGetNumeric(v);
-
-		if (numeric_is_nan(n))
-			return 0;
-		if (!numeric_is_inf(n))
-			return -1;
-		if (zero == NULL)
-		{
-			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-			zero = int64_to_numeric(0);
-			MemoryContextSwitchTo(old);
-		}
-		return DatumGetBool(DirectFunctionCall2(numeric_gt, v,
-												NumericGetDatum(zero))) ? 1 : 2;
-	}
-	else
-	{
-		float8		f = (type == FLOAT4OID ? DatumGetFloat4(v) :
-						 DatumGetFloat8(v));
-
-		if (isnan(f))
-			return 0;
-		if (isinf(f))
-			return f > 0 ? 1 : 2;
+		return numeric_nonfinite_class(v);
+	f = (type == FLOAT4OID ? DatumGetFloat4(v) : DatumGetFloat8(v));
+	if (likely(isfinite(f)))
 		return -1;
-	}
+	if (isnan(f))
+		return 0;
+	return f > 0 ? 1 : 2;
 }
 
 /*
@@ -333,8 +336,9 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 
 	if (!row->passes)
 		return;
-	table->rows++;
-	if (MemoryContextMemAllocated(table->context, false) >
+	/* checked every MEMORY_CHECK_ROWS rows, a few groups' worth apart */
+	if (table->rows++ % MEMORY_CHECK_ROWS == 0 &&
+		MemoryContextMemAllocated(table->context, false) >
 		(Size) work_mem * 1024)
 		flush_groups(table);
 	group = find_group(table, row);

@@ -119,7 +119,8 @@ typedef struct RowValues
 typedef struct RowReader
 {
 	CaptureTarget *target;
-	TupleTableSlot *slot;		/* a row as the relation stores it */
+	TupleTableSlot *slot;		/* a row as the relation stores it: the
+								 * caller's */
 	TupleTableSlot *base_slot;	/* the row in the base table's layout */
 	AttrMap    *map;			/* from the one to the other; NULL if same */
 	ExprContext *econtext;
@@ -127,7 +128,7 @@ typedef struct RowReader
 	RowValues	row;			/* the definition evaluated over the row */
 } RowReader;
 
-/* capture_rows.c */
+/* capture_rows.c: readers share the caller's slot, which they read from */
 extern void reader_init(RowReader *reader, CaptureTarget *target, Oid relid,
 						TupleTableSlot *slot, int lane);
 extern void reader_free(RowReader *reader);

@@ -29,10 +29,7 @@ reader_init(RowReader *reader, CaptureTarget *target, Oid relid,
 
 	reader->target = target;
 	reader->map = format ? format->map : NULL;
-	reader->slot = (slot ? slot :
-					MakeSingleTupleTableSlot(format ? format->desc :
-											 target->base_desc,
-											 &TTSOpsMinimalTuple));
+	reader->slot = slot;
 	reader->base_slot = (reader->map ?
 						 MakeSingleTupleTableSlot(target->base_desc,
 												  &TTSOpsVirtual) :
@@ -53,7 +50,6 @@ reader_free(RowReader *reader)
 	FreeExprContext(reader->econtext, true);
 	if (reader->base_slot != reader->slot)
 		ExecDropSingleTupleTableSlot(reader->base_slot);
-	ExecDropSingleTupleTableSlot(reader->slot);
 }
 
 /* the definition over the row in reader->slot, into reader->row */

@@ -273,10 +273,9 @@ typedef enum CostKind
 
 static void
 note(CostKind kind, int32 id, Oid view_relid, int64 rows, int64 groups,
-	 instr_time duration)
+	 int64 us)
 {
 	CostEntry  *entry;
-	int64		us = INSTR_TIME_GET_MICROSEC(duration);
 
 	if (shared == NULL || paused)
 		return;
@@ -316,21 +315,24 @@ note(CostKind kind, int32 id, Oid view_relid, int64 rows, int64 groups,
 
 void
 costs_note_capture(int32 id, Oid view_relid, int64 rows, int64 groups,
-				   instr_time duration)
+				   instr_time duration, int shared_by)
 {
-	note(COST_CAPTURE, id, view_relid, rows, groups, duration);
+	note(COST_CAPTURE, id, view_relid, rows, groups,
+		 INSTR_TIME_GET_MICROSEC(duration) / shared_by);
 }
 
 void
 costs_note_fold(int32 id, Oid view_relid, int64 deltas, instr_time duration)
 {
-	note(COST_FOLD, id, view_relid, 0, deltas, duration);
+	note(COST_FOLD, id, view_relid, 0, deltas,
+		 INSTR_TIME_GET_MICROSEC(duration));
 }
 
 void
 costs_note_batch(int32 id, Oid view_relid, int64 groups, instr_time duration)
 {
-	note(COST_BATCH, id, view_relid, 0, groups, duration);
+	note(COST_BATCH, id, view_relid, 0, groups,
+		 INSTR_TIME_GET_MICROSEC(duration));
 }
 
 void

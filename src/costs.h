@@ -35,9 +35,13 @@ typedef struct AggregateCosts
 /* _PG_init of a preloaded library: ask for the shared memory */
 extern void costs_shmem_init(void);
 
-/* a capture statement of aggregate id: rows read, delta rows written */
+/*
+ * a capture statement of aggregate id: rows read, delta rows written, and
+ * its share of a pass that took duration for shared_by aggregates
+ */
 extern void costs_note_capture(int32 id, Oid view_relid, int64 rows,
-							   int64 groups, instr_time duration);
+							   int64 groups, instr_time duration,
+							   int shared_by);
 
 /* a fold that consumed deltas delta rows */
 extern void costs_note_fold(int32 id, Oid view_relid, int64 deltas,
