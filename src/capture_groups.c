@@ -326,6 +326,17 @@ replace_state(GroupTable *table, StateValue *value, Datum d, bool byval,
 	memcpy(DatumGetPointer(value->d), DatumGetPointer(d), len);
 }
 
+/* a NaN or an infinity of a sum, counted in its own state */
+static inline void
+count_nonfinite(CaptureGroup *group, const StateSpec *sum, int nonfinite,
+				int sign)
+{
+	StateValue *count = &group->values[sum->nonfinite[nonfinite]];
+
+	count->isnull = false;
+	count->i64 += sign;
+}
+
 void
 accumulate(GroupTable *table, const RowValues *row, int sign)
 {
@@ -347,16 +358,16 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 		group->dirty = true;
 	MemoryContextReset(table->scratch);
 	old = MemoryContextSwitchTo(table->scratch);
-	for (int i = 0; i < layout->nstates; i++)
+	for (int s = 0; s < target->nrow_states; s++)
 	{
+		int			i = target->row_states[s];
 		StateSpec  *spec = &target->states[i];
 		StateValue *value = &group->values[i];
 		Datum		arg = spec->arg >= 0 ? row->args[spec->arg] : (Datum) 0;
 		bool		argnull = (spec->arg >= 0 ? row->arg_nulls[spec->arg] :
 							   false);
+		int			nonfinite;
 
-		if (spec->how == ACC_VALUE)
-			continue;			/* stays NULL: the fold recomputes it */
 		if (spec->how == ACC_ROWS)
 		{
 			value->isnull = false;
@@ -392,8 +403,12 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 				value->i128 += (int128) sign * DatumGetInt64(arg);
 				break;
 			case ACC_SUM_NUMERIC:
-				if (nonfinite_class(NUMERICOID, arg) >= 0)
+				nonfinite = nonfinite_class(NUMERICOID, arg);
+				if (nonfinite >= 0)
+				{
+					count_nonfinite(group, spec, nonfinite, sign);
 					continue;
+				}
 				/* the scale the sum shows may have been this value's */
 				if (sign < 0 && spec->decimals_dirty &&
 					DatumGetInt32(DirectFunctionCall1(numeric_scale, arg)) > 0)
@@ -408,15 +423,23 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 							  false, -1);
 				break;
 			case ACC_SUM_FLOAT4:
-				if (nonfinite_class(FLOAT4OID, arg) >= 0)
+				nonfinite = nonfinite_class(FLOAT4OID, arg);
+				if (nonfinite >= 0)
+				{
+					count_nonfinite(group, spec, nonfinite, sign);
 					continue;
+				}
 				value->f4 = sign > 0 ?
 					float4_pl(value->f4, DatumGetFloat4(arg)) :
 					float4_mi(value->f4, DatumGetFloat4(arg));
 				break;
 			case ACC_SUM_FLOAT8:
-				if (nonfinite_class(FLOAT8OID, arg) >= 0)
+				nonfinite = nonfinite_class(FLOAT8OID, arg);
+				if (nonfinite >= 0)
+				{
+					count_nonfinite(group, spec, nonfinite, sign);
 					continue;
+				}
 				value->f8 = sign > 0 ?
 					float8_pl(value->f8, DatumGetFloat8(arg)) :
 					float8_mi(value->f8, DatumGetFloat8(arg));
@@ -433,13 +456,6 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 													  current, arg),
 								  false, sizeof(Interval));
 				}
-				break;
-			case ACC_NAN:
-			case ACC_POSINF:
-			case ACC_NEGINF:
-				if (nonfinite_class(spec->argtype, arg) != spec->how - ACC_NAN)
-					continue;
-				value->i64 += sign;
 				break;
 			case ACC_MIN:
 			case ACC_MAX:

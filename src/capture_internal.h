@@ -56,6 +56,8 @@ typedef struct StateSpec
 	Oid			collation;
 	bool		decimals_dirty; /* numeric sum: a deleted value with decimals
 								 * makes its group dirty */
+	/* a float or numeric sum: its NaN, +Infinity, -Infinity counts, or -1 */
+	int			nonfinite[3];
 	Compare		compare_kind;	/* min, max */
 	FmgrInfo	compare;		/* min, max with CMP_PROC: the btree proc */
 	int16		typlen;
@@ -94,6 +96,8 @@ typedef struct CaptureTarget
 	int16	   *arg_typlen;
 	bool	   *arg_typbyval;
 	StateSpec  *states;
+	int		   *row_states;		/* the states a row updates itself */
+	int			nrow_states;
 	List	   *partitions;		/* PartitionFormat of partitions seen */
 	/* the base table's own BEFORE TRUNCATE marks its statement here */
 	LocalTransactionId truncating_lxid;

@@ -157,6 +157,60 @@ capture_projection(CaptureTarget *target, int lane)
 	return target->projections[lane];
 }
 
+/*
+ * Which states a row updates, in order: all but recomputed values, and the
+ * NaN and infinity counts of a float or numeric sum, which its sum updates
+ * when it meets such a value (accumulate() reads each value's class once).
+ */
+static void
+plan_accumulation(CaptureTarget *target)
+{
+	const AggLayout *layout = target->layout;
+
+	target->row_states = palloc(sizeof(int) * layout->nstates);
+	target->nrow_states = 0;
+	for (int i = 0; i < layout->nstates; i++)
+	{
+		StateSpec  *spec = &target->states[i];
+
+		for (int c = 0; c < 3; c++)
+			spec->nonfinite[c] = -1;
+		if (spec->how == ACC_SUM_NUMERIC || spec->how == ACC_SUM_FLOAT4 ||
+			spec->how == ACC_SUM_FLOAT8)
+		{
+			for (int j = 0; j < layout->nstates; j++)
+			{
+				StateSpec  *count = &target->states[j];
+
+				if (count->arg == spec->arg &&
+					(count->how == ACC_NAN || count->how == ACC_POSINF ||
+					 count->how == ACC_NEGINF))
+					spec->nonfinite[count->how - ACC_NAN] = j;
+			}
+		}
+	}
+	for (int i = 0; i < layout->nstates; i++)
+	{
+		StateSpec  *spec = &target->states[i];
+		bool		counted_by_sum = false;
+
+		if (spec->how == ACC_VALUE)
+			continue;			/* stays NULL: the fold recomputes it */
+		if (spec->how != ACC_NAN && spec->how != ACC_POSINF &&
+			spec->how != ACC_NEGINF)
+		{
+			target->row_states[target->nrow_states++] = i;
+			continue;
+		}
+		for (int j = 0; j < layout->nstates; j++)
+			if (target->states[j].nonfinite[spec->how - ACC_NAN] == i)
+				counted_by_sum = true;
+		if (!counted_by_sum)
+			elog(ERROR, "state \"%s\" of aggregate %d counts values of no sum",
+				 layout->states[i].name, target->id);
+	}
+}
+
 static void
 build_target(CaptureTarget *target)
 {
@@ -302,6 +356,7 @@ build_target(CaptureTarget *target)
 				break;
 		}
 	}
+	plan_accumulation(target);
 	MemoryContextSwitchTo(old);
 	target->valid = true;
 }
