@@ -207,6 +207,14 @@ CREATE AGGREGATE hybridagg_internal.least_of(anyelement) (
 CREATE AGGREGATE hybridagg_internal.greatest_of(anyelement) (
     SFUNC = hybridagg_internal.greatest_of_step, STYPE = anyelement,
     COMBINEFUNC = hybridagg_internal.greatest_of_step, PARALLEL = SAFE);
+-- The value of a float or numeric sum or average from the sum of its
+-- finite values and the counts of its NaN and infinities (nonfinite.c).
+-- The views call it with the reader's rights: executable by PUBLIC, it
+-- reads nothing but its arguments.
+CREATE FUNCTION hybridagg_internal.nonfinite_or(finite anyelement, nan bigint, posinf bigint, neginf bigint)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'hybridagg_nonfinite_or'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION hybridagg_internal.any_value_step(anyelement, anyelement)
 RETURNS anyelement
 AS 'MODULE_PATHNAME', 'hybridagg_any_value_step'

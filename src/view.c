@@ -217,27 +217,21 @@ has_state(const AggLayout *layout, StateKind kind, int arg, Oid *type)
 
 /*
  * A float or numeric sum or average of a group that holds NaN or an
- * infinity is that, as PostgreSQL's own aggregates make it; finite is the
- * SQL of the value otherwise.
+ * infinity is that, as PostgreSQL's own aggregates make it (nonfinite.c);
+ * finite is the SQL of the value otherwise.
  */
 static void
 append_nonfinite_or(StringInfo buf, const AggLayout *layout, int a,
-					const char *x, Oid type, const char *finite)
+					const char *x, const char *finite)
 {
-	const char *t = type_sql(type, -1);
-
 	if (!has_state(layout, STATE_NAN, a, NULL))
 	{
 		appendStringInfoString(buf, finite);
 		return;
 	}
-	appendStringInfo(buf, "CASE WHEN coalesce(%s.nan_v%d, 0) > 0 "
-					 "OR (coalesce(%s.posinf_v%d, 0) > 0 "
-					 "AND coalesce(%s.neginf_v%d, 0) > 0) THEN 'NaN'::%s"
-					 " WHEN coalesce(%s.posinf_v%d, 0) > 0 THEN 'Infinity'::%s"
-					 " WHEN coalesce(%s.neginf_v%d, 0) > 0 "
-					 "THEN '-Infinity'::%s ELSE %s END",
-					 x, a, x, a, x, a, t, x, a, t, x, a, t, finite);
+	appendStringInfo(buf, "%s.nonfinite_or(%s, %s.nan_v%d, %s.posinf_v%d, "
+					 "%s.neginf_v%d)",
+					 INTERNAL_SCHEMA, finite, x, a, x, a, x, a);
 }
 
 void
@@ -258,7 +252,7 @@ append_final_value(StringInfo buf, AggFunc func, int a, const AggLayout *layout,
 			break;
 		case AGG_SUM:
 			appendStringInfo(buf, "CASE WHEN %s.count_v%d > 0 THEN ", x, a);
-			append_nonfinite_or(buf, layout, a, x, sum_type,
+			append_nonfinite_or(buf, layout, a, x,
 								psprintf("%s.sum_v%d", x, a));
 			appendStringInfoString(buf, " END");
 			break;
@@ -266,12 +260,12 @@ append_final_value(StringInfo buf, AggFunc func, int a, const AggLayout *layout,
 			/* the division PostgreSQL's own avg() final functions make */
 			appendStringInfo(buf, "CASE WHEN %s.count_v%d > 0 THEN ", x, a);
 			if (sum_type == INT8OID || sum_type == NUMERICOID)
-				append_nonfinite_or(buf, layout, a, x, NUMERICOID,
+				append_nonfinite_or(buf, layout, a, x,
 									psprintf("%s.sum_v%d::numeric / "
 											 "%s.count_v%d::numeric",
 											 x, a, x, a));
 			else
-				append_nonfinite_or(buf, layout, a, x, FLOAT8OID,
+				append_nonfinite_or(buf, layout, a, x,
 									psprintf("%s.sum_v%d / "
 											 "%s.count_v%d::float8",
 											 x, a, x, a));
