@@ -79,10 +79,12 @@ forget_at_subxact_end(SubXactEvent event, SubTransactionId subid,
 	{
 		SiblingNote *note = lfirst(lc);
 
+		/* a statement and one nested in it may share the subtransaction */
 		if (note->subxact == subid)
 		{
-			forget_note(note);
-			return;				/* one note per statement, and lc is gone */
+			notes = foreach_delete_current(notes, lc);
+			pfree(note->ids);
+			pfree(note);
 		}
 	}
 }
