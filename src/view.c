@@ -513,7 +513,8 @@ typedef struct GroupColumns
 
 /*
  * Rewrite a select-list or HAVING expression of the definition over
- * groups_<id>: group keys become g<i>, aggregate calls become f<j>.
+ * groups_<id>: group keys become g<i> (a bucket written as a label of g1,
+ * the label computed from g1), aggregate calls become f<j>.
  */
 static Node *
 over_group_columns(Node *node, GroupColumns *context)
@@ -525,6 +526,9 @@ over_group_columns(Node *node, GroupColumns *context)
 	if (node == NULL)
 		return NULL;
 
+	/* a bucket written as a label of g1 (ts::date): the label over g1 */
+	if (def->bucket_written && equal(node, def->bucket_written))
+		return copyObject(def->bucket_label);
 	i = 0;
 	foreach(lc, def->key_exprs)
 	{
