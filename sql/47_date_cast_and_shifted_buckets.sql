@@ -4,10 +4,10 @@
 -- constant interval (RisingWave's window_end).  The aggregate keeps the
 -- underlying bucket; the view shows the label with exactly the query's type.
 -- In every mode, exact after create, new, late, updated and deleted rows, a
--- fold and a materialize, with NULL and infinite times and dates before 2000
--- and far ahead; through alter() and verify() too.  What would merge
--- buckets or depend on the session's TimeZone is refused.  Every date is
--- literal; the session's zone is an odd one on purpose.
+-- fold, a materialize and a Kappa replay, with NULL and infinite times and
+-- dates before 2000 and far ahead; through alter() and verify() too.  What
+-- would merge buckets or depend on the session's TimeZone is refused.  Every
+-- date is literal; the session's zone is an odd one on purpose.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
 \i test/sql/helpers.sql
@@ -89,6 +89,8 @@ CALL hybridagg.materialize('dd_batch', '-infinity', 'infinity');
 CALL hybridagg.materialize('we_batch', '-infinity', 'infinity');
 CALL hybridagg.materialize('ws_batch', '-infinity', 'infinity');
 CALL hybridagg.materialize('dc_nodata', '-infinity', 'infinity');
+SELECT hybridagg.reprocess('dc_kappa', '2025-03-01 00:00+00', '2025-03-20 00:00+00') > 0 AS dc_replayed,
+       hybridagg.reprocess('we_kappa', '-infinity', 'infinity') > 0 AS we_replayed;
 SELECT * FROM pv_differing(true);
 SELECT (stored_groups('dc_hybrid')).history > 0 AS dc_history_holds_old_days,
        (stored_groups('we_hybrid')).history > 0 AS we_history_holds_old_windows;

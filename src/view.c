@@ -48,7 +48,9 @@
  * mode's history branch.
  *
  * The user's view applies the defining query's select list and HAVING to
- * groups_<id>: the columns have exactly the names and types of the query.
+ * groups_<id>: the columns have exactly the names and types of the query.  A
+ * bucket the query writes as a label of a bucket (ts::date, a window's end:
+ * definition.c) is computed there from g1, which holds the bucket itself.
  * groups_<id> has the same columns in every mode, so hybridagg.alter()
  * replaces it (CREATE OR REPLACE VIEW) and the user's view stays as it is,
  * with its OID, its grants and whatever depends on it.
