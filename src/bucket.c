@@ -319,6 +319,16 @@ zone_init(Zone *zone, const BucketSpec *spec)
 	zone->tz = tz;
 }
 
+bool
+bucket_zone_offset_is_fixed(const BucketSpec *spec)
+{
+	Zone		zone;
+	long int	gmtoff;
+
+	zone_init(&zone, spec);
+	return pg_get_timezone_offset(zone.tz, &gmtoff);
+}
+
 /* the UTC offset of the zone at t, in microseconds east of Greenwich */
 static bool
 zone_offset(const Zone *zone, int64 t, int64 *offset)

@@ -48,6 +48,13 @@ typedef struct TimeRange
 /* date_trunc unit, any spelling PostgreSQL accepts, to a BucketSpec */
 extern bool bucket_set_unit(BucketSpec *spec, const char *unit);
 
+/*
+ * Does date_trunc(unit, t, zone)'s zone keep one UTC offset at all times (UTC,
+ * an abbreviation such as EST, a POSIX offset), so that its local days are
+ * its buckets shifted by that offset?
+ */
+extern bool bucket_zone_offset_is_fixed(const BucketSpec *spec);
+
 /* the bucket of time t, computed by the function the definition calls */
 extern int64 bucket_floor(const BucketSpec *spec, int64 t);
 

@@ -7,7 +7,10 @@
  *	 GROUP BY <one time bucket>, <other keys> [HAVING ...] [ORDER BY: ignored]
  * where the time bucket is date_bin(interval, t, origin),
  * date_trunc(unit, timestamp t) or date_trunc(unit, timestamptz t, zone) on a
- * column t, and the aggregates any deterministic ones: count(*), count, sum,
+ * column t, a timestamp or timestamptz column itself, an integer bucket, or
+ * a label of a bucket (t::date, a bucket plus a constant interval: "Buckets
+ * written as a label of a bucket" below), and the aggregates any
+ * deterministic ones: count(*), count, sum,
  * avg, min and max (also with FILTER) kept in partial states, every other one
  * (DISTINCT, ORDER BY inside, WITHIN GROUP, FILTER) as its value, recomputed
  * from the base table whenever its group changes.
@@ -29,6 +32,7 @@
 #include "catalog/dependency.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -615,6 +619,298 @@ analyze_integer_bucket(Definition *def, Node *bucket, IntegerBucketForm *form)
 }
 
 /* ----------------------------------------------------------------
+ * Buckets written as a label of a bucket
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * The query may group by a value computed from a bucket rather than by the
+ * bucket itself:
+ *	 t::date (also date(t), CAST(t AS date)) of a timestamp column t: the
+ *		day, which is date_trunc('day', t) cast to date;
+ *	 (t AT TIME ZONE 'zone')::date of a timestamptz column t, for a zone of
+ *		one fixed UTC offset: date_trunc('day', t, 'zone') read in the zone;
+ *	 b::date, b a bucket on timestamp whose every value is a midnight
+ *		(date_trunc by a day or more, date_bin by whole days from a midnight);
+ *	 a date column d itself: date_trunc('day', d::timestamp) cast to date;
+ *	 b + s, s + b, b - s (also nested): a bucket b (a bucket function, or a
+ *		timestamp or timestamptz column itself) shifted by a constant
+ *		interval s, as a window's end.
+ * The aggregate keeps the underlying bucket as g1 (date_trunc('day', t) for
+ * t::date, b for b + s), so that whatever reasons about buckets (floor,
+ * times, sealing, W, history partitions, verify, the catalog) sees a bucket
+ * of a kind bucket.c knows; the user's view computes the written value from
+ * g1 (def->bucket_label) with the very operators the query writes.  A label
+ * must tell buckets apart, since the query groups by the label: two buckets
+ * with one label would be one group of the query and two of the aggregate.
+ * A cast to date of midnights does, and so does a shift by a fixed number of
+ * microseconds (a day is 24 hours on timestamp).  Refused: a shift by months,
+ * which does not (January 30 and 31 plus a month are both the end of
+ * February); a shift of a timestamptz by days, a day of the session's
+ * TimeZone; a cast to date of a timestamptz, likewise; and the days of a
+ * zone whose offset changes, whose local midnight need not be an instant of
+ * that day.
+ */
+
+typedef struct Replacement
+{
+	Node	   *target;
+	Node	   *replacement;
+} Replacement;
+
+/* node with every subtree equal to r->target replaced by r->replacement */
+static Node *
+replace_subtree(Node *node, Replacement *r)
+{
+	if (node == NULL)
+		return NULL;
+	if (equal(node, r->target))
+		return copyObject(r->replacement);
+	return expression_tree_mutator(node, replace_subtree, (void *) r);
+}
+
+/* written, computed from g1 (of type g1_type) where it reads part */
+static Node *
+label_from_g1(Node *written, Node *part, Oid g1_type)
+{
+	Replacement r = {part, (Node *) makeVar(1, 1, g1_type, -1, InvalidOid, 0)};
+
+	return replace_subtree(written, &r);
+}
+
+static bool
+is_column(Node *expr)
+{
+	return IsA(expr, Var) && ((Var *) expr)->varattno > 0 &&
+		((Var *) expr)->varlevelsup == 0;
+}
+
+static bool
+is_time_column(Node *expr)
+{
+	return is_column(expr) && (exprType(expr) == TIMESTAMPTZOID ||
+							   exprType(expr) == TIMESTAMPOID);
+}
+
+/* date_trunc('day', time [, zone]), located where the query wrote at */
+static FuncExpr *
+day_bucket(Node *time, Const *zone, int location)
+{
+	List	   *args = list_make2(makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID,
+											-1, CStringGetTextDatum("day"),
+											false, false),
+								  time);
+	FuncExpr   *call;
+
+	if (zone)
+		args = lappend(args, zone);
+	call = makeFuncExpr(zone ? F_DATE_TRUNC_TEXT_TIMESTAMPTZ_TEXT :
+						F_DATE_TRUNC_TEXT_TIMESTAMP,
+						zone ? TIMESTAMPTZOID : TIMESTAMPOID, args,
+						InvalidOid, DEFAULT_COLLATION_OID,
+						COERCE_EXPLICIT_CALL);
+	call->location = location;
+	return call;
+}
+
+/* are all the buckets of def midnights, so that a cast to date keeps them? */
+static bool
+buckets_are_midnights(const BucketSpec *spec)
+{
+	if (spec->time_type != TIMESTAMPOID)
+		return false;
+	if (spec->is_date_bin)
+		return spec->stride % USECS_PER_DAY == 0 &&
+			spec->origin % USECS_PER_DAY == 0;
+	return spec->unit_interval.time == 0;
+}
+
+/* the bucket of cast, a timestamp cast to date, or NULL if it is none */
+static Node *
+analyze_date_cast(Definition *def, FuncExpr *cast)
+{
+	Node	   *arg = linitial(cast->args);
+	Oid			funcid;
+	List	   *args;
+
+	if (is_column(arg) && exprType(arg) == TIMESTAMPOID)
+	{
+		FuncExpr   *bucket = day_bucket(arg, NULL, cast->location);
+
+		analyze_bucket(def, bucket);
+		def->bucket_label = label_from_g1((Node *) cast, arg, TIMESTAMPOID);
+		return (Node *) bucket;
+	}
+	if (function_call(arg, &funcid, &args) &&
+		funcid == F_TIMEZONE_TEXT_TIMESTAMPTZ && IsA(linitial(args), Const) &&
+		!((Const *) linitial(args))->constisnull && is_column(lsecond(args)))
+	{
+		Node	   *column = lsecond(args);
+		FuncExpr   *bucket = day_bucket(column, linitial(args), cast->location);
+
+		analyze_bucket(def, bucket);
+		if (!bucket_zone_offset_is_fixed(&def->bucket))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("the days of time zone \"%s\" as dates are not supported as a time bucket",
+							def->bucket.zone),
+					 errdetail("GROUP BY casts a time at zone \"%s\" to date; that zone changes its UTC offset, and hybridagg keeps only the days of a zone of one fixed offset as dates.",
+							   def->bucket.zone),
+					 errhint("Group by date_trunc('day', ts, '%s'), a timestamp with time zone at each local midnight, or by (ts AT TIME ZONE 'UTC')::date.",
+							 def->bucket.zone),
+					 query_position(def, cast->location)));
+		def->bucket_label = label_from_g1((Node *) cast, column,
+										  TIMESTAMPTZOID);
+		return (Node *) bucket;
+	}
+	if (IsA(arg, FuncExpr) && is_bucket_function(((FuncExpr *) arg)->funcid))
+	{
+		analyze_bucket(def, (FuncExpr *) arg);
+		if (!buckets_are_midnights(&def->bucket))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a time bucket cast to date must be of whole days from a midnight"),
+					 errdetail("GROUP BY casts %s() to date, whose buckets do not all start at midnight, so that several of them would be one date.",
+							   get_func_name(((FuncExpr *) arg)->funcid)),
+					 errhint("Group by ts::date for days, or by the bucket itself."),
+					 query_position(def, cast->location)));
+		def->bucket_label = label_from_g1((Node *) cast, arg, TIMESTAMPOID);
+		return arg;
+	}
+	return NULL;
+}
+
+/* b + s, s + b or b - s, of a timestamp or timestamptz b: b and s */
+static bool
+shift_form(Node *expr, Node **bucket, Node **span)
+{
+	Oid			funcid;
+	List	   *args;
+
+	if (!function_call(expr, &funcid, &args))
+		return false;
+	switch (funcid)
+	{
+		case F_TIMESTAMP_PL_INTERVAL:
+		case F_TIMESTAMP_MI_INTERVAL:
+		case F_TIMESTAMPTZ_PL_INTERVAL:
+		case F_TIMESTAMPTZ_MI_INTERVAL:
+			*bucket = linitial(args);
+			*span = lsecond(args);
+			return true;
+		case F_INTERVAL_PL_TIMESTAMP:
+		case F_INTERVAL_PL_TIMESTAMPTZ:
+			*bucket = lsecond(args);
+			*span = linitial(args);
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* the span shift adds to a bucket of type type must keep buckets apart */
+static void
+check_shift(Definition *def, Node *shift, Node *span, Oid type)
+{
+	Node	   *value = eval_const_expressions(NULL, span);
+	Interval   *interval;
+
+	if (!IsA(value, Const) || ((Const *) value)->constisnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the interval added to the time bucket must be a constant"),
+				 errdetail("GROUP BY shifts the bucket by %s.",
+						   IsA(value, Const) ? "NULL" :
+						   "an expression that changes from row to row"),
+				 errhint("Write it as a literal, for example date_bin('1 minute', ts, '2000-01-01 00:00+00') + interval '1 minute'."),
+				 query_position(def, exprLocation(shift))));
+	interval = DatumGetIntervalP(((Const *) value)->constvalue);
+	if (interval->month != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a time bucket shifted by months is not supported"),
+				 errdetail("A month added to two buckets can give both one value (January 30 and 31 plus a month are both the end of February), and the query would group them as one."),
+				 errhint("Shift by days, hours, minutes and seconds, or group by the bucket itself and add the months in a query over the view."),
+				 query_position(def, exprLocation(shift))));
+	if (type == TIMESTAMPTZOID && interval->day != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a timestamp with time zone shifted by days depends on the session's TimeZone"),
+				 errdetail("A day added to a timestamp with time zone is a calendar day of whatever TimeZone each session sets, 23 to 25 hours long, so two sessions would disagree on the shifted buckets."),
+				 errhint("Shift by a span of hours, minutes and seconds, such as interval '24 hours'."),
+				 query_position(def, exprLocation(shift))));
+}
+
+/* the bucket of expr, a bucket shifted by constant intervals, or NULL */
+static Node *
+analyze_shifted_bucket(Definition *def, Node *expr)
+{
+	Node	   *bucket = expr;
+	Node	   *inner;
+	Node	   *span;
+	List	   *shifts = NIL;
+	List	   *spans = NIL;
+	ListCell   *lc1;
+	ListCell   *lc2;
+
+	while (shift_form(bucket, &inner, &span))
+	{
+		shifts = lappend(shifts, bucket);
+		spans = lappend(spans, span);
+		bucket = inner;
+	}
+	if (shifts == NIL)
+		return NULL;
+	if (IsA(bucket, FuncExpr) &&
+		is_bucket_function(((FuncExpr *) bucket)->funcid))
+		analyze_bucket(def, (FuncExpr *) bucket);
+	else if (is_time_column(bucket))
+		analyze_time_column_bucket(def, (Var *) bucket);
+	else
+		return NULL;
+	forboth(lc1, shifts, lc2, spans)
+		check_shift(def, lfirst(lc1), lfirst(lc2), exprType(bucket));
+	def->bucket_label = label_from_g1(expr, bucket, exprType(bucket));
+	return bucket;
+}
+
+/*
+ * If expr is a bucket written as a label of a bucket, analyse that bucket,
+ * set def->bucket_written and def->bucket_label, and return the bucket g1
+ * keeps; else NULL.
+ */
+static Node *
+analyze_labelled_bucket(Definition *def, Node *expr)
+{
+	Node	   *bucket = NULL;
+
+	if (IsA(expr, FuncExpr) && ((FuncExpr *) expr)->funcid == F_DATE_TIMESTAMP)
+		bucket = analyze_date_cast(def, (FuncExpr *) expr);
+	else if (is_column(expr) && exprType(expr) == DATEOID)
+	{
+		/* a date column: the day of its cast to timestamp */
+		Node	   *time = (Node *) makeFuncExpr(F_TIMESTAMP_DATE, TIMESTAMPOID,
+												 list_make1(expr), InvalidOid,
+												 InvalidOid,
+												 COERCE_EXPLICIT_CAST);
+
+		bucket = (Node *) day_bucket(time, NULL, exprLocation(expr));
+		analyze_bucket(def, (FuncExpr *) bucket);
+		def->bucket_label =
+			(Node *) makeFuncExpr(F_DATE_TIMESTAMP, DATEOID,
+								  list_make1(makeVar(1, 1, TIMESTAMPOID, -1,
+													 InvalidOid, 0)),
+								  InvalidOid, InvalidOid,
+								  COERCE_EXPLICIT_CAST);
+	}
+	else
+		bucket = analyze_shifted_bucket(def, expr);
+	if (bucket != NULL)
+		def->bucket_written = expr;
+	return bucket;
+}
+
+/* ----------------------------------------------------------------
  * Group keys
  * ----------------------------------------------------------------
  */
@@ -723,15 +1019,37 @@ analyze_group_keys(Definition *def)
 		{
 			Node	   *expr = lfirst(lc);
 
-			if (IsA(expr, Var) && ((Var *) expr)->varattno > 0 &&
-				((Var *) expr)->varlevelsup == 0 &&
-				(exprType(expr) == TIMESTAMPTZOID ||
-				 exprType(expr) == TIMESTAMPOID))
+			if (is_time_column(expr))
 			{
 				analyze_time_column_bucket(def, (Var *) expr);
 				def->key_exprs = lcons(expr, list_delete_cell(others, lc));
 				return;
 			}
+		}
+		/* else a bucket written as a label of one (ts::date, b + interval) */
+		foreach(lc, others)
+		{
+			Node	   *bucket_expr = analyze_labelled_bucket(def, lfirst(lc));
+
+			if (bucket_expr != NULL)
+			{
+				def->key_exprs = lcons(bucket_expr,
+									   list_delete_cell(others, lc));
+				return;
+			}
+		}
+		foreach(lc, others)
+		{
+			Node	   *expr = lfirst(lc);
+
+			if (IsA(expr, FuncExpr) &&
+				((FuncExpr *) expr)->funcid == F_DATE_TIMESTAMPTZ)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("a timestamp with time zone cast to date depends on the session's TimeZone"),
+						 errdetail("GROUP BY casts a timestamp with time zone to date: the day of whatever TimeZone each session sets, so two sessions would disagree on it."),
+						 errhint("Name the zone: group by (ts AT TIME ZONE 'UTC')::date, or by date_trunc('day', ts, 'Europe/Paris') for the days of a zone with daylight saving time."),
+						 query_position(def, exprLocation(expr))));
 		}
 		foreach(lc, others)
 		{
@@ -746,7 +1064,7 @@ analyze_group_keys(Definition *def)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("GROUP BY has no time bucket"),
-				 errdetail("None of the GROUP BY expressions is date_bin() or date_trunc() over a time column, a timestamp or timestamptz column itself, or an integer bucket such as ts / 60 * 60."),
+				 errdetail("None of the GROUP BY expressions is date_bin() or date_trunc() over a time column, a timestamp, timestamptz or date column itself, a timestamp cast to date, a bucket plus a constant interval, or an integer bucket such as ts / 60 * 60."),
 				 errhint("Group by date_bin('1 minute', ts, '2000-01-01 00:00+00'), date_trunc('hour', ts) on a timestamp column, date_trunc('hour', ts, 'UTC') on a timestamptz column, or ts / 60 * 60 on an integer column.")));
 	}
 
@@ -1324,6 +1642,8 @@ check_immutable(Definition *def, Node *node, const char *where)
 			  walk.funcid == F_TIMESTAMPTZ_MI_INTERVAL ||
 			  walk.funcid == F_INTERVAL_PL_TIMESTAMPTZ) ?
 			 errhint("Add a constant span of hours, minutes and seconds, such as interval '24 hours': a day or a month depends on the TimeZone.") :
+			 walk.funcid == F_DATE_TIMESTAMPTZ ?
+			 errhint("Name the zone, as in (ts AT TIME ZONE 'UTC')::date.") :
 			 errhint("Remove %s from the query, or store its value in a column of the table.", what),
 			 query_position(def, exprLocation(walk.node))));
 }

@@ -52,6 +52,11 @@ typedef struct Definition
 	BucketSpec	bucket;
 	List	   *key_exprs;		/* one Expr per group key g<i>; first is the
 								 * bucket */
+	Node	   *bucket_written; /* the GROUP BY expression of the bucket where
+								 * it is a label of g1 (ts::date, a bucket
+								 * plus an interval), else NULL */
+	Node	   *bucket_label;	/* that expression computed from g1, a Var (1,
+								 * 1): what the user's view shows */
 	List	   *arg_exprs;		/* one Expr per source column v<i> */
 	List	   *aggregates;		/* DefinedAggregate, in order of appearance */
 	Node	   *where;			/* WHERE clause, or NULL */

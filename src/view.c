@@ -48,7 +48,9 @@
  * mode's history branch.
  *
  * The user's view applies the defining query's select list and HAVING to
- * groups_<id>: the columns have exactly the names and types of the query.
+ * groups_<id>: the columns have exactly the names and types of the query.  A
+ * bucket the query writes as a label of a bucket (ts::date, a window's end:
+ * definition.c) is computed there from g1, which holds the bucket itself.
  * groups_<id> has the same columns in every mode, so hybridagg.alter()
  * replaces it (CREATE OR REPLACE VIEW) and the user's view stays as it is,
  * with its OID, its grants and whatever depends on it.
@@ -507,7 +509,8 @@ typedef struct GroupColumns
 
 /*
  * Rewrite a select-list or HAVING expression of the definition over
- * groups_<id>: group keys become g<i>, aggregate calls become f<j>.
+ * groups_<id>: group keys become g<i> (a bucket written as a label of g1,
+ * the label computed from g1), aggregate calls become f<j>.
  */
 static Node *
 over_group_columns(Node *node, GroupColumns *context)
@@ -519,6 +522,9 @@ over_group_columns(Node *node, GroupColumns *context)
 	if (node == NULL)
 		return NULL;
 
+	/* a bucket written as a label of g1 (ts::date): the label over g1 */
+	if (def->bucket_written && equal(node, def->bucket_written))
+		return copyObject(def->bucket_label);
 	i = 0;
 	foreach(lc, def->key_exprs)
 	{
