@@ -26,15 +26,19 @@
  *				it fits while a run is shorter than its period; the stored
  *				part trails now() by seal_after + period + a run.
  *	 streaming, kappa, hybrid, lambda
- *				writes pay the capture (per row and per statement, from
- *				the counters, or estimated from the definition evaluated and
- *				grouped over a sample of rows); the worker folds rows x
- *				delta rows per row x seconds per delta, plus a fold's own
- *				cost once a fold interval (both fitted to the fold
- *				counters); it fits while that is under an hour per hour
- *				(one worker per database); the stored part trails by a fold
- *				interval and a fold.  hybrid
- *				adds its seals (measured), lambda a batch as above.
+ *				writes pay the capture trigger (per row and per statement,
+ *				from the counters, or estimated from the definition
+ *				evaluated and grouped over a sample of rows) and, per row,
+ *				PostgreSQL's copy of the row into the transition table the
+ *				trigger reads (sampled: the trigger's timing cannot see it;
+ *				the rest of the AFTER trigger queue's work, and the commit's
+ *				flush of the delta rows' WAL, are not counted); the worker
+ *				folds rows x delta rows per row x seconds per delta, plus a
+ *				fold's own cost once a fold interval (both fitted to the
+ *				fold counters); it fits while that is under an hour per
+ *				hour (one worker per database); the stored part trails by a
+ *				fold interval and a fold.  hybrid adds its seals
+ *				(measured), lambda a batch as above.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -45,6 +49,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -58,6 +63,7 @@
 #include "utils/numeric.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 #include "catalog.h"
 #include "costs.h"
@@ -101,9 +107,12 @@ typedef struct Measures
 	Figure		rows_per_hour;
 	bool		rate_of_last_day;
 	Figure		deltas_per_row;
-	Figure		capture_us_per_row;
+	Figure		capture_us_per_row; /* the trigger's own time */
 	Figure		capture_us_per_statement;
 	double		capture_us_per_row_all; /* the whole cost over the rows */
+	Figure		transition_us_per_row;	/* a row into a transition table */
+	uint64		transition_rows;	/* sampled over this many base rows */
+	char		transition_error[128];	/* why it was not sampled */
 	Figure		fold_s_per_delta;
 	Figure		fold_s_per_fold;	/* what a fold costs however few deltas */
 	Figure		seal_s_per_hour;	/* hybrid's seals: one per bucket */
@@ -319,13 +328,14 @@ fit_line(double n, double sum_x, double sum_y, double sum_xx, double sum_xy,
 }
 
 /*
- * The capture's cost: measured if this aggregate captured since its
- * counters started (a statement of k rows costs per_statement + k *
+ * The capture trigger's own cost: measured if this aggregate captured since
+ * its counters started (a statement of k rows costs per_statement + k *
  * per_row, fitted by least squares over every statement counted; with
- * statements of one size, or a fit that makes no sense, the averages per
- * row and per statement); else estimated from the definition evaluated and
- * grouped over a sample of base rows, as the capture groups a statement
- * (without its delta inserts: a lower bound).
+ * statements of one size, or a fit that makes no sense, all of it per row:
+ * the average per row, and nothing per statement, so that every statement
+ * counted still adds up to what it cost); else estimated from the
+ * definition evaluated and grouped over a sample of base rows, as the
+ * capture groups a statement (without its delta inserts: a lower bound).
  */
 static void
 measure_capture(const AggregateEntry *entry, const AggLayout *layout,
@@ -342,17 +352,10 @@ measure_capture(const AggregateEntry *entry, const AggLayout *layout,
 		double		per_row;
 		double		per_statement;
 
-		/*
-		 * statements of one size (or a fit that makes no sense): the
-		 * averages, each of the whole cost (not to be added up)
-		 */
-		if (!fit_line(c->capture_statements, c->capture_rows,
-					  c->capture_us, c->capture_rows_squared,
-					  c->capture_rows_by_us, &per_statement, &per_row))
-		{
-			per_row = (double) c->capture_us / c->capture_rows;
-			per_statement = (double) c->capture_us / c->capture_statements;
-		}
+		/* statements of one size (or a fit that makes no sense): per row */
+		fit_line(c->capture_statements, c->capture_rows, c->capture_us,
+				 c->capture_rows_squared, c->capture_rows_by_us,
+				 &per_statement, &per_row);
 		m->capture_us_per_row = figure(per_row, FIGURE_MEASURED);
 		m->capture_us_per_statement = figure(per_statement, FIGURE_MEASURED);
 		m->deltas_per_row = figure((double) c->capture_groups /
@@ -377,6 +380,66 @@ measure_capture(const AggregateEntry *entry, const AggLayout *layout,
 	m->capture_us_per_row = figure(ms * 1000 / rows, FIGURE_ESTIMATED);
 	m->capture_us_per_row_all = ms * 1000 / rows;
 	m->deltas_per_row = figure(result_double(2) / rows, FIGURE_ESTIMATED);
+}
+
+/*
+ * What a write pays outside the capture trigger, per row, for the
+ * transition table the trigger reads: PostgreSQL copies each row the
+ * statement writes into a tuplestore of work_mem (AfterTriggerSaveEvent,
+ * TransitionTableAddTuple), which the trigger's timing cannot see.
+ * Sampled: up to SAMPLE_ROWS of the base table's own rows, read as the
+ * owner (only if the owner may read the whole table), each copied into a
+ * tuplestore as the executor copies it; the median of TIMED_RUNS fills
+ * (the read not timed), per row.
+ */
+static void
+measure_transition(const AggregateEntry *entry, Measures *m)
+{
+	Oid			base = entry->base_relid;
+	char	   *schema = get_namespace_name(get_rel_namespace(base));
+	char	   *table;
+	uint64		rows;
+	TupleTableSlot *slot;
+	double		runs[TIMED_RUNS];
+
+	if (pg_class_aclcheck(base, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+	{
+		snprintf(m->transition_error, sizeof(m->transition_error),
+				 "the owner may not read the base table");
+		return;
+	}
+	table = quote_qualified_identifier(schema, get_rel_name(base));
+	rows = spi_run(psprintf("SELECT * FROM %s LIMIT %d", table, SAMPLE_ROWS),
+				   SPI_OK_SELECT);
+	if (rows == 0)
+	{
+		snprintf(m->transition_error, sizeof(m->transition_error),
+				 "no base rows to sample");
+		return;
+	}
+	slot = MakeSingleTupleTableSlot(SPI_tuptable->tupdesc, &TTSOpsHeapTuple);
+	for (int i = 0; i < TIMED_RUNS; i++)
+	{
+		instr_time	start;
+		Tuplestorestate *store;
+
+		INSTR_TIME_SET_CURRENT(start);
+		store = tuplestore_begin_heap(false, false, work_mem);
+		for (uint64 row = 0; row < rows; row++)
+		{
+			ExecStoreHeapTuple(SPI_tuptable->vals[row], slot, false);
+			tuplestore_puttupleslot(store, slot);
+		}
+		tuplestore_end(store);
+		runs[i] = elapsed_ms(start);
+		CHECK_FOR_INTERRUPTS();
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	SPI_freetuptable(SPI_tuptable);
+	qsort(runs, TIMED_RUNS, sizeof(double), compare_doubles);
+	m->transition_us_per_row = figure(runs[TIMED_RUNS / 2] * 1000 / rows,
+									  FIGURE_SAMPLED);
+	m->transition_rows = rows;
 }
 
 /* the fold's and the seals' costs, from the counters */
@@ -685,6 +748,7 @@ measure(const AggregateEntry *entry, Measures *m)
 	m->counted = costs_read(entry->id, entry->view_relid, &m->costs);
 	measure_rate(entry, m);
 	measure_capture(entry, layout, m);
+	measure_transition(entry, m);
 	measure_folds(entry, m);
 	measure_schedule(entry, m);
 	measure_view(entry, m);
@@ -774,8 +838,14 @@ advise_mode(const AggregateEntry *entry, const Measures *m, double growth,
 		return;
 	}
 
-	/* the four streaming modes capture alike and fold alike */
+	/*
+	 * the four streaming modes capture alike and fold alike; a row costs the
+	 * trigger's time and its copy into the transition table
+	 */
 	a->write_us_per_row = m->capture_us_per_row;
+	if (a->write_us_per_row.how != FIGURE_NONE &&
+		m->transition_us_per_row.how != FIGURE_NONE)
+		a->write_us_per_row.value += m->transition_us_per_row.value;
 	a->write_us_per_statement = m->capture_us_per_statement;
 	/* a fold when there are deltas, at most one a fold interval */
 	deltas_per_hour = rows_per_hour * m->deltas_per_row.value;
@@ -827,7 +897,8 @@ advise_mode(const AggregateEntry *entry, const Measures *m, double growth,
 		a->limit = "unknown: no capture or fold to measure or estimate";
 	}
 	a->seconds_per_day = a->worker_s_per_hour.value * 24 +
-		m->capture_us_per_row_all * rows_per_hour * 24 / 1e6 +
+		(m->capture_us_per_row_all + m->transition_us_per_row.value) *
+		rows_per_hour * 24 / 1e6 +
 		(has_batch ? a->batch_s_per_day.value : 0);
 }
 
@@ -921,6 +992,23 @@ choose(ModeAdvice *advice, const Interval *freshness, char **reason)
 	return 0;
 }
 
+/*
+ * Where a streaming mode's write figures come from: the capture trigger's
+ * time (measured or estimated) and, per row, the transition table (sampled)
+ */
+static char *
+write_provenance(const Measures *m, const ModeAdvice *a)
+{
+	if (a->mode == MODE_BATCH || a->write_us_per_row.how == FIGURE_NONE)
+		return pstrdup(provenance_name(a->write_us_per_row.how));
+	if (m->transition_us_per_row.how == FIGURE_NONE)
+		return psprintf("%s capture trigger, transition table not sampled",
+						provenance_name(m->capture_us_per_row.how));
+	return psprintf("%s capture trigger + %s transition table",
+					provenance_name(m->capture_us_per_row.how),
+					provenance_name(m->transition_us_per_row.how));
+}
+
 static char *
 figures_text(const Measures *m, const ModeAdvice *a)
 {
@@ -932,7 +1020,7 @@ figures_text(const Measures *m, const ModeAdvice *a)
 					 m->rows_per_hour.value,
 					 m->rate_of_last_day ? "(rows of the last day)" :
 					 "(estimated over the data's time span)",
-					 provenance_name(a->write_us_per_row.how),
+					 write_provenance(m, a),
 					 provenance_name(a->worker_s_per_hour.how),
 					 a->mode == MODE_BATCH || a->mode == MODE_LAMBDA ?
 					 provenance_name(a->batch_s_per_run.how) : "none",
@@ -941,6 +1029,13 @@ figures_text(const Measures *m, const ModeAdvice *a)
 					 m->schedule);
 	if (m->sample_error[0])
 		appendStringInfo(&buf, "; batch sample failed: %s", m->sample_error);
+	if (a->mode != MODE_BATCH && m->transition_us_per_row.how != FIGURE_NONE)
+		appendStringInfo(&buf, "; transition table: %.4g us a row, sampled "
+						 "over " UINT64_FORMAT " base rows",
+						 m->transition_us_per_row.value, m->transition_rows);
+	else if (a->mode != MODE_BATCH && m->transition_error[0])
+		appendStringInfo(&buf, "; transition table not sampled: %s",
+						 m->transition_error);
 	if (!m->counted)
 		appendStringInfoString(&buf, "; no cost counters (hybridagg not "
 							   "preloaded, or "
