@@ -45,7 +45,7 @@ CALL wait_until($$(SELECT pending_deltas = 0 AND fold_deltas > 0 FROM hybridagg.
 CREATE FUNCTION adv40(name text, freshness interval DEFAULT NULL, growth numeric DEFAULT 1)
 RETURNS TABLE (mode text, current boolean, write_cost text, worker text, batch_run text,
                view_measures boolean, freshness_known boolean, storage boolean, fits boolean,
-               recommended boolean, provenance text)
+               provenance text)
 LANGUAGE sql AS $$
     SELECT mode, current,
            CASE WHEN write_us_per_row = 0 THEN 'none' WHEN write_us_per_row > 0 THEN 'some' END
@@ -54,7 +54,7 @@ LANGUAGE sql AS $$
            CASE WHEN batch_seconds_per_run > 0 AND batch_seconds_per_day > 0 THEN 'some'
                 WHEN batch_seconds_per_run IS NULL THEN 'none' END,
            view_ms_whole_range > 0 AND view_ms_last_hour > 0,
-           stored_freshness > interval '0', storage_bytes > 0, fits, recommended,
+           stored_freshness > interval '0', storage_bytes > 0, fits,
            substring(figures from 'write: .*; storage: [a-z]+')
       FROM hybridagg.advise(name, freshness, growth)
 $$;
@@ -64,6 +64,8 @@ CREATE TEMP TABLE adv40_before AS
 SELECT name, watermark, batch_runs, fold_runs, capture_statements, (stored_groups(view)).*
   FROM hybridagg.aggregates WHERE name LIKE 'adv40\_%';
 
+-- (which mode is recommended without a freshness turns on timings; that
+-- exactly one is, is checked below)
 -- a hybrid aggregate that captured and folded: the streaming figures are
 -- measured, batch's sampled (a rolled-back materialize()), and nothing
 -- runs on batch's write path or worker
