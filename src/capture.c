@@ -7,19 +7,23 @@
  * definition over each old and new row (capture_rows.c, with the definition
  * compiled once per backend by capture_target.c) and groups the statement's
  * rows into one delta row per group (capture_groups.c).  A 10,000-row INSERT
- * over ten minutes of a hundred devices appends a thousand delta rows.
+ * over ten minutes of a hundred devices appends a thousand delta rows.  The
+ * aggregates of one table share one pass over each statement's rows: the
+ * first capture trigger to fire captures for those that fire after it
+ * (capture_siblings.c), each aggregate a part of the pass, with its own
+ * groups and readers over one slot per transition table.
  *
  * Who runs what: the trigger fires in the writer's session, as the writer.
  * It runs nothing the writer wrote: it checks that it fires on the
  * aggregate's base table or one of its partitions, evaluates the definition
- * as the aggregate's owner in a security-restricted context, and under
+ * as each aggregate's owner in a security-restricted context, and under
  * fixed settings (the text form of a value never depends on the writer's
  * DateStyle, extra_float_digits or bytea_output).  Writers need no rights
  * on the internal tables.
  *
  * Each statement's capture is timed once and counted in shared memory
  * (costs.c): rows of its transition table (an UPDATE's new rows), delta rows
- * written, time.
+ * written, time (a shared pass's, split evenly among its aggregates).
  *
  * An UPDATE's old and new rows are read in step: a pair whose keys and
  * arguments did not change (an UPDATE of some other column) costs nothing.
