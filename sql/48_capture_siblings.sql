@@ -7,9 +7,10 @@
 -- savepoint, after which the first capture trigger is disabled (the next
 -- statement's transition tables may reuse the failed one's memory).  A
 -- disabled sibling is not captured for, each definition runs as its own
--- owner, and each aggregate counts every statement once.
+-- owner, nothing one owner's definition sets reaches another owner's, and
+-- each aggregate counts every statement once.
 -- This file fails if a sibling's rows are captured twice or not at all, or
--- a definition runs as another aggregate's owner.
+-- a definition runs as another aggregate's owner or under its settings.
 -- Dates: literal dates only.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
@@ -158,13 +159,39 @@ CALL hybridagg.materialize(:'missed', '-infinity', 'infinity');
 RESET client_min_messages;
 SELECT * FROM sib_differing();
 
+-- what one owner's definition sets for the rest of the capture (DateStyle,
+-- with set_config(..., true)) reaches no other owner's definition: in a
+-- pass of both owners, the other's text of a time would change form
+CREATE FUNCTION sib_set_datestyle(x int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM set_config('DateStyle', 'SQL, DMY', true);
+    RETURN x;
+END
+$$;
+CREATE FUNCTION sib_text(t timestamptz) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN t::text;
+END
+$$;
+SET ROLE regress_hybridagg_sib_a;
+SELECT hybridagg.create('sib_a_style', 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS bucket, sib_set_datestyle(device) AS d, count(*) AS n FROM sib_events GROUP BY 1, 2', mode => 'streaming') IS NOT NULL AS created;
+SET ROLE regress_hybridagg_sib_b;
+SELECT hybridagg.create('sib_b_text', 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS bucket, sib_text(ts) AS t, count(*) AS n FROM sib_events GROUP BY 1, 2', mode => 'streaming') IS NOT NULL AS created;
+RESET ROLE;
+INSERT INTO sib_events SELECT '2025-04-02 00:00+00'::timestamptz + i * interval '1 minute', i % 3, i, NULL
+  FROM generate_series(1, 50) i;
+SELECT count(*) AS times, count(*) FILTER (WHERE t !~ '^2025-04-02 ') AS times_in_another_form
+  FROM sib_b_text WHERE bucket >= '2025-04-02 00:00+00';
+SHOW DateStyle;
+SELECT hybridagg.drop(n) FROM unnest(ARRAY['sib_a_style', 'sib_b_text']) n;
+
 -- folded and sealed, still exact
 SELECT count(hybridagg.fold(n)) AS folded FROM unnest(ARRAY['sib_a_who', 'sib_a_day', 'sib_b_who', 'sib_dev']) n;
 SELECT * FROM sib_differing();
 
 SELECT hybridagg.drop(n) FROM unnest(ARRAY['sib_a_who', 'sib_a_day', 'sib_b_who', 'sib_dev']) n;
 DROP TABLE sib_events;
-DROP FUNCTION sib_runner(int), sib_between(), sib_differing();
+DROP FUNCTION sib_runner(int), sib_between(), sib_differing(), sib_set_datestyle(int), sib_text(timestamptz);
 REVOKE CREATE ON SCHEMA public FROM regress_hybridagg_sib_a, regress_hybridagg_sib_b;
 DROP ROLE regress_hybridagg_sib_a;
 DROP ROLE regress_hybridagg_sib_b;

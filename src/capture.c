@@ -8,15 +8,15 @@
  * compiled once per backend by capture_target.c) and groups the statement's
  * rows into one delta row per group (capture_groups.c).  A 10,000-row INSERT
  * over ten minutes of a hundred devices appends a thousand delta rows.  The
- * aggregates of one table share one pass over each statement's rows: the
- * first capture trigger to fire captures for those that fire after it
- * (capture_siblings.c), each aggregate a part of the pass, with its own
- * groups and readers over one slot per transition table.
+ * aggregates of one owner on one table share one pass over each statement's
+ * rows: the first capture trigger to fire captures for those that fire
+ * after it (capture_siblings.c), each aggregate a part of the pass, with its
+ * own groups and readers over one slot per transition table.
  *
  * Who runs what: the trigger fires in the writer's session, as the writer.
  * It runs nothing the writer wrote: it checks that it fires on the
  * aggregate's base table or one of its partitions, evaluates the definition
- * as each aggregate's owner in a security-restricted context, and under
+ * as the aggregate's owner in a security-restricted context, and under
  * fixed settings (the text form of a value never depends on the writer's
  * DateStyle, extra_float_digits or bytea_output).  Writers need no rights
  * on the internal tables.
@@ -84,8 +84,7 @@ typedef struct Capture
 	int			nparts;
 	CapturePart *parts;
 	int			nestlevel;
-	bool		one_owner;		/* all parts have one: acting as it */
-	ActingAs	saved;
+	ActingAs	saved;			/* the parts' owner acted as */
 } Capture;
 
 static void
@@ -106,42 +105,17 @@ capture_begin(Capture *capture, List *targets)
 		part->target = lfirst(lc);
 		part->table = group_table_create(part->target, capture->context);
 	}
-	/* the definitions run under fixed settings, each as its owner */
+	/* the definitions run as their owner (one: capture_siblings.c) */
 	capture->nestlevel = fix_settings(SETTINGS_EVALUATION);
-	capture->one_owner = true;
-	for (int i = 1; i < capture->nparts; i++)
-		if (capture->parts[i].target->owner != capture->parts[0].target->owner)
-			capture->one_owner = false;
-	if (capture->one_owner)
-		act_as(capture->parts[0].target->owner, &capture->saved);
+	act_as(capture->parts[0].target->owner, &capture->saved);
 }
 
-/* act as the part's owner, unless the whole pass does */
+/* evaluate and accumulate a row */
 static inline void
-part_begin(Capture *capture, CapturePart *part, ActingAs *saved)
+part_accumulate(CapturePart *part, RowReader *reader, int sign)
 {
-	if (!capture->one_owner)
-		act_as(part->target->owner, saved);
-}
-
-static inline void
-part_end(Capture *capture, ActingAs *saved)
-{
-	if (!capture->one_owner)
-		act_as_restore(saved);
-}
-
-/* evaluate and accumulate a row as the part's owner */
-static inline void
-part_accumulate(Capture *capture, CapturePart *part, RowReader *reader,
-				int sign)
-{
-	ActingAs	saved;
-
-	part_begin(capture, part, &saved);
 	reader_evaluate(reader);
 	accumulate(part->table, &reader->row, sign);
-	part_end(capture, &saved);
 }
 
 static void
@@ -152,17 +126,13 @@ capture_end(Capture *capture)
 	for (int i = 0; i < capture->nparts; i++)
 	{
 		CapturePart *part = &capture->parts[i];
-		ActingAs	saved;
 
-		part_begin(capture, part, &saved);
 		flush_groups(part->table);
-		part_end(capture, &saved);
 		part->written = group_table_written(part->table);
 		group_table_report(part->table, part->target->id);
 		written += part->written;
 	}
-	if (capture->one_owner)
-		act_as_restore(&capture->saved);
+	act_as_restore(&capture->saved);
 	restore_settings(capture->nestlevel);
 	MemoryContextSwitchTo(capture->caller);
 	if (written > 0)
@@ -188,8 +158,8 @@ accumulate_table(Capture *capture, Tuplestorestate *rows,
 	while (tuplestore_gettupleslot(rows, true, false, slot))
 	{
 		for (int i = 0; i < capture->nparts; i++)
-			part_accumulate(capture, &capture->parts[i],
-							&capture->parts[i].old_reader, sign);
+			part_accumulate(&capture->parts[i], &capture->parts[i].old_reader,
+							sign);
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -214,9 +184,7 @@ accumulate_update(Capture *capture, Tuplestorestate *old_rows,
 		for (int i = 0; i < capture->nparts; i++)
 		{
 			CapturePart *part = &capture->parts[i];
-			ActingAs	saved;
 
-			part_begin(capture, part, &saved);
 			if (have_old)
 				reader_evaluate(&part->old_reader);
 			if (have_new)
@@ -230,7 +198,6 @@ accumulate_update(Capture *capture, Tuplestorestate *old_rows,
 				if (have_new)
 					accumulate(part->table, &part->new_reader.row, 1);
 			}
-			part_end(capture, &saved);
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -264,7 +231,7 @@ capture_replay_relation(int32 id, Oid relid, int sign)
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		part_accumulate(&capture, part, &part->old_reader, sign);
+		part_accumulate(part, &part->old_reader, sign);
 		CHECK_FOR_INTERRUPTS();
 	}
 	table_endscan(scan);

@@ -6,9 +6,13 @@
  * AFTER triggers of one event of one statement on a table one after the
  * other, in name order, all with the same transition tables.  The first
  * capture trigger to fire captures the rows for itself and for every
- * capture trigger that will fire after it for the same event: its siblings.
- * It reads the transition tables once, and each row is deformed once for
- * all of them (capture.c).  It leaves a note of the siblings it captured
+ * capture trigger that will fire after it for the same event, of an
+ * aggregate with the same owner: its siblings.  It reads the transition
+ * tables once, and each row is deformed once for all of them (capture.c).
+ * The pass runs as that owner, under one level of fixed settings: what one
+ * owner's code sets there (a search_path, with set_config(..., true)) must
+ * not reach another owner's definitions, so aggregates of other owners
+ * capture in passes of their own.  It leaves a note of the siblings it captured
  * for, keyed by those transition tables; when a sibling's trigger fires, it
  * finds itself on the note, takes itself off and returns.
  *
@@ -146,6 +150,8 @@ capture_siblings(TriggerData *trigdata, CaptureTarget *target)
 	Oid			relid = RelationGetRelid(trigdata->tg_relation);
 	List	   *targets = list_make1(target);
 	bool		after_self = false;
+	int32	   *ids;
+	int			nids = 0;
 	SiblingNote *note;
 
 	note = find_note(trigdata);
@@ -162,11 +168,15 @@ capture_siblings(TriggerData *trigdata, CaptureTarget *target)
 			}
 		}
 	}
+
+	/*
+	 * The siblings' ids first: building a sibling's target reads the catalog
+	 * and may rebuild the relation's cache entry, and trigdesc with it.
+	 */
+	ids = palloc(sizeof(int32) * (trigdesc ? trigdesc->numtriggers : 0));
 	for (int i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
 	{
 		const Trigger *trigger = &trigdesc->triggers[i];
-		int32		id;
-		CaptureTarget *sibling;
 
 		if (trigger->tgoid == self->tgoid)
 		{
@@ -178,13 +188,19 @@ capture_siblings(TriggerData *trigdata, CaptureTarget *target)
 			(trigger->tgoldtable == NULL) != (self->tgoldtable == NULL) ||
 			(trigger->tgnewtable == NULL) != (self->tgnewtable == NULL))
 			continue;
-		id = trigger_aggregate(trigger);
-		if (id < 0)
-			continue;
-		sibling = capture_target(id);
-		if (list_member_oid(sibling->tree, relid))
+		if (trigger_aggregate(trigger) >= 0)
+			ids[nids++] = trigger_aggregate(trigger);
+	}
+	for (int i = 0; i < nids; i++)
+	{
+		CaptureTarget *sibling = capture_target(ids[i]);
+
+		/* a pass is one owner's: what its code sets reaches no other's */
+		if (sibling->owner == target->owner &&
+			list_member_oid(sibling->tree, relid))
 			targets = lappend(targets, sibling);
 	}
+	pfree(ids);
 	return targets;
 }
 
