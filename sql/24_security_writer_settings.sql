@@ -10,8 +10,10 @@
 -- extra_float_digits and bytea_output: the view would show the text of
 -- hybridagg's fixed settings, the raw query that of the session).  A citext
 -- key ('A' and 'a' are one group) and min/max of citext stay exact after
--- DELETE and UPDATE.
--- This file fails if: a writer's settings leak into a stored key (the same
+-- DELETE and UPDATE.  A writer's search_path resolves no name in the
+-- owner's PL/pgSQL code that the capture runs.
+-- This file fails if: a writer's search_path finds a function for the
+-- owner's code, a writer's settings leak into a stored key (the same
 -- value gives two groups), a reader's settings change what the view
 -- returns, a setting-dependent text key is accepted, citext groups split by
 -- case or a min/max comes out in text order, or a view differs from its
@@ -190,6 +192,55 @@ SET client_min_messages = warning;
 CALL hybridagg.materialize('sec24_ci_batch', '2024-01-01 00:00+00', '2025-01-01 00:00+00');
 RESET client_min_messages;
 SELECT sec24_ci_diff('sec24_ci_batch', :'ciquery', :'cicols', '{bucket,c}') AS ci_batch_exact;
+
+-- a writer's search_path resolves no name in the owner's code: a PL/pgSQL
+-- function of the definition that calls helper() unqualified finds it as
+-- hybridagg's own statements do (pg_catalog, pg_temp), never in a schema
+-- the writer put first, whose helper() would run as the owner
+CREATE ROLE regress_hybridagg_sec24_owner;
+CREATE ROLE regress_hybridagg_sec24_writer;
+GRANT CREATE ON SCHEMA public TO regress_hybridagg_sec24_owner, regress_hybridagg_sec24_writer;
+CREATE TABLE sec24_path (ts timestamptz NOT NULL, d int);
+GRANT SELECT, TRIGGER ON sec24_path TO regress_hybridagg_sec24_owner;
+GRANT SELECT, INSERT ON sec24_path TO regress_hybridagg_sec24_writer;
+CREATE FUNCTION public.sec24_helper() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'public' $$;
+SET ROLE regress_hybridagg_sec24_owner;
+CREATE FUNCTION sec24_unqualified(x int) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN sec24_helper(); END $$;
+CREATE FUNCTION sec24_qualified(x int) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN public.sec24_helper(); END $$;
+SELECT hybridagg.create('sec24_path_u', 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS bucket, sec24_unqualified(d) AS who, count(*) AS n FROM sec24_path GROUP BY 1, 2', mode => 'streaming') IS NOT NULL AS created;
+SELECT hybridagg.create('sec24_path_q', 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS bucket, sec24_qualified(d) AS who, count(*) AS n FROM sec24_path GROUP BY 1, 2', mode => 'streaming') IS NOT NULL AS created;
+GRANT SELECT ON sec24_path_u, sec24_path_q TO regress_hybridagg_sec24_writer;
+RESET ROLE;
+CREATE SCHEMA sec24_w AUTHORIZATION regress_hybridagg_sec24_writer;
+GRANT USAGE ON SCHEMA sec24_w TO PUBLIC;
+SET ROLE regress_hybridagg_sec24_writer;
+CREATE FUNCTION sec24_w.sec24_helper() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'the writer''s code, run as ' || current_user $$;
+SET search_path = sec24_w, public;
+-- the unqualified name is found nowhere: the write fails, as a recompute would
+\set VERBOSITY terse
+INSERT INTO sec24_path VALUES ('2025-01-01 00:10+00', 1);
+\set VERBOSITY default
+RESET search_path;
+RESET ROLE;
+SET ROLE regress_hybridagg_sec24_owner;
+SELECT hybridagg.drop('sec24_path_u');
+RESET ROLE;
+SET ROLE regress_hybridagg_sec24_writer;
+SET search_path = sec24_w, public;
+INSERT INTO sec24_path VALUES ('2025-01-01 00:10+00', 1);
+RESET search_path;
+SELECT bucket, who, n FROM sec24_path_q;
+RESET ROLE;
+SET client_min_messages = warning;
+SELECT hybridagg.drop('sec24_path_q');
+RESET client_min_messages;
+DROP TABLE sec24_path;
+DROP SCHEMA sec24_w CASCADE;
+DROP FUNCTION public.sec24_helper();
+DROP OWNED BY regress_hybridagg_sec24_owner;
+REVOKE CREATE ON SCHEMA public FROM regress_hybridagg_sec24_owner, regress_hybridagg_sec24_writer;
+DROP ROLE regress_hybridagg_sec24_owner;
+DROP ROLE regress_hybridagg_sec24_writer;
 
 -- clean up
 SET client_min_messages = warning;

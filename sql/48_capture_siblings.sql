@@ -36,11 +36,14 @@ $$;
 \set q_who 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS bucket, sib_runner(device) AS who, count(*) AS n, sum(value) AS total FROM sib_events GROUP BY 1, 2'
 \set q_day 'SELECT date_bin(''1 day'', ts, ''2000-01-01 00:00+00'') AS day, count(*) AS n, max(value) AS hi, min(value) AS lo FROM sib_events GROUP BY 1'
 \set q_dev 'SELECT date_bin(''10 minutes'', ts, ''2000-01-01 00:00+00'') AS bucket, device, count(*) AS n, avg(value) AS mean FROM sib_events GROUP BY 1, 2'
+-- created in this order, so that (ids of one width sort by number) the
+-- other owner's capture trigger fires between two of the first owner's
 SET ROLE regress_hybridagg_sib_a;
 SELECT hybridagg.create('sib_a_who', :'q_who', mode => 'hybrid', seal_after => '1 day') IS NOT NULL AS created;
-SELECT hybridagg.create('sib_a_day', :'q_day', mode => 'streaming') IS NOT NULL AS created;
 SET ROLE regress_hybridagg_sib_b;
 SELECT hybridagg.create('sib_b_who', :'q_who', mode => 'kappa', seal_after => '1 day') IS NOT NULL AS created;
+SET ROLE regress_hybridagg_sib_a;
+SELECT hybridagg.create('sib_a_day', :'q_day', mode => 'streaming') IS NOT NULL AS created;
 RESET ROLE;
 SELECT hybridagg.create('sib_dev', :'q_dev', mode => 'lambda', seal_after => '1 day') IS NOT NULL AS created;
 SELECT count(*) AS insert_capture_triggers FROM pg_trigger

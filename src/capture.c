@@ -91,6 +91,7 @@ static void
 capture_begin(Capture *capture, List *targets)
 {
 	ListCell   *lc;
+	bool		resolves_names;
 
 	capture->context = AllocSetContextCreate(CurrentMemoryContext,
 											 "hybridagg capture",
@@ -105,8 +106,17 @@ capture_begin(Capture *capture, List *targets)
 		part->target = lfirst(lc);
 		part->table = group_table_create(part->target, capture->context);
 	}
-	/* the definitions run as their owner (one: capture_siblings.c) */
-	capture->nestlevel = fix_settings(SETTINGS_EVALUATION);
+
+	/*
+	 * The definitions run as their owner (one: capture_siblings.c), under
+	 * fixed settings; with hybridagg's search_path too where a function of
+	 * theirs reads names when it runs, which the writer's must not resolve.
+	 */
+	resolves_names = false;
+	for (int i = 0; i < capture->nparts; i++)
+		resolves_names |= capture->parts[i].target->resolves_names;
+	capture->nestlevel = fix_settings(resolves_names ? SETTINGS_SQL :
+									  SETTINGS_EVALUATION);
 	act_as(capture->parts[0].target->owner, &capture->saved);
 }
 

@@ -88,6 +88,8 @@ typedef struct CaptureTarget
 	TupleDesc	base_desc;		/* unpinned copies of the relations' */
 	TupleDesc	delta_desc;		/* descriptors, for slots */
 	ExprState  *where;			/* NULL when the definition has none */
+	bool		resolves_names; /* calls a function in a language that reads
+								 * names at run time (SQL, PL/pgSQL, ...) */
 	List	   *projected;		/* group keys then arguments, planned */
 	/* two lanes (an UPDATE reads old and new rows in step), built on use */
 	ProjectionInfo *projections[2];

@@ -5,16 +5,17 @@
  * Each aggregate has capture triggers of its own, and PostgreSQL fires the
  * AFTER triggers of one event of one statement on a table one after the
  * other, in name order, all with the same transition tables.  The first
- * capture trigger to fire captures the rows for itself and for every
- * capture trigger that will fire after it for the same event, of an
- * aggregate with the same owner: its siblings.  It reads the transition
+ * capture trigger of an owner to fire captures the rows for itself and for
+ * every capture trigger that will fire after it for the same event, of an
+ * aggregate of the same owner: its siblings.  It reads the transition
  * tables once, and each row is deformed once for all of them (capture.c).
  * The pass runs as that owner, under one level of fixed settings: what one
  * owner's code sets there (a search_path, with set_config(..., true)) must
  * not reach another owner's definitions, so aggregates of other owners
- * capture in passes of their own.  It leaves a note of the siblings it captured
- * for, keyed by those transition tables; when a sibling's trigger fires, it
- * finds itself on the note, takes itself off and returns.
+ * capture in passes of their own.  Each first trigger leaves a note of the
+ * siblings it captured for, keyed by those transition tables; when a
+ * sibling's trigger fires, it finds itself on a note, takes itself off and
+ * returns.
  *
  * A trigger that is not on a note captures on its own, so a capture is
  * never skipped, and none is made twice: each sibling takes itself off its
@@ -93,8 +94,12 @@ forget_at_subxact_end(SubXactEvent event, SubTransactionId subid,
 	}
 }
 
-static SiblingNote *
-find_note(TriggerData *trigdata)
+/*
+ * Whether a first trigger of this statement's event captured for target:
+ * each first trigger, one per owner, leaves a note of its own
+ */
+static bool
+captured_for(TriggerData *trigdata, CaptureTarget *target)
 {
 	ListCell   *lc;
 
@@ -102,11 +107,21 @@ find_note(TriggerData *trigdata)
 	{
 		SiblingNote *note = lfirst(lc);
 
-		if (note->old_rows == trigdata->tg_oldtable &&
-			note->new_rows == trigdata->tg_newtable)
-			return note;
+		if (note->old_rows != trigdata->tg_oldtable ||
+			note->new_rows != trigdata->tg_newtable)
+			continue;
+		for (int i = 0; i < note->count; i++)
+		{
+			if (note->ids[i] == target->id)
+			{
+				note->ids[i] = note->ids[--note->count];
+				if (note->count == 0)
+					forget_note(note);
+				return true;
+			}
+		}
 	}
-	return NULL;
+	return false;
 }
 
 /* the id a capture trigger passes, or -1 if it passes none that parses */
@@ -152,22 +167,9 @@ capture_siblings(TriggerData *trigdata, CaptureTarget *target)
 	bool		after_self = false;
 	int32	   *ids;
 	int			nids = 0;
-	SiblingNote *note;
 
-	note = find_note(trigdata);
-	if (note != NULL)
-	{
-		for (int i = 0; i < note->count; i++)
-		{
-			if (note->ids[i] == target->id)
-			{
-				note->ids[i] = note->ids[--note->count];
-				if (note->count == 0)
-					forget_note(note);
-				return NIL;
-			}
-		}
-	}
+	if (captured_for(trigdata, target))
+		return NIL;
 
 	/*
 	 * The siblings' ids first: building a sibling's target reads the catalog
@@ -212,10 +214,6 @@ capture_siblings_noted(TriggerData *trigdata, List *targets)
 	SiblingNote *note;
 	MemoryContext old;
 
-	/* transition tables of a statement that failed, freed and reused */
-	note = find_note(trigdata);
-	if (note != NULL)
-		forget_note(note);
 	if (list_length(targets) <= 1)
 		return;
 	if (!registered)

@@ -17,9 +17,12 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
 #include "utils/builtins.h"
@@ -157,6 +160,30 @@ capture_projection(CaptureTarget *target, int lane)
 	return target->projections[lane];
 }
 
+/* a function whose body reads names when it runs: not C or internal */
+static bool
+reads_names(Oid funcid, void *context)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	Oid			language;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for function %u", funcid);
+	language = ((Form_pg_proc) GETSTRUCT(tuple))->prolang;
+	ReleaseSysCache(tuple);
+	return language != INTERNALlanguageId && language != ClanguageId;
+}
+
+static bool
+expression_reads_names(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, reads_names, context))
+		return true;
+	return expression_tree_walker(node, expression_reads_names, context);
+}
+
 /*
  * Which states a row updates, in order: all but recomputed values, and the
  * NaN and infinity counts of a float or numeric sum, which its sum updates
@@ -283,11 +310,14 @@ build_target(CaptureTarget *target)
 	}
 	target->projections[0] = target->projections[1] = NULL;
 	target->where = NULL;
+	target->resolves_names = expression_reads_names((Node *) target->projected,
+													NULL);
 	if (query->jointree->quals)
 	{
 		Expr	   *quals = (Expr *) copyObject(query->jointree->quals);
 
 		quals = (Expr *) expression_planner(quals);
+		target->resolves_names |= expression_reads_names((Node *) quals, NULL);
 		target->where = ExecInitQual(make_ands_implicit(quals), NULL);
 	}
 	relation_close(source, AccessShareLock);

@@ -219,7 +219,7 @@ fix_settings(SettingsPurpose purpose)
 		const char *value = (i < lengthof(fixed_settings) ?
 							 fixed_settings[i].value : "UTC");
 
-		/* evaluating a compiled definition resolves no names */
+		/* a compiled definition of C and internal functions reads no names */
 		if (purpose == SETTINGS_EVALUATION && i == 0)
 			continue;
 		if (setting_is(name, value))

@@ -59,8 +59,9 @@ typedef enum SettingsPurpose
 {
 	SETTINGS_SQL,				/* building and running SQL */
 	SETTINGS_DEPARSE,			/* the same, and printing expressions in UTC */
-	SETTINGS_EVALUATION			/* evaluating compiled expressions: no
-								 * search_path needed */
+	SETTINGS_EVALUATION			/* evaluating compiled expressions of C and
+								 * internal functions only, which read no
+								 * names: the search_path is left alone */
 } SettingsPurpose;
 
 extern int	fix_settings(SettingsPurpose purpose);
