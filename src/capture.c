@@ -76,7 +76,7 @@ typedef struct CapturePart
 	int			written;		/* delta rows */
 } CapturePart;
 
-/* One pass over the rows, for one aggregate or for siblings (see below) */
+/* One pass over the rows, for an aggregate and its siblings */
 typedef struct Capture
 {
 	MemoryContext context;		/* everything below lives here */

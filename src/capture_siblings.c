@@ -179,6 +179,7 @@ capture_siblings(TriggerData *trigdata, CaptureTarget *target)
 	for (int i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
 	{
 		const Trigger *trigger = &trigdesc->triggers[i];
+		int32		id = trigger_aggregate(trigger);
 
 		if (trigger->tgoid == self->tgoid)
 		{
@@ -188,10 +189,10 @@ capture_siblings(TriggerData *trigdata, CaptureTarget *target)
 		if (!after_self || trigger->tgfoid != self->tgfoid ||
 			trigger->tgtype != self->tgtype || !trigger_fires(trigger) ||
 			(trigger->tgoldtable == NULL) != (self->tgoldtable == NULL) ||
-			(trigger->tgnewtable == NULL) != (self->tgnewtable == NULL))
+			(trigger->tgnewtable == NULL) != (self->tgnewtable == NULL) ||
+			id < 0)
 			continue;
-		if (trigger_aggregate(trigger) >= 0)
-			ids[nids++] = trigger_aggregate(trigger);
+		ids[nids++] = id;
 	}
 	for (int i = 0; i < nids; i++)
 	{
