@@ -11,7 +11,8 @@
  * aggregates of one owner on one table share one pass over each statement's
  * rows: the first capture trigger to fire captures for those that fire
  * after it (capture_siblings.c), each aggregate a part of the pass, with its
- * own groups and readers over one slot per transition table.
+ * own groups and readers over one slot per transition table.  Expressions
+ * the parts have in common are evaluated once per row (capture_common.c).
  *
  * Who runs what: the trigger fires in the writer's session, as the writer.
  * It runs nothing the writer wrote: it checks that it fires on the
@@ -83,6 +84,7 @@ typedef struct Capture
 	MemoryContext caller;
 	int			nparts;
 	CapturePart *parts;
+	CommonRow  *common[2];		/* shared by readers of old, new rows */
 	int			nestlevel;
 	ActingAs	saved;			/* the parts' owner acted as */
 } Capture;
@@ -99,6 +101,7 @@ capture_begin(Capture *capture, List *targets)
 	capture->caller = MemoryContextSwitchTo(capture->context);
 	capture->nparts = list_length(targets);
 	capture->parts = palloc0(sizeof(CapturePart) * capture->nparts);
+	capture->common[0] = capture->common[1] = NULL;
 	foreach(lc, targets)
 	{
 		CapturePart *part = &capture->parts[foreach_current_index(lc)];
@@ -149,6 +152,24 @@ capture_end(Capture *capture)
 		worker_note_deltas(written);
 }
 
+/* the parts' readers of each lane share the expressions they have in common */
+static void
+share_expressions(Capture *capture, bool two_lanes)
+{
+	RowReader **readers = palloc(sizeof(RowReader *) * capture->nparts);
+
+	for (int i = 0; i < capture->nparts; i++)
+		readers[i] = &capture->parts[i].old_reader;
+	capture->common[0] = common_row_share(readers, capture->nparts);
+	if (two_lanes)
+	{
+		for (int i = 0; i < capture->nparts; i++)
+			readers[i] = &capture->parts[i].new_reader;
+		capture->common[1] = common_row_share(readers, capture->nparts);
+	}
+	pfree(readers);
+}
+
 /* the memory of a capture, once its counts are noted */
 static void
 capture_free(Capture *capture)
@@ -167,6 +188,8 @@ accumulate_table(Capture *capture, Tuplestorestate *rows,
 	tuplestore_rescan(rows);
 	while (tuplestore_gettupleslot(rows, true, false, slot))
 	{
+		if (capture->common[0])
+			common_row_evaluate(capture->common[0]);
 		for (int i = 0; i < capture->nparts; i++)
 			part_accumulate(&capture->parts[i], &capture->parts[i].old_reader,
 							sign);
@@ -191,6 +214,10 @@ accumulate_update(Capture *capture, Tuplestorestate *old_rows,
 		have_new = tuplestore_gettupleslot(new_rows, true, false, new_slot);
 		if (!have_old && !have_new)
 			break;
+		if (have_old && capture->common[0])
+			common_row_evaluate(capture->common[0]);
+		if (have_new && capture->common[1])
+			common_row_evaluate(capture->common[1]);
 		for (int i = 0; i < capture->nparts; i++)
 		{
 			CapturePart *part = &capture->parts[i];
@@ -409,6 +436,8 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 		if (old_slot && new_slot)
 			reader_init(&part->new_reader, part->target, relid, new_slot, 1);
 	}
+	if (capture.nparts > 1 && rows >= COMMON_MIN_ROWS)
+		share_expressions(&capture, old_slot && new_slot);
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		accumulate_update(&capture, trigdata->tg_oldtable,
 						  trigdata->tg_newtable, old_slot, new_slot);
@@ -420,6 +449,11 @@ hybridagg_capture(PG_FUNCTION_ARGS)
 	capture_siblings_noted(trigdata, targets);
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
+	for (int lane = 0; lane < 2; lane++)
+	{
+		if (capture.common[lane])
+			common_row_free(capture.common[lane]);
+	}
 	for (int i = 0; i < capture.nparts; i++)
 	{
 		CapturePart *part = &capture.parts[i];

@@ -343,7 +343,7 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 	CaptureTarget *target = table->target;
 	const AggLayout *layout = target->layout;
 	CaptureGroup *group;
-	MemoryContext old;
+	MemoryContext old = CurrentMemoryContext;
 
 	if (!row->passes)
 		return;
@@ -356,8 +356,12 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 	/* a recomputed aggregate's value changes with any row of its group */
 	if (layout->changes_dirty)
 		group->dirty = true;
-	MemoryContextReset(table->scratch);
-	old = MemoryContextSwitchTo(table->scratch);
+	/* what a row's arithmetic allocates lives until the next row */
+	if (target->row_allocates)
+	{
+		MemoryContextReset(table->scratch);
+		old = MemoryContextSwitchTo(table->scratch);
+	}
 	for (int s = 0; s < target->nrow_states; s++)
 	{
 		int			i = target->row_states[s];
@@ -479,7 +483,8 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 		}
 		value->isnull = false;
 	}
-	MemoryContextSwitchTo(old);
+	if (target->row_allocates)
+		MemoryContextSwitchTo(old);
 }
 
 /* ----------------------------------------------------------------

@@ -14,6 +14,7 @@
 #include "fmgr.h"
 #include "nodes/execnodes.h"
 #include "storage/lock.h"
+#include "utils/datum.h"
 
 #include "layout.h"
 
@@ -100,6 +101,7 @@ typedef struct CaptureTarget
 	StateSpec  *states;
 	int		   *row_states;		/* the states a row updates itself */
 	int			nrow_states;
+	bool		row_allocates;	/* a row state's arithmetic may allocate */
 	List	   *partitions;		/* PartitionFormat of partitions seen */
 	/* the base table's own BEFORE TRUNCATE marks its statement here */
 	LocalTransactionId truncating_lxid;
@@ -121,6 +123,8 @@ typedef struct RowValues
 	bool	   *arg_nulls;
 } RowValues;
 
+typedef struct CommonRow CommonRow;
+
 /* Reads rows of the base table or of one of its partitions */
 typedef struct RowReader
 {
@@ -132,6 +136,10 @@ typedef struct RowReader
 	ExprContext *econtext;
 	ProjectionInfo *projection; /* group keys and arguments of the row */
 	RowValues	row;			/* the definition evaluated over the row */
+	/* or the keys and arguments are taken from a projection shared with */
+	/* other readers: columns of its result, in projected order */
+	CommonRow  *common;
+	int		   *common_columns;
 } RowReader;
 
 /* capture_rows.c: readers share the caller's slot, which they read from */
@@ -139,11 +147,45 @@ extern void reader_init(RowReader *reader, CaptureTarget *target, Oid relid,
 						TupleTableSlot *slot, int lane);
 extern void reader_free(RowReader *reader);
 extern void reader_evaluate(RowReader *reader);
-extern bool same_datums(int n, const Datum *a, const bool *anull,
-						const Datum *b, const bool *bnull,
-						const int16 *typlen, const bool *typbyval);
 extern bool same_row(CaptureTarget *target, const RowValues *a,
 					 const RowValues *b);
+
+/* equal binary images, value by value (inline: every row's group lookup) */
+static inline bool
+same_datums(int n, const Datum *a, const bool *anull, const Datum *b,
+			const bool *bnull, const int16 *typlen, const bool *typbyval)
+{
+	for (int i = 0; i < n; i++)
+	{
+		if (anull[i] != bnull[i])
+			return false;
+		if (anull[i])
+			continue;
+		if (typbyval[i] ? a[i] != b[i] :
+			!datum_image_eq(a[i], b[i], false, typlen[i]))
+			return false;
+	}
+	return true;
+}
+extern bool same_row(CaptureTarget *target, const RowValues *a,
+					 const RowValues *b);
+
+/* capture_common.c: expressions shared by the readers of one pass */
+struct CommonRow
+{
+	TupleTableSlot *slot;		/* the members' slot */
+	TupleTableSlot *base_slot;	/* the row in the base table's layout */
+	AttrMap    *map;			/* from the one to the other; NULL if same */
+	ExprContext *econtext;
+	ProjectionInfo *projection; /* each distinct expression once */
+};
+
+/* a statement of fewer rows does not pay for compiling a shared projection */
+#define COMMON_MIN_ROWS 64
+
+extern CommonRow *common_row_share(RowReader **readers, int nreaders);
+extern void common_row_evaluate(CommonRow *common);
+extern void common_row_free(CommonRow *common);
 
 /* capture_groups.c: a statement's groups, flushed to delta rows */
 typedef struct GroupTable GroupTable;

@@ -8,6 +8,8 @@
  * they were written to; a partition laid out unlike the base table is
  * mapped to the base table's columns first.  The compiled projection leaves
  * its values in its result slot, where RowValues points: nothing is copied.
+ * A reader whose expressions a projection of the pass evaluates for several
+ * aggregates (capture_common.c) copies its values from that one's result.
  * The caller evaluates as the aggregate's owner, under fixed settings.
  *-------------------------------------------------------------------------
  */
@@ -42,6 +44,8 @@ reader_init(RowReader *reader, CaptureTarget *target, Oid relid,
 	reader->row.key_nulls = reader->projection->pi_state.resultslot->tts_isnull;
 	reader->row.args = reader->row.keys + layout->nkeys;
 	reader->row.arg_nulls = reader->row.key_nulls + layout->nkeys;
+	reader->common = NULL;
+	reader->common_columns = NULL;
 }
 
 void
@@ -60,6 +64,21 @@ reader_evaluate(RowReader *reader)
 	ExprContext *econtext = reader->econtext;
 	RowValues  *row = &reader->row;
 
+	if (reader->common)
+	{
+		/* common_row_evaluate() evaluated the row for all its members */
+		TupleTableSlot *shared;
+		int			n = target->layout->nkeys + target->layout->nargs;
+
+		shared = reader->common->projection->pi_state.resultslot;
+		row->passes = true;
+		for (int i = 0; i < n; i++)
+		{
+			row->keys[i] = shared->tts_values[reader->common_columns[i]];
+			row->key_nulls[i] = shared->tts_isnull[reader->common_columns[i]];
+		}
+		return;
+	}
 	ResetExprContext(econtext);
 	if (reader->map)
 		execute_attr_map_slot(reader->map, reader->slot, reader->base_slot);
@@ -67,23 +86,6 @@ reader_evaluate(RowReader *reader)
 	row->passes = target->where == NULL || ExecQual(target->where, econtext);
 	if (row->passes)
 		(void) ExecProject(reader->projection);
-}
-
-bool
-same_datums(int n, const Datum *a, const bool *anull, const Datum *b,
-			const bool *bnull, const int16 *typlen, const bool *typbyval)
-{
-	for (int i = 0; i < n; i++)
-	{
-		if (anull[i] != bnull[i])
-			return false;
-		if (anull[i])
-			continue;
-		if (typbyval[i] ? a[i] != b[i] :
-			!datum_image_eq(a[i], b[i], false, typlen[i]))
-			return false;
-	}
-	return true;
 }
 
 /* an UPDATE that changed nothing the aggregate reads */

@@ -196,6 +196,7 @@ plan_accumulation(CaptureTarget *target)
 
 	target->row_states = palloc(sizeof(int) * layout->nstates);
 	target->nrow_states = 0;
+	target->row_allocates = false;
 	for (int i = 0; i < layout->nstates; i++)
 	{
 		StateSpec  *spec = &target->states[i];
@@ -227,6 +228,12 @@ plan_accumulation(CaptureTarget *target)
 			spec->how != ACC_NEGINF)
 		{
 			target->row_states[target->nrow_states++] = i;
+			/* numeric and interval arithmetic, a comparison by function */
+			target->row_allocates |=
+				spec->how == ACC_SUM_NUMERIC ||
+				spec->how == ACC_SUM_INTERVAL ||
+				((spec->how == ACC_MIN || spec->how == ACC_MAX) &&
+				 (spec->compare_kind == CMP_PROC || !spec->typbyval));
 			continue;
 		}
 		for (int j = 0; j < layout->nstates; j++)
