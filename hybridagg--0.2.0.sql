@@ -190,6 +190,18 @@ CREATE FUNCTION hybridagg_internal.dirty_groups(id integer, token bytea)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'hybridagg_recompute_dirty_groups'
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+-- Branch B of a streaming aggregate's view: the groups of the buckets that
+-- hold pending deltas, stored states and deltas combined, and the test that
+-- keeps those buckets' stored groups out of branch A (pending_groups.c), in
+-- the caller's snapshot, for whoever passes the aggregate's token.
+CREATE FUNCTION hybridagg_internal.pending_groups(id integer, token bytea)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'hybridagg_pending_groups'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+CREATE FUNCTION hybridagg_internal.bucket_pending(id integer, token bytea, bucket anyelement)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'hybridagg_bucket_pending'
+LANGUAGE C STABLE PARALLEL SAFE;
 
 -- min() and max() in the order of the type's default btree operator class,
 -- which the views and the fold combine states with.

@@ -1,15 +1,18 @@
 -- Security: hybridagg_internal.dirty_groups(id, token) recomputes dirty
 -- groups from the base table as the aggregate's owner, so it serves only
--- callers that pass the aggregate's token, which only the owner may read.
+-- callers that pass the aggregate's token, which only the owner may read;
+-- so do pending_groups(id, token) and bucket_pending(id, token, bucket),
+-- which read the aggregate's stored groups and pending deltas.
 -- A reader of the view calling it directly (NULL token, a wrong token, the
 -- token of another aggregate) gets 42501; a role with SELECT only on a
 -- view built on top of the aggregate's view reads dirty groups right;
 -- HAVING-hidden groups never show.
--- This file fails if: a direct call returns rows (or another error than
--- 42501), a reader can read a token table, the view on top errors or
--- differs from the raw query while a group is dirty (the DELETE and the
--- read in one transaction, so the worker cannot fold it first), a group
--- that HAVING hides is visible, or a view differs from its query.
+-- This file fails if: a direct call of any of the three returns rows or
+-- an answer (or another error than 42501), a reader can read a token
+-- table, the view on top errors or differs from the raw query while a
+-- group is dirty (the DELETE and the read in one transaction, so the
+-- worker cannot fold it first), a group that HAVING hides is visible, or a
+-- view differs from its query.
 -- Dates: literal dates only.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
@@ -82,6 +85,40 @@ ROLLBACK;
 BEGIN;
 SET LOCAL ROLE regress_hybridagg_o2;
 SELECT count(*) FROM hybridagg_internal.dirty_groups(:agg_id, (SELECT token FROM :token2_table)) AS :cols;
+ROLLBACK;
+\echo :LAST_ERROR_SQLSTATE
+-- pending_groups() and bucket_pending(), with a delta pending in the
+-- caller's own transaction: no token, a wrong one, another aggregate's
+\set pcols 'p(g1 timestamptz, g2 int, __rows bigint, min_v1 int, max_v1 int)'
+BEGIN;
+SET LOCAL ROLE regress_hybridagg_o;
+INSERT INTO sec22_events VALUES ('2024-06-01 06:10+00', 1, 5);
+SET LOCAL ROLE regress_hybridagg_r;
+SELECT count(*) AS pending_rows_for_r FROM hybridagg_internal.pending_groups(:agg_id, NULL) AS :pcols;
+ROLLBACK;
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+SET LOCAL ROLE regress_hybridagg_o;
+INSERT INTO sec22_events VALUES ('2024-06-01 06:10+00', 1, 5);
+SET LOCAL ROLE regress_hybridagg_r;
+SELECT count(*) FROM hybridagg_internal.pending_groups(:agg_id, '\x00112233445566778899aabbccddeeff'::bytea) AS :pcols;
+ROLLBACK;
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+SET LOCAL ROLE regress_hybridagg_o2;
+SELECT count(*) FROM hybridagg_internal.pending_groups(:agg_id, (SELECT token FROM :token2_table)) AS :pcols;
+ROLLBACK;
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+SET LOCAL ROLE regress_hybridagg_o;
+INSERT INTO sec22_events VALUES ('2024-06-01 06:10+00', 1, 5);
+SET LOCAL ROLE regress_hybridagg_r;
+SELECT hybridagg_internal.bucket_pending(:agg_id, NULL, '2024-06-01 06:00+00'::timestamptz) AS pending_for_r;
+ROLLBACK;
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+SET LOCAL ROLE regress_hybridagg_o2;
+SELECT hybridagg_internal.bucket_pending(:agg_id, (SELECT token FROM :token2_table), NULL::timestamptz);
 ROLLBACK;
 \echo :LAST_ERROR_SQLSTATE
 -- a reader cannot get at the token

@@ -33,13 +33,14 @@ SELECT view, mode, test_diff(view, :'query', '{bucket,device_id}') AS difference
   FROM hybridagg.aggregates WHERE name LIKE 'gv\_%' ORDER BY view::text;
 
 -- the views of one aggregate, its id shown as <id>: in the names of its
--- internal relations, as the argument of dirty_groups and in "a.id = <id>"
+-- internal relations, as the argument of the view's functions (dirty_groups,
+-- pending_groups, bucket_pending) and in "a.id = <id>"
 CREATE FUNCTION generated_views(agg regclass) RETURNS TABLE (relation text, definition text)
 LANGUAGE sql AS $$
     SELECT replace(r.rel::text, '_' || a.id, '_<id>'),
            regexp_replace(regexp_replace(regexp_replace(pg_get_viewdef(r.rel, true),
                '\m(hybridagg_internal\.[a-z]+)_' || a.id || '\M', '\1_<id>', 'g'),
-               '\mdirty_groups\(' || a.id || ',', 'dirty_groups(<id>,', 'g'),
+               '\m(dirty_groups|pending_groups|bucket_pending)\(' || a.id || ',', '\1(<id>,', 'g'),
                '\.id = ' || a.id || '\M', '.id = <id>', 'g')
       FROM hybridagg_internal.aggregate a,
            LATERAL (VALUES (1, a.view),

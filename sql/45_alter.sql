@@ -259,7 +259,7 @@ BEGIN
              WHERE c.relnamespace = 'hybridagg_internal'::regnamespace AND c.relkind IN ('r', 'p', 'v')
                AND NOT c.relispartition AND c.relname ~ ('_' || agg_id || '$'))
         || E'\n' || regexp_replace(pg_get_viewdef(format('hybridagg_internal.groups_%s', agg_id)::regclass),
-                                   '((source|history|recent|delta|token|values)_|a\.id = |dirty_groups\()' || agg_id || '\M',
+                                   '((source|history|recent|delta|token|values)_|a\.id = |(dirty_groups|pending_groups|bucket_pending)\()' || agg_id || '\M',
                                    '\1<id>', 'g');
 END
 $fn$;

@@ -760,6 +760,20 @@ compare_ranges(const void *a, const void *b)
 						 &((const TimeRange *) b)->first);
 }
 
+int
+bucket_sort_unique(int64 *buckets, int n)
+{
+	int			unique = 0;
+
+	qsort(buckets, n, sizeof(int64), compare_int64);
+	for (int i = 0; i < n; i++)
+	{
+		if (unique == 0 || buckets[unique - 1] != buckets[i])
+			buckets[unique++] = buckets[i];
+	}
+	return unique;
+}
+
 List *
 bucket_list_times(const BucketSpec *spec, int64 *buckets, int n)
 {
@@ -768,11 +782,9 @@ bucket_list_times(const BucketSpec *spec, int64 *buckets, int n)
 	List	   *merged = NIL;
 	TimeRange  *current = NULL;
 
-	qsort(buckets, n, sizeof(int64), compare_int64);
+	n = bucket_sort_unique(buckets, n);
 	for (int i = 0; i < n; i++)
 	{
-		if (i > 0 && buckets[i] == buckets[i - 1])
-			continue;
 		if (bucket_times(spec, buckets[i], &ranges[nranges]))
 			nranges++;
 	}

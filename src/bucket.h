@@ -84,6 +84,9 @@ extern bool bucket_range_times(const BucketSpec *spec, int64 lo, int64 hi,
  */
 extern List *bucket_list_times(const BucketSpec *spec, int64 *buckets, int n);
 
+/* buckets sorted in place, repeats removed: how many are left */
+extern int	bucket_sort_unique(int64 *buckets, int n);
+
 /* the smallest bucket greater than b, or DT_NOEND */
 extern int64 bucket_next(const BucketSpec *spec, int64 b);
 

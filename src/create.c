@@ -324,8 +324,7 @@ create_streaming_tables(const AggLayout *layout, const AggregateEntry *entry)
 					   "autovacuum_vacuum_insert_threshold = 100000, "
 					   "autovacuum_vacuum_cost_delay = 0)",
 					   entry->owner);
-	if (layout->deletes_dirty)
-		create_token_table(entry->id, entry->owner);
+	create_token_table(entry->id, entry->owner);
 	act_as_restore(&saved);
 }
 

@@ -27,11 +27,8 @@
  * grows with the number of groups, not with its square.
  *
  * Who may read: dirty_groups() reads the base table as the aggregate's
- * owner, so it must not serve whoever calls it.  The view passes it a token
- * it reads from hybridagg_internal.token_<id>, a table only the aggregate's
- * owner may read; PostgreSQL checks that as the view's owner, so the view,
- * and any view built on it, serves its readers, and a direct call by anyone
- * else fails.
+ * owner, so it serves only whoever passes the aggregate's token: its view
+ * (view_calls.c).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -46,16 +43,14 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
-#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "dirty_groups.h"
 #include "export.h"
 #include "util.h"
+#include "view_calls.h"
 
 PG_FUNCTION_INFO_V1(hybridagg_recompute_dirty_groups);
 PG_FUNCTION_INFO_V1(hybridagg_dirty_groups);
@@ -208,142 +203,22 @@ dirty_group_count(int32 id, const AggLayout *layout)
  * ----------------------------------------------------------------
  */
 
-/* per backend, per aggregate: the prepared recompute and the token */
-typedef struct DirtyGroupsCache
+/* the recompute of the dirty groups of the dirty buckets, $1 to $3 */
+static char *
+dirty_recompute_sql(ViewCall *call, int *nargs, Oid *types)
 {
-	int32		id;				/* hash key */
-	Oid			owner;
-	AggregateEntry *entry;
-	bytea	   *token;
-	SPIPlanPtr	plan;			/* kept; PostgreSQL replans it when needed */
-	MemoryContext context;
-} DirtyGroupsCache;
+	StringInfoData sql;
+	Datum		values[3];
+	DirtyBuckets none = {NULL, 0, false};
 
-static HTAB *dirty_groups_cache = NULL;
-
-/* the token in token_<id>, read as the aggregate's owner */
-static bytea *
-read_token(int32 id)
-{
-	bool		isnull;
-	Datum		token;
-
-	spi_run(psprintf("SELECT t.token FROM %s t",
-					 internal_qualname(OBJ_TOKEN, id)),
-			SPI_OK_SELECT);
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s must hold exactly one token",
-						internal_qualname(OBJ_TOKEN, id)),
-				 errhint("Drop the aggregate and create it again.")));
-	token = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-						  &isnull);
-	return isnull ? NULL : DatumGetByteaPP(token);
-}
-
-/* the cached entry of aggregate id, if it is built */
-static DirtyGroupsCache *
-cached_entry(int32 id)
-{
-	DirtyGroupsCache *cache;
-
-	if (dirty_groups_cache == NULL)
-		return NULL;
-	cache = hash_search(dirty_groups_cache, &id, HASH_FIND, NULL);
-	return cache && cache->context && cache->plan ? cache : NULL;
-}
-
-/* the entry of aggregate id, built (again, if rebuild) with SQL */
-static DirtyGroupsCache *
-dirty_groups_entry(int32 id, bool rebuild)
-{
-	DirtyGroupsCache *cache;
-	bool		found;
-
-	if (dirty_groups_cache == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(int32);
-		ctl.entrysize = sizeof(DirtyGroupsCache);
-		dirty_groups_cache = hash_create("hybridagg dirty groups", 16, &ctl,
-										 HASH_ELEM | HASH_BLOBS);
-	}
-	cache = hash_search(dirty_groups_cache, &id, HASH_ENTER, &found);
-	if (!found)
-	{
-		cache->context = NULL;
-		cache->plan = NULL;
-	}
-	if (rebuild || cache->context == NULL || cache->plan == NULL)
-	{
-		AggregateEntry *entry = catalog_get(id, false);
-		MemoryContext context = AllocSetContextCreate(CacheMemoryContext,
-													  "hybridagg dirty groups",
-													  ALLOCSET_SMALL_SIZES);
-		MemoryContext old;
-		StringInfoData sql;
-		ActingAs	saved;
-		SPIPlanPtr	plan;
-		bytea	   *token;
-		Oid			types[3];
-		Datum		values[3];
-		DirtyBuckets none = {NULL, 0, false};
-
-		if (cache->context)
-			MemoryContextDelete(cache->context);
-		if (cache->plan)
-			SPI_freeplan(cache->plan);
-		cache->context = NULL;
-		cache->plan = NULL;
-
-		initStringInfo(&sql);
-		append_dirty_recompute(&sql, layout_read(id), id,
-							   psprintf("%s d WHERE d.__dirty",
-										internal_qualname(OBJ_DELTA, id)),
-							   false, 1);
-		dirty_ranges_params(entry, &none, types, values);
-		act_as(entry->owner, &saved);
-		plan = SPI_prepare(sql.data, 3, types);
-		if (plan == NULL)
-			elog(ERROR, "hybridagg: could not prepare the dirty groups of aggregate %d", id);
-		token = read_token(id);
-		/* SPI leaves its own context current: copy into the cache's */
-		old = MemoryContextSwitchTo(context);
-		cache->token = token ? DatumGetByteaPCopy(PointerGetDatum(token)) :
-			NULL;
-		cache->entry = palloc(sizeof(AggregateEntry));
-		*cache->entry = *entry;
-		cache->entry->bucket.unit = entry->bucket.unit ?
-			pstrdup(entry->bucket.unit) : NULL;
-		cache->entry->bucket.zone = entry->bucket.zone ?
-			pstrdup(entry->bucket.zone) : NULL;
-		cache->entry->definition = NULL;
-		MemoryContextSwitchTo(old);
-		act_as_restore(&saved);
-		SPI_keepplan(plan);
-		cache->owner = entry->owner;
-		cache->plan = plan;
-		cache->context = context;
-	}
-	return cache;
-}
-
-/* equal tokens, compared in constant time */
-static bool
-tokens_match(const bytea *a, const bytea *b)
-{
-	int			len;
-	unsigned char diff = 0;
-
-	if (a == NULL || b == NULL || VARSIZE_ANY_EXHDR(a) != VARSIZE_ANY_EXHDR(b))
-		return false;
-	len = VARSIZE_ANY_EXHDR(a);
-	for (int i = 0; i < len; i++)
-		diff |= ((const unsigned char *) VARDATA_ANY(a))[i] ^
-			((const unsigned char *) VARDATA_ANY(b))[i];
-	return diff == 0;
+	initStringInfo(&sql);
+	append_dirty_recompute(&sql, layout_read(call->id), call->id,
+						   psprintf("%s d WHERE d.__dirty",
+									internal_qualname(OBJ_DELTA, call->id)),
+						   false, 1);
+	dirty_ranges_params(call->entry, &none, types, values);
+	*nargs = 3;
+	return sql.data;
 }
 
 /*
@@ -356,68 +231,22 @@ tokens_match(const bytea *a, const bytea *b)
 Datum
 hybridagg_recompute_dirty_groups(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int32		id = PG_GETARG_INT32(0);
 	bytea	   *token = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1);
-	DirtyGroupsCache *cache;
+	ViewCall   *call;
 	DirtyBuckets dirty;
 	Oid			types[3];
 	Datum		values[3];
-	ActingAs	saved;
-	int			nestlevel;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	/* built, or built again if the token or the owner changed, with SQL */
-	cache = cached_entry(id);
-	if (cache == NULL || !tokens_match(token, cache->token) ||
-		cache->owner != aggregate_owner(cache->entry->view_relid))
-	{
-		nestlevel = fix_settings(SETTINGS_SQL);
-		SPI_connect();
-		cache = dirty_groups_entry(id, true);
-		SPI_finish();
-		restore_settings(nestlevel);
-	}
-	if (!tokens_match(token, cache->token))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for hybridagg_internal.dirty_groups()"),
-				 errdetail("It returns groups of a hybridagg aggregate to the aggregate's own view only."),
-				 errhint("Query the aggregate's view.")));
+	call = view_call(id, token, "dirty_groups");
 
 	/* with nothing dirty, the usual case: one look at delta, no plan */
-	if (!delta_buckets(cache->entry, GetActiveSnapshot(), true, &dirty))
+	if (!delta_buckets(call->entry, GetActiveSnapshot(), true, &dirty))
 		return (Datum) 0;
-
-	nestlevel = fix_settings(SETTINGS_SQL);
-	SPI_connect();
-	act_as(cache->owner, &saved);
-	{
-		int			guc_level = NewGUCNestLevel();
-
-		/* a few groups: compiling the plan would cost more than running it */
-		(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		dirty_ranges_params(cache->entry, &dirty, types, values);
-		/* read-only: in the snapshot of the query that calls it */
-		if (SPI_execute_plan(cache->plan, values, NULL, true, 0) !=
-			SPI_OK_SELECT)
-			elog(ERROR, "hybridagg: could not recompute the dirty groups of aggregate %d", id);
-		AtEOXact_GUC(false, guc_level);
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			Datum	   *row = palloc(sizeof(Datum) * rsinfo->setDesc->natts);
-			bool	   *nulls = palloc(sizeof(bool) * rsinfo->setDesc->natts);
-
-			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
-							  row, nulls);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row,
-								 nulls);
-		}
-	}
-	act_as_restore(&saved);
-	SPI_finish();
-	restore_settings(nestlevel);
+	dirty_ranges_params(call->entry, &dirty, types, values);
+	view_call_run(call, VIEW_DIRTY_RECOMPUTE, dirty_recompute_sql, values,
+				  fcinfo);
 	return (Datum) 0;
 }
 

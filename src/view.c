@@ -27,21 +27,29 @@
  *		the time index, by
  *		hybridagg_internal.dirty_groups(id, token) in the query's snapshot
  *		(dirty_groups.c);
- *	 A  stored groups (history and recent) with no pending delta, as stored:
- *		A1 those whose bucket lies outside the range of pending buckets, and
- *		A2 those inside it, by an anti-join;
- *	 B  stored groups with a pending delta, plus the deltas, combined.
- * A, B and C partition the groups: B and A2 use the same (coarse, hashable)
- * match, and B drops the groups C recomputes.  History and recent never hold
- * the same group, never a group with no rows (src/README.md, invariant 6),
- * and every delta is either pending or folded (invariant 4), so the view is
- * exact in every snapshot (invariant 1).
+ *	 A  stored groups (history and recent) of the buckets that hold no
+ *		pending delta, as stored: those outside the range of pending
+ *		buckets, and those inside it that bucket_pending() says no pending
+ *		delta holds;
+ *	 B  the groups of the pending buckets, their stored states and their
+ *		deltas combined, by hybridagg_internal.pending_groups(id, token)
+ *		(pending_groups.c).
+ * A, B and C partition the groups: A and B split the stored groups by the
+ * bucket, from the same delta rows (both read them in the query's
+ * snapshot), and B drops the groups C recomputes.  History and recent never
+ * hold the same group, never a group with no rows (src/README.md,
+ * invariant 6), and every delta is either pending or folded (invariant 4),
+ * so the view is exact in every snapshot (invariant 1).
  *
- * Speed: A1 reads almost every row a query reads.  Every branch is a plain
- * join or scan (no LATERAL, no InitPlan inside a branch), so that the whole
- * view can run in parallel, like a plain table.  Its branches have no
- * WHERE clause of their own, so the planner flattens them into plain scans
- * of history and recent (a UNION ALL leaf with a WHERE clause would stay a
+ * Speed: A reads almost every row a query reads, and the planner plans
+ * every branch for every query: B and C are function scans, which cost
+ * nothing to plan (merging deltas in SQL, with unions, groupings and joins
+ * on the keys, cost more to plan than the final-rows table costs to read),
+ * and nothing to run while nothing is pending.  Every branch is a plain
+ * scan (no LATERAL, no InitPlan inside a branch), so that the whole view
+ * can run in parallel, like a plain table.  Its branches have no WHERE
+ * clause of their own, so the planner flattens them into plain scans of
+ * history and recent (a UNION ALL leaf with a WHERE clause would stay a
  * subquery, a layer that costs more than the scan).  Their filter is the
  * outer WHERE, which the planner pushes into each branch and folds away,
  * through the constant __branch, for the others.  The same holds for batch
@@ -355,6 +363,37 @@ append_batch_groups(StringInfo sql, const Definition *def,
 }
 
 /* streaming modes: branches C, A1, A2 and B described at the top */
+/*
+ * A branch read from one of the view's functions, function(id, token), which
+ * returns the keys and states of groups: their final values, __branch 1
+ */
+static void
+append_function_branch(StringInfo sql, const Definition *def, int32 id,
+					   const char *function, const char *alias)
+{
+	const AggLayout *layout = def->layout;
+
+	appendStringInfoString(sql, "SELECT ");
+	append_final_columns(sql, def, alias, 1);
+	appendStringInfo(sql, " FROM %s.%s(%d, (SELECT k.token FROM %s k)) AS %s(",
+					 INTERNAL_SCHEMA, function, id,
+					 internal_qualname(OBJ_TOKEN, id), alias);
+	for (int i = 0; i < layout->nkeys + layout->nstates; i++)
+	{
+		const LayoutColumn *col = (i < layout->nkeys ? &layout->keys[i] :
+								   &layout->states[i - layout->nkeys]);
+
+		appendStringInfo(sql, "%s%s %s", i > 0 ? ", " : "",
+						 quote_identifier(col->name),
+						 type_sql(col->type, col->typmod));
+		if (OidIsValid(col->collation) &&
+			col->collation != get_typcollation(col->type))
+			appendStringInfo(sql, " COLLATE %s",
+							 generate_collation_name(col->collation));
+	}
+	appendStringInfoChar(sql, ')');
+}
+
 static void
 append_streaming_groups(StringInfo sql, const Definition *def,
 						const AggregateEntry *entry)
@@ -365,18 +404,11 @@ append_streaming_groups(StringInfo sql, const Definition *def,
 	const char *stored[] = {
 		internal_qualname(OBJ_HISTORY, id), internal_qualname(OBJ_RECENT, id)
 	};
-	StringInfoData match;
-	char	   *bucket_t;
 	char	   *bucket_d;
 	char	   *bucket_st;
 	const char *lowest = bucket_extreme_sql(layout->keys[0].type, false);
 	const char *highest = bucket_extreme_sql(layout->keys[0].type, true);
 
-	/* a delta d and a stored row t of the same group match coarsely */
-	initStringInfo(&match);
-	append_coarse_match(&match, layout, "d", "t");
-	bucket_t = layout->keys[0].notnull ? "t.g1" :
-		psprintf("COALESCE(t.g1, %s)", lowest);
 	bucket_d = layout->keys[0].notnull ? "d.g1" :
 		psprintf("COALESCE(d.g1, %s)", lowest);
 	bucket_st = layout->keys[0].notnull ? "st.g1" :
@@ -387,32 +419,15 @@ append_streaming_groups(StringInfo sql, const Definition *def,
 	 * whose fixed row estimate keeps the plan of the whole view from
 	 * depending on how many deltas the statistics of delta_<id> guess.  The
 	 * token, which only the aggregate's owner may read, is what lets this
-	 * view (and views on it) call it: see dirty_groups.c.
+	 * view (and views on it) call it: see view_calls.c.
 	 */
 	if (layout->deletes_dirty)
 	{
-		appendStringInfoString(sql, "SELECT ");
-		append_final_columns(sql, def, "c", 1);
-		appendStringInfo(sql, " FROM %s.dirty_groups(%d, "
-						 "(SELECT k.token FROM %s k)) AS c(",
-						 INTERNAL_SCHEMA, id, internal_qualname(OBJ_TOKEN, id));
-		for (int i = 0; i < layout->nkeys + layout->nstates; i++)
-		{
-			const LayoutColumn *col = (i < layout->nkeys ? &layout->keys[i] :
-									   &layout->states[i - layout->nkeys]);
-
-			appendStringInfo(sql, "%s%s %s", i > 0 ? ", " : "",
-							 quote_identifier(col->name),
-							 type_sql(col->type, col->typmod));
-			if (OidIsValid(col->collation) &&
-				col->collation != get_typcollation(col->type))
-				appendStringInfo(sql, " COLLATE %s",
-								 generate_collation_name(col->collation));
-		}
-		appendStringInfoString(sql, ") UNION ALL ");
+		append_function_branch(sql, def, id, "dirty_groups", "c");
+		appendStringInfoString(sql, " UNION ALL ");
 	}
 
-	/* A1: every stored group, filtered by the outer WHERE */
+	/* A: every stored group, filtered by the outer WHERE */
 	for (int i = 0; i < lengthof(stored); i++)
 	{
 		appendStringInfoString(sql, "SELECT ");
@@ -420,60 +435,21 @@ append_streaming_groups(StringInfo sql, const Definition *def,
 		appendStringInfo(sql, " FROM %s t UNION ALL ", stored[i]);
 	}
 
+	/* B: the groups of the pending buckets, stored states and deltas */
+	append_function_branch(sql, def, id, "pending_groups", "p");
+
 	/*
-	 * A2: stored groups inside the range of pending buckets, with no delta.
-	 * The range is a join, not an InitPlan in the WHERE clause: a subquery
-	 * with an InitPlan of its own would keep the whole view from running in
-	 * parallel.
+	 * A's filter: not a pending bucket, as bucket_pending() says, and first
+	 * as the range of pending buckets says, which spares most groups the call
 	 */
-	for (int i = 0; i < lengthof(stored); i++)
-	{
-		appendStringInfoString(sql, "SELECT ");
-		append_final_columns(sql, def, "t", 1);
-		appendStringInfo(sql, " FROM %s t JOIN (SELECT min(%s) AS lo, "
-						 "max(%s) AS hi FROM %s d) r"
-						 " ON %s >= r.lo AND %s <= r.hi"
-						 " WHERE NOT EXISTS (SELECT FROM %s d WHERE %s) "
-						 "UNION ALL ",
-						 stored[i], bucket_d, bucket_d, delta,
-						 bucket_t, bucket_t, delta, match.data);
-	}
-
-	/* B: stored groups with pending deltas, and the deltas, combined */
-	appendStringInfoString(sql, "SELECT ");
-	append_final_columns(sql, def, "b", 1);
-	appendStringInfoString(sql, " FROM (SELECT ");
-	append_keys(sql, layout, "u");
-	appendStringInfoString(sql, ", ");
-	append_states_combined(sql, layout, "u");
-	appendStringInfoString(sql, " FROM (");
-	for (int i = 0; i < lengthof(stored); i++)
-	{
-		appendStringInfoString(sql, "SELECT ");
-		append_keys(sql, layout, "t");
-		appendStringInfoString(sql, ", ");
-		append_states(sql, layout, "t");
-		appendStringInfo(sql, ", false AS __dirty FROM %s t "
-						 "WHERE EXISTS (SELECT FROM %s d WHERE %s) UNION ALL ",
-						 stored[i], delta, match.data);
-	}
-	appendStringInfoString(sql, "SELECT ");
-	append_keys(sql, layout, "d");
-	appendStringInfoString(sql, ", ");
-	append_states(sql, layout, "d");
-	appendStringInfo(sql, ", d.__dirty FROM %s d) u GROUP BY ", delta);
-	append_keys(sql, layout, "u");
-	appendStringInfoString(sql, " HAVING sum(u.__rows) > 0");
-	if (layout->deletes_dirty)
-		appendStringInfoString(sql, " AND NOT bool_or(u.__dirty)");
-	appendStringInfoString(sql, ") b");
-
-	/* A1's filter: outside the range of pending buckets */
 	appendStringInfo(sql, ") st WHERE st.__branch = 1"
 					 " OR %s < COALESCE((SELECT min(%s) FROM %s d), %s)"
-					 " OR %s > COALESCE((SELECT max(%s) FROM %s d), %s)",
+					 " OR %s > COALESCE((SELECT max(%s) FROM %s d), %s)"
+					 " OR NOT %s.bucket_pending(%d, (SELECT k.token FROM %s k),"
+					 " st.g1)",
 					 bucket_st, bucket_d, delta, highest, bucket_st, bucket_d,
-					 delta, lowest);
+					 delta, lowest, INTERNAL_SCHEMA, id,
+					 internal_qualname(OBJ_TOKEN, id));
 }
 
 void
