@@ -121,6 +121,51 @@ SET LOCAL ROLE regress_hybridagg_o2;
 SELECT hybridagg_internal.bucket_pending(:agg_id, (SELECT token FROM :token2_table), NULL::timestamptz);
 ROLLBACK;
 \echo :LAST_ERROR_SQLSTATE
+-- an id with no token (a batch aggregate's, or no aggregate's) is refused
+-- the same way, and names nothing internal
+SET ROLE regress_hybridagg_o2;
+SELECT hybridagg.create('sec22_batch', 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS bucket, min(value) AS lo FROM sec22_other GROUP BY 1', mode => 'batch') IS NOT NULL AS created;
+RESET ROLE;
+SELECT id AS batch_id FROM hybridagg_internal.aggregate WHERE view = 'sec22_batch'::regclass \gset
+SET ROLE regress_hybridagg_r;
+SELECT count(*) FROM hybridagg_internal.pending_groups(:batch_id, NULL) AS :pcols;
+\echo :LAST_ERROR_SQLSTATE
+SELECT hybridagg_internal.bucket_pending(-1, NULL, now());
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT hybridagg.drop('sec22_batch');
+
+-- a function of the owner's definition that calls dirty_groups() with no
+-- token while the view's recompute of a dirty group runs it, and catches
+-- the refusal: the recompute goes on, exact
+SET ROLE regress_hybridagg_o;
+CREATE FUNCTION sec22_probe(x int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $f$
+BEGIN
+    IF current_setting('sec22.probe', true) = 'on' THEN
+        BEGIN
+            PERFORM * FROM hybridagg_internal.dirty_groups(current_setting('sec22.id')::int, NULL)
+                AS c(g1 timestamptz, g2 int, __rows bigint, lo int);
+        EXCEPTION WHEN insufficient_privilege THEN
+            NULL;
+        END;
+    END IF;
+    RETURN x;
+END
+$f$;
+SELECT hybridagg.create('sec22_probed', 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS bucket, public.sec22_probe(device) AS device, min(value) AS lo FROM sec22_events GROUP BY 1, 2', mode => 'streaming') IS NOT NULL AS created;
+RESET ROLE;
+SELECT id AS probed_id FROM hybridagg_internal.aggregate WHERE view = 'sec22_probed'::regclass \gset
+BEGIN;
+DELETE FROM sec22_events WHERE device = 3 AND ts >= '2024-06-01 07:00+00' AND ts < '2024-06-01 08:00+00'
+   AND value = (SELECT min(value) FROM sec22_events WHERE device = 3 AND ts >= '2024-06-01 07:00+00' AND ts < '2024-06-01 08:00+00');
+SELECT set_config('sec22.id', :'probed_id', true) IS NOT NULL AS set, set_config('sec22.probe', 'on', true) AS probe;
+SELECT test_diff('sec22_probed', 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS bucket, device, min(value) AS lo FROM sec22_events GROUP BY 1, 2', '{bucket,device}') AS probed_exact_while_dirty;
+ROLLBACK;
+SET client_min_messages = warning;
+SELECT hybridagg.drop('sec22_probed');
+RESET client_min_messages;
+DROP FUNCTION sec22_probe(int);
+
 -- a reader cannot get at the token
 BEGIN;
 SET LOCAL ROLE regress_hybridagg_r;

@@ -134,6 +134,7 @@ hybridagg_pending_groups(PG_FUNCTION_ARGS)
 typedef struct PendingBuckets
 {
 	int32		id;
+	bytea	   *token;			/* checked on every call */
 	BucketSpec	bucket;			/* its time type, which g1's Datum has */
 	DirtyBuckets buckets;		/* sorted, without repeats */
 } PendingBuckets;
@@ -152,14 +153,16 @@ hybridagg_bucket_pending(PG_FUNCTION_ARGS)
 	int64		bucket;
 	int			lo;
 	int			hi;
+	bytea	   *token = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1);
 
-	if (pending == NULL || pending->id != id)
+	if (pending == NULL || pending->id != id ||
+		!view_tokens_match(token, pending->token))
 	{
-		bytea	   *token = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1);
 		ViewCall   *call = view_call(id, token, "bucket_pending");
 		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 
 		pending = palloc0(sizeof(PendingBuckets));
+		pending->token = DatumGetByteaPCopy(PointerGetDatum(call->token));
 		(void) delta_buckets(call->entry, GetActiveSnapshot(), false,
 							 &pending->buckets);
 		pending->buckets.n = bucket_sort_unique(pending->buckets.buckets,

@@ -72,51 +72,95 @@ tokens_match(const bytea *a, const bytea *b)
 	return diff == 0;
 }
 
-/* the call's entry, token and owner read again, its statements forgotten */
+/* statements of the view's functions running now, in this backend */
+static int	statements_running = 0;
+
 static void
-rebuild(ViewCall *call)
+permission_denied(const char *function)
 {
-	AggregateEntry *entry = catalog_get(call->id, false);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for hybridagg_internal.%s()",
+					function),
+			 errdetail("It returns groups of a hybridagg aggregate to the aggregate's own view only."),
+			 errhint("Query the aggregate's view.")));
+}
+
+/*
+ * The entry and token of aggregate id as they are now, or false where id
+ * names no aggregate with a token (none, or a batch aggregate)
+ */
+static bool
+read_current(int32 id, AggregateEntry **entry, bytea **token)
+{
+	ActingAs	saved;
+
+	*entry = catalog_get(id, true);
+	*token = NULL;
+	if (*entry == NULL || !OidIsValid(internal_relid(OBJ_TOKEN, id, true)))
+		return false;
+	act_as((*entry)->owner, &saved);
+	*token = read_token(id);
+	act_as_restore(&saved);
+	return true;
+}
+
+/* the call of aggregate id, made afresh from entry and token */
+static ViewCall *
+remember(int32 id, const AggregateEntry *entry, const bytea *token)
+{
 	MemoryContext context = AllocSetContextCreate(CacheMemoryContext,
 												  "hybridagg view calls",
 												  ALLOCSET_SMALL_SIZES);
 	MemoryContext old;
-	ActingAs	saved;
-	bytea	   *token;
+	AggregateEntry *entry_copy;
+	bytea	   *token_copy;
+	ViewCall   *call;
+	bool		found;
 
+	/* SPI leaves its own context current: copy into the call's, first */
+	old = MemoryContextSwitchTo(context);
+	token_copy = DatumGetByteaPCopy(PointerGetDatum(token));
+	entry_copy = palloc(sizeof(AggregateEntry));
+	*entry_copy = *entry;
+	entry_copy->bucket.unit = entry->bucket.unit ?
+		pstrdup(entry->bucket.unit) : NULL;
+	entry_copy->bucket.zone = entry->bucket.zone ?
+		pstrdup(entry->bucket.zone) : NULL;
+	entry_copy->definition = NULL;
+	MemoryContextSwitchTo(old);
+
+	/* what was cached for id, if anything, is stale: forgotten */
+	call = hash_search(view_calls, &id, HASH_ENTER, &found);
+	if (!found)
+	{
+		call->context = NULL;
+		for (int i = 0; i < VIEW_STATEMENTS; i++)
+			call->plans[i] = NULL;
+	}
 	if (call->context)
 		MemoryContextDelete(call->context);
-	call->context = NULL;
 	for (int i = 0; i < VIEW_STATEMENTS; i++)
 	{
 		if (call->plans[i])
 			SPI_freeplan(call->plans[i]);
 		call->plans[i] = NULL;
 	}
-
-	act_as(entry->owner, &saved);
-	token = read_token(call->id);
-	act_as_restore(&saved);
-	/* SPI leaves its own context current: copy into the call's */
-	old = MemoryContextSwitchTo(context);
-	call->token = token ? DatumGetByteaPCopy(PointerGetDatum(token)) : NULL;
-	call->entry = palloc(sizeof(AggregateEntry));
-	*call->entry = *entry;
-	call->entry->bucket.unit = entry->bucket.unit ?
-		pstrdup(entry->bucket.unit) : NULL;
-	call->entry->bucket.zone = entry->bucket.zone ?
-		pstrdup(entry->bucket.zone) : NULL;
-	call->entry->definition = NULL;
-	MemoryContextSwitchTo(old);
+	call->token = token_copy;
+	call->entry = entry_copy;
 	call->owner = entry->owner;
 	call->context = context;
+	return call;
 }
 
 ViewCall *
 view_call(int32 id, bytea *token, const char *function)
 {
-	ViewCall   *call;
-	bool		found;
+	ViewCall   *call = NULL;
+	AggregateEntry *entry;
+	bytea	   *current;
+	bool		known;
+	int			nestlevel;
 
 	if (view_calls == NULL)
 	{
@@ -127,32 +171,41 @@ view_call(int32 id, bytea *token, const char *function)
 		view_calls = hash_create("hybridagg view calls", 16, &ctl,
 								 HASH_ELEM | HASH_BLOBS);
 	}
-	call = hash_search(view_calls, &id, HASH_ENTER, &found);
-	if (!found)
-	{
-		call->context = NULL;
-		for (int i = 0; i < VIEW_STATEMENTS; i++)
-			call->plans[i] = NULL;
-	}
-	/* read again, with SQL, if the token or the owner changed */
-	if (call->context == NULL || !tokens_match(token, call->token) ||
-		call->owner != aggregate_owner(call->entry->view_relid))
-	{
-		int			nestlevel = fix_settings(SETTINGS_SQL);
+	call = hash_search(view_calls, &id, HASH_FIND, NULL);
+	if (call && tokens_match(token, call->token) &&
+		call->owner == aggregate_owner(call->entry->view_relid))
+		return call;
 
-		SPI_connect();
-		rebuild(call);
+	/*
+	 * Read again, with SQL: a wrong token is refused before anything cached
+	 * is touched (a statement of the functions may be running, higher up)
+	 */
+	nestlevel = fix_settings(SETTINGS_SQL);
+	SPI_connect();
+	known = read_current(id, &entry, &current);
+	if (!known || !tokens_match(token, current))
+	{
 		SPI_finish();
 		restore_settings(nestlevel);
+		permission_denied(function);
 	}
-	if (!tokens_match(token, call->token))
+	/* the aggregate was made again with this id, or its view changed hands */
+	if (call && statements_running > 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for hybridagg_internal.%s()",
-						function),
-				 errdetail("It returns groups of a hybridagg aggregate to the aggregate's own view only."),
-				 errhint("Query the aggregate's view.")));
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("hybridagg aggregate %d changed while its view was read",
+						id),
+				 errhint("Run the query again.")));
+	call = remember(id, entry, current);
+	SPI_finish();
+	restore_settings(nestlevel);
 	return call;
+}
+
+bool
+view_tokens_match(const bytea *a, const bytea *b)
+{
+	return tokens_match(a, b);
 }
 
 /* statement which of the call, prepared in the connected SPI on first use */
@@ -191,17 +244,27 @@ view_call_run(ViewCall *call, ViewStatement which, ViewStatementSql build,
 	int			guc_level;
 
 	SPI_connect();
-	plan = view_call_statement(call, which, build);
-	act_as(call->owner, &saved);
-	guc_level = NewGUCNestLevel();
-	/* a few groups: compiling the plan would cost more than running it */
-	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	/* read-only: in the snapshot of the query that calls the function */
-	if (SPI_execute_plan(plan, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "hybridagg: could not run a statement of aggregate %d's view",
-			 call->id);
-	AtEOXact_GUC(false, guc_level);
+	/* the call's plans are not forgotten while one is prepared or runs */
+	statements_running++;
+	PG_TRY();
+	{
+		plan = view_call_statement(call, which, build);
+		act_as(call->owner, &saved);
+		guc_level = NewGUCNestLevel();
+		/* a few groups: compiling the plan would cost more than running it */
+		(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		/* read-only: in the snapshot of the query that calls the function */
+		if (SPI_execute_plan(plan, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "hybridagg: could not run a statement of aggregate %d's view",
+				 call->id);
+		AtEOXact_GUC(false, guc_level);
+	}
+	PG_FINALLY();
+	{
+		statements_running--;
+	}
+	PG_END_TRY();
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		Datum	   *row = palloc(sizeof(Datum) * rsinfo->setDesc->natts);

@@ -37,6 +37,9 @@ typedef struct ViewCall
  */
 extern ViewCall *view_call(int32 id, bytea *token, const char *function);
 
+/* equal tokens, compared in constant time */
+extern bool view_tokens_match(const bytea *a, const bytea *b);
+
 /* the SQL of a statement, and its parameters' types */
 typedef char *(*ViewStatementSql) (ViewCall *call, int *nargs, Oid *types);
 
