@@ -122,6 +122,12 @@ SELECT count(*) AS u_executes_more
    AND has_function_privilege('regress_hybridagg_u', p.oid, 'EXECUTE')
    AND NOT has_function_privilege('public', p.oid, 'EXECUTE');
 
+-- the functions PUBLIC may call refuse what they are not made for, plainly:
+-- nonfinite_or() of a type with no NaN
+SET ROLE regress_hybridagg_u;
+SELECT hybridagg_internal.nonfinite_or('x'::text, 1, 0, 0);
+RESET ROLE;
+
 -- clean up
 SET client_min_messages = warning;
 SELECT hybridagg.drop('sec21_agg');

@@ -49,7 +49,12 @@ nonfinite_value(Oid type, const char *text)
 									   ObjectIdGetDatum(InvalidOid),
 									   Int32GetDatum(-1));
 		default:
-			elog(ERROR, "hybridagg_internal.nonfinite_or() of type %u", type);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("hybridagg_internal.nonfinite_or() takes a real, double precision or numeric value, not %s",
+							format_type_be(type)),
+					 errdetail("It gives a float or numeric sum the NaN or infinity its counts say it has."),
+					 errhint("The views of hybridagg call it; a query has no need to.")));
 	}
 	return (Datum) 0;			/* keep the compiler quiet */
 }

@@ -87,9 +87,10 @@ pending_merge_sql(ViewCall *call, int *nargs, Oid *types)
 	appendStringInfo(&sql, ", d.__dirty FROM %s d) u GROUP BY ",
 					 internal_qualname(OBJ_DELTA, id));
 	append_keys(&sql, layout, "u");
-	appendStringInfoString(&sql, " HAVING sum(u.__rows) > 0");
+	appendStringInfoString(&sql, " HAVING pg_catalog.sum(u.__rows) "
+						   "OPERATOR(pg_catalog.>) 0");
 	if (layout->deletes_dirty)
-		appendStringInfoString(&sql, " AND NOT bool_or(u.__dirty)");
+		appendStringInfoString(&sql, " AND NOT pg_catalog.bool_or(u.__dirty)");
 	types[0] = bucket_array_type(&call->entry->bucket);
 	types[1] = BOOLOID;
 	*nargs = 2;
