@@ -55,7 +55,7 @@ CREATE TABLE hybridagg_internal.aggregate (
     created_at      timestamptz NOT NULL DEFAULT now(),
     -- how each final column f<i> of groups_<id> comes from the states:
     -- 'count_star', 'count:<arg>', 'sum:<arg>', 'avg:<arg>', 'min:<arg>',
-    -- 'max:<arg>', 'value:<K>' (what verify() recomputes)
+    -- 'max:<arg>', 'value:<K>', 'combined:<K>' (what verify() recomputes)
     finals          text[] NOT NULL DEFAULT '{}',
     -- the width w of an integer bucket (t / w * w, t - (t % w + w) % w, ...)
     integer_width   bigint CHECK (integer_width >= 2)
@@ -234,6 +234,41 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE hybridagg_internal.any_value(anyelement) (
     SFUNC = hybridagg_internal.any_value_step, STYPE = anyelement,
     COMBINEFUNC = hybridagg_internal.any_value_step, PARALLEL = SAFE);
+
+-- Aggregates kept as their own transition states, stored in their type's
+-- binary send form and combined with the aggregate's own combine function
+-- (combined_states.c).  The views call final_value() with the reader's
+-- rights; each function checks that the caller may execute the aggregate,
+-- that it is one kept this way and that the arguments are of its types.
+CREATE FUNCTION hybridagg_internal.partial_state_step(internal, regprocedure, VARIADIC "any")
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hybridagg_partial_state_step'
+LANGUAGE C IMMUTABLE;
+CREATE FUNCTION hybridagg_internal.combine_states_step(internal, regprocedure, bytea)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hybridagg_combine_states_step'
+LANGUAGE C IMMUTABLE;
+CREATE FUNCTION hybridagg_internal.state_final(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'hybridagg_state_final'
+LANGUAGE C IMMUTABLE;
+REVOKE ALL ON FUNCTION hybridagg_internal.partial_state_step(internal, regprocedure, "any"),
+    hybridagg_internal.combine_states_step(internal, regprocedure, bytea),
+    hybridagg_internal.state_final(internal) FROM PUBLIC;
+CREATE AGGREGATE hybridagg_internal.partial_state(regprocedure, VARIADIC "any") (
+    SFUNC = hybridagg_internal.partial_state_step, STYPE = internal,
+    FINALFUNC = hybridagg_internal.state_final);
+CREATE AGGREGATE hybridagg_internal.combine_states(regprocedure, bytea) (
+    SFUNC = hybridagg_internal.combine_states_step, STYPE = internal,
+    FINALFUNC = hybridagg_internal.state_final);
+CREATE FUNCTION hybridagg_internal.combine_two(regprocedure, bytea, bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'hybridagg_combine_two'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION hybridagg_internal.final_value(regprocedure, bytea, anyelement)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'hybridagg_final_value'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- first(value, time) and last(value, time): the value of the earliest and
 -- of the latest row by time, ties broken by the value (first_last.c).
@@ -445,6 +480,9 @@ SELECT a.view::text AS name,
        (SELECT count(*) FROM pg_catalog.pg_attribute t
          WHERE t.attrelid = pg_catalog.to_regclass(pg_catalog.format('hybridagg_internal.history_%s', a.id))
            AND t.attname OPERATOR(pg_catalog.~~) 'value\_%' AND NOT t.attisdropped)::integer AS recomputed_aggregates,
+       (SELECT count(*) FROM pg_catalog.pg_attribute t
+         WHERE t.attrelid = pg_catalog.to_regclass(pg_catalog.format('hybridagg_internal.history_%s', a.id))
+           AND t.attname OPERATOR(pg_catalog.~~) 'state\_%' AND NOT t.attisdropped)::integer AS combined_aggregates,
        k.capture_statements,
        k.capture_rows,
        k.capture_groups,

@@ -1,14 +1,15 @@
 -- Every deterministic aggregate, in every mode.  count, sum, avg, min and
--- max keep partial states, also with FILTER (moved into the argument); any
--- other aggregate (statistics, percentiles, DISTINCT, ORDER BY inside,
--- string_agg, bool_and, bit_or, first/last, hll and tdigest sketches) is
--- kept as its value per group and recomputed from the base table whenever
--- its group changes: at once by the view, in the reader's snapshot, and by
--- the fold.  Each view is compared with its defining query after create,
--- after new, late, moved, updated and deleted rows, rows with no time and
--- at +-infinity, while dirty in the writer's own transaction, after a fold,
--- after a Kappa replay and (batch) after a materialize.  Every date is
--- literal.
+-- max keep partial states, also with FILTER (moved into the argument);
+-- stddev and corr of floats and bit_or keep their own transition states
+-- (sql/51_combined_states); any other aggregate (statistics of numerics,
+-- percentiles, DISTINCT, ORDER BY inside, string_agg, first/last, hll and
+-- tdigest sketches) is kept as its value per group and recomputed from the
+-- base table whenever its group changes: at once by the view, in the
+-- reader's snapshot, and by the fold.  Each view is compared with its
+-- defining query after create, after new, late, moved, updated and
+-- deleted rows, rows with no time and at +-infinity, while dirty in the
+-- writer's own transaction, after a fold, after a Kappa replay and (batch)
+-- after a materialize.  Every date is literal.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
 CREATE EXTENSION IF NOT EXISTS hll;
@@ -34,15 +35,17 @@ SELECT hybridagg.create('ra1_' || m, :'q1', mode => m, seal_after => '1 day')
 SELECT hybridagg.create('ra2_' || m, :'q2', mode => m, seal_after => '1 day')
   FROM unnest(ARRAY['batch', 'streaming', 'hybrid', 'lambda', 'kappa']) m;
 
--- the typed ones keep partial states only; the others their values
+-- the typed ones keep partial states only; those PostgreSQL can combine
+-- (stddev(float8), corr, bit_or) their own states; the others their values
 SELECT a.view, count(*) FILTER (WHERE c.attname LIKE 'value\_%') AS values_kept,
-       count(*) FILTER (WHERE c.attname NOT LIKE 'value\_%' AND c.attname NOT LIKE 'g%') AS partial_states,
+       count(*) FILTER (WHERE c.attname LIKE 'state\_%') AS combined_states,
+       count(*) FILTER (WHERE c.attname NOT LIKE 'value\_%' AND c.attname NOT LIKE 'state\_%' AND c.attname NOT LIKE 'g%') AS partial_states,
        to_regclass(format('hybridagg_internal.values_%s', a.id)) IS NOT NULL AS has_values_view
   FROM hybridagg_internal.aggregate a
   JOIN pg_attribute c ON c.attrelid = format('hybridagg_internal.history_%s', a.id)::regclass AND c.attnum > 0
  WHERE a.view::text IN ('ra1_hybrid', 'ra2_hybrid') GROUP BY a.view, a.id ORDER BY 1;
 
-SELECT name, recomputed_aggregates FROM hybridagg.aggregates WHERE name IN ('ra1_hybrid', 'ra2_hybrid') ORDER BY 1;
+SELECT name, recomputed_aggregates, combined_aggregates FROM hybridagg.aggregates WHERE name IN ('ra1_hybrid', 'ra2_hybrid') ORDER BY 1;
 
 CREATE TABLE ra_query (prefix text, q text);
 INSERT INTO ra_query VALUES ('ra1_', :'q1'), ('ra2_', :'q2');

@@ -12,7 +12,9 @@
  * values only and counts NaN, +Infinity and -Infinity apart, so that
  * deleting them gives the exact sum back.  Any change at all makes a group
  * dirty when the aggregate has a recomputed aggregate (one kept as its
- * value: DISTINCT, percentiles, string_agg, ...).
+ * value: DISTINCT, percentiles, string_agg, ...).  A combined aggregate's
+ * state (stddev, corr, bool_and, ...) is its own transition function run
+ * over the group's new rows; a group that lost a row is dirty.
  *
  * Grouping compares keys by their binary image: two delta rows for groups
  * that PostgreSQL would call equal (1.0 and 1.00) are merely folded together
@@ -66,6 +68,7 @@ typedef struct StateValue
 	float4		f4;
 	Datum		d;
 	Size		capacity;		/* of the buffer d points to, by reference */
+	CombinedState combined;		/* a combined aggregate's */
 } StateValue;
 
 /* One group of one statement */
@@ -337,6 +340,38 @@ count_nonfinite(CaptureGroup *group, const StateSpec *sum, int nonfinite,
 	count->i64 += sign;
 }
 
+/*
+ * A row of a combined aggregate's group: fed to its transition function,
+ * unless its FILTER drops it; a row taken away makes the group dirty (no
+ * inverse transition is run)
+ */
+static void
+accumulate_combined(GroupTable *table, CaptureGroup *group,
+					const StateSpec *spec, StateValue *value,
+					const RowValues *row, int sign)
+{
+	const CombinedAggregate *agg = spec->combined;
+	Datum		args[FUNC_MAX_ARGS];
+	bool		nulls[FUNC_MAX_ARGS];
+
+	if (sign < 0)
+	{
+		group->dirty = true;
+		return;
+	}
+	if (spec->combined_filter >= 0 &&
+		(row->arg_nulls[spec->combined_filter] ||
+		 !DatumGetBool(row->args[spec->combined_filter])))
+		return;
+	for (int i = 0; i < agg->nargs; i++)
+	{
+		args[i] = row->args[spec->combined_args[i]];
+		nulls[i] = row->arg_nulls[spec->combined_args[i]];
+	}
+	combined_transition(agg, &value->combined, table->context, args, nulls,
+						spec->combined_collation, NULL);
+}
+
 void
 accumulate(GroupTable *table, const RowValues *row, int sign)
 {
@@ -383,6 +418,11 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 			value->isnull = false;
 			if (!argnull)
 				value->i64 += sign;
+			continue;
+		}
+		if (spec->how == ACC_COMBINED)
+		{
+			accumulate_combined(table, group, spec, value, row, sign);
 			continue;
 		}
 		if (argnull)
@@ -571,6 +611,15 @@ fill_delta_slot(CaptureTarget *target, CaptureGroup *group,
 		Accumulate	how = target->states[i].how;
 		Datum		d = (Datum) 0;
 
+		if (how == ACC_COMBINED)
+		{
+			bytea	   *stored = combined_state_send(target->states[i].combined,
+													 &value->combined);
+
+			slot->tts_isnull[column] = stored == NULL;
+			slot->tts_values[column] = PointerGetDatum(stored);
+			continue;
+		}
 		slot->tts_isnull[column] = value->isnull;
 		if (value->isnull)
 		{
@@ -633,6 +682,7 @@ flush_groups(GroupTable *table)
 	CommandId	cid = GetCurrentCommandId(true);
 	int			pending = 0;
 	int			written = 0;
+	MemoryContext old;
 
 	if (table->count == 0)
 		return;
@@ -651,7 +701,10 @@ flush_groups(GroupTable *table)
 	{
 		if (group_is_neutral(target, entry->group))
 			continue;
+		/* what filling allocates (combined states) goes with the groups */
+		old = MemoryContextSwitchTo(table->context);
 		fill_delta_slot(target, entry->group, slots[pending++]);
+		MemoryContextSwitchTo(old);
 		if (pending == DELTA_BATCH)
 		{
 			table_multi_insert(delta, slots, pending, cid, 0, bistate);

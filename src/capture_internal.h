@@ -16,6 +16,7 @@
 #include "storage/lock.h"
 #include "utils/datum.h"
 
+#include "combined_states.h"
 #include "layout.h"
 
 /* how a state accumulates */
@@ -34,7 +35,8 @@ typedef enum Accumulate
 	ACC_NAN,					/* counts of a float or numeric column's NaN */
 	ACC_POSINF,					/* ... +Infinity */
 	ACC_NEGINF,					/* ... and -Infinity values */
-	ACC_VALUE					/* none: a recomputed aggregate's value */
+	ACC_VALUE,					/* none: a recomputed aggregate's value */
+	ACC_COMBINED				/* the aggregate's own transition function */
 } Accumulate;
 
 /* how min and max compare: inline for the common types, else the btree proc */
@@ -63,6 +65,11 @@ typedef struct StateSpec
 	FmgrInfo	compare;		/* min, max with CMP_PROC: the btree proc */
 	int16		typlen;
 	bool		typbyval;
+	/* a combined aggregate: its support functions, arguments and FILTER */
+	CombinedAggregate *combined;
+	int		   *combined_args;	/* indexes into the argument values */
+	int			combined_filter;	/* index of the FILTER's value, or -1 */
+	Oid			combined_collation;
 } StateSpec;
 
 /* A partition whose rows are laid out unlike the base table's */

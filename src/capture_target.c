@@ -25,11 +25,13 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -224,6 +226,13 @@ plan_accumulation(CaptureTarget *target)
 
 		if (spec->how == ACC_VALUE)
 			continue;			/* stays NULL: the fold recomputes it */
+		if (spec->how == ACC_COMBINED)
+		{
+			/* the transition function may allocate */
+			target->row_states[target->nrow_states++] = i;
+			target->row_allocates = true;
+			continue;
+		}
 		if (spec->how != ACC_NAN && spec->how != ACC_POSINF &&
 			spec->how != ACC_NEGINF)
 		{
@@ -243,6 +252,52 @@ plan_accumulation(CaptureTarget *target)
 			elog(ERROR, "state \"%s\" of aggregate %d counts values of no sum",
 				 layout->states[i].name, target->id);
 	}
+}
+
+/* the source column an argument of partial_state() reads, as an index */
+static int
+combined_input(const AggLayout *layout, Node *expr)
+{
+	while (IsA(expr, CollateExpr) || IsA(expr, RelabelType))
+		expr = IsA(expr, CollateExpr) ? (Node *) ((CollateExpr *) expr)->arg :
+			(Node *) ((RelabelType *) expr)->arg;
+	if (!IsA(expr, Var) || ((Var *) expr)->varno != 1 ||
+		((Var *) expr)->varattno < 2 + layout->nkeys)
+		elog(ERROR, "an argument of partial_state() in values_<id> is not a source column");
+	/* source_<id> is __time, g1..gN, v1..vM */
+	return ((Var *) expr)->varattno - 2 - layout->nkeys;
+}
+
+/*
+ * A combined aggregate's support functions, which the owner must be allowed
+ * to run, and where its arguments and FILTER are among the source columns
+ */
+static void
+plan_combined(CaptureTarget *target, LayoutColumn *col, StateSpec *spec)
+{
+	Aggref	   *partial = (Aggref *) col->value_expr;
+	AclResult	aclresult;
+	ListCell   *lc;
+	int			i = 0;
+
+	aclresult = pg_proc_aclcheck(col->aggfnoid, target->owner, ACL_EXECUTE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_AGGREGATE,
+					   get_func_name(col->aggfnoid));
+	spec->combined = combined_aggregate_load(col->aggfnoid, target->context);
+	if (list_length(partial->args) != spec->combined->nargs + 1)
+		elog(ERROR, "partial_state() of %s in values_<id> has %d arguments",
+			 format_procedure(col->aggfnoid), list_length(partial->args));
+	spec->combined_args = palloc(sizeof(int) * spec->combined->nargs);
+	for_each_from(lc, partial->args, 1)
+	{
+		Node	   *arg = (Node *) lfirst_node(TargetEntry, lc)->expr;
+
+		spec->combined_args[i++] = combined_input(target->layout, arg);
+	}
+	spec->combined_filter = partial->aggfilter ?
+		combined_input(target->layout, (Node *) partial->aggfilter) : -1;
+	spec->combined_collation = partial->inputcollid;
 }
 
 static void
@@ -346,7 +401,9 @@ build_target(CaptureTarget *target)
 		LayoutColumn *col = &layout->states[i];
 		StateSpec  *spec = &target->states[i];
 
-		spec->arg = col->arg - 1;
+		/* value_K and state_K: K counts aggregates, not source columns */
+		spec->arg = col->kind == STATE_VALUE || col->kind == STATE_COMBINED ?
+			-1 : col->arg - 1;
 		spec->argtype = spec->arg >= 0 ? layout->args[spec->arg].type :
 			InvalidOid;
 		spec->collation = col->collation;
@@ -374,6 +431,10 @@ build_target(CaptureTarget *target)
 				break;
 			case STATE_VALUE:
 				spec->how = ACC_VALUE;
+				break;
+			case STATE_COMBINED:
+				spec->how = ACC_COMBINED;
+				plan_combined(target, col, spec);
 				break;
 			case STATE_MIN:
 			case STATE_MAX:

@@ -345,7 +345,7 @@ create_internal_objects(const Definition *def, const AggregateEntry *entry)
 	create_source_view(def, entry->id);
 	give_to_owner("VIEW", internal_qualname(OBJ_SOURCE, entry->id),
 				  entry->owner);
-	if (def->layout->changes_dirty)
+	if (def->layout->has_values)
 	{
 		create_values_view(def, entry->id);
 		give_to_owner("VIEW", internal_qualname(OBJ_VALUES, entry->id),

@@ -55,6 +55,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
+#include "combined_states.h"
 #include "definition.h"
 #include "util.h"
 
@@ -1099,7 +1100,7 @@ collect_aggregates(Node *node, AggregateWalk *walk)
 }
 
 static const char *const agg_func_names[] = {
-	"count_star", "count", "sum", "avg", "min", "max", "value"
+	"count_star", "count", "sum", "avg", "min", "max", "value", "combined"
 };
 
 const char *
@@ -1337,11 +1338,14 @@ check_input_order(Definition *def, Aggref *agg)
 }
 
 /*
- * How hybridagg keeps an aggregate: in partial states of its own (count,
- * sum, avg, min, max, also with FILTER), or as the value of the group,
+ * How hybridagg keeps an aggregate, the cheapest way that is exact for it:
+ * in partial states of its own (count, sum, avg, min, max, also with
+ * FILTER); as the aggregate's own transition states, combined with its
+ * combine function (combined_states.c: stddev and variance of floats,
+ * corr, regr_*, bool_and, bit_or, ...); or as the value of the group,
  * recomputed from the base table whenever the group changes (any other
  * deterministic aggregate: DISTINCT, ORDER BY inside, WITHIN GROUP,
- * statistics, extensions' aggregates).
+ * aggregates whose state is internal).
  */
 static AggFunc
 classify_aggregate(Definition *def, Aggref *agg)
@@ -1355,6 +1359,10 @@ classify_aggregate(Definition *def, Aggref *agg)
 		return func;
 	check_aggregate_immutable(def, agg);
 	check_input_order(def, agg);
+	/* its own states, combined, if PostgreSQL can combine them */
+	if (agg->aggkind == AGGKIND_NORMAL && agg->aggdistinct == NIL &&
+		agg->aggorder == NIL && combined_states_refusal(fn) == NULL)
+		return AGG_COMBINED;
 	check_immutable(def, (Node *) agg->aggdirectargs,
 					"A direct argument of an aggregate");
 	if (contain_var_clause((Node *) agg->aggdirectargs))
@@ -1466,7 +1474,7 @@ analyze_aggregates(Definition *def, List **states)
 
 		defined->aggref = agg;
 		defined->func = classify_aggregate(def, agg);
-		if (defined->func == AGG_RECOMPUTED)
+		if (defined->func == AGG_RECOMPUTED || defined->func == AGG_COMBINED)
 		{
 			/* its arguments and FILTER become source columns */
 			ListCell   *lc2;
@@ -1496,8 +1504,15 @@ analyze_aggregates(Definition *def, List **states)
 			if (agg->aggfilter)
 				defined->filter_column = add_argument(def, agg->aggfilter);
 			defined->arg = ++recomputed;
-			add_state(states, STATE_VALUE, defined->arg, agg->aggtype,
-					  agg->aggcollid);
+			if (defined->func == AGG_COMBINED)
+			{
+				add_state(states, STATE_COMBINED, defined->arg, BYTEAOID,
+						  InvalidOid);
+				((LayoutColumn *) llast(*states))->aggfnoid = agg->aggfnoid;
+			}
+			else
+				add_state(states, STATE_VALUE, defined->arg, agg->aggtype,
+						  agg->aggcollid);
 			def->aggregates = lappend(def->aggregates, defined);
 			continue;
 		}
@@ -1561,6 +1576,7 @@ analyze_aggregates(Definition *def, List **states)
 						  agg->inputcollid);
 				break;
 			case AGG_RECOMPUTED:
+			case AGG_COMBINED:
 				break;			/* done above */
 		}
 		def->aggregates = lappend(def->aggregates, defined);
@@ -1780,6 +1796,8 @@ build_layout(Definition *def, List *states)
 			layout->deletes_dirty = true;
 		if (col->kind == STATE_VALUE)
 			layout->changes_dirty = true;
+		if (col->kind == STATE_VALUE || col->kind == STATE_COMBINED)
+			layout->has_values = true;
 		i++;
 	}
 	relation_close(base, NoLock);

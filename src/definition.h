@@ -22,7 +22,8 @@ typedef enum AggFunc
 	AGG_AVG,
 	AGG_MIN,
 	AGG_MAX,
-	AGG_RECOMPUTED				/* any other: its value, recomputed */
+	AGG_RECOMPUTED,				/* any other: its value, recomputed */
+	AGG_COMBINED				/* its own states, combined */
 } AggFunc;
 
 /* one distinct aggregate call of the query */
@@ -31,13 +32,14 @@ typedef struct DefinedAggregate
 	Aggref	   *aggref;
 	AggFunc		func;
 	int			arg;			/* source column v<arg>; 0 for count(*); for a
-								 * recomputed aggregate, its place in
-								 * values_<id> */
-	List	   *arg_columns;	/* recomputed: source column of each argument */
-	int			filter_column;	/* recomputed: of the FILTER, or 0 */
+								 * recomputed or combined aggregate, its place
+								 * in values_<id> */
+	List	   *arg_columns;	/* recomputed, combined: source column of each
+								 * argument */
+	int			filter_column;	/* recomputed, combined: of the FILTER, or 0 */
 } DefinedAggregate;
 
-/* 'count_star', 'count', 'sum', 'avg', 'min', 'max', 'value' */
+/* 'count_star', 'count', 'sum', 'avg', 'min', 'max', 'value', 'combined' */
 extern const char *agg_func_name(AggFunc func);
 extern bool agg_func_from_name(const char *name, AggFunc *func);
 

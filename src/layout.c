@@ -11,9 +11,13 @@
  * count_vI.  A float or numeric sum adds up its finite values only and
  * counts NaN, +Infinity and -Infinity apart, as PostgreSQL's own numeric
  * aggregates do: a sum cannot subtract an infinity back, a count can.  Any
- * other aggregate is kept as its value (value_K), which no partial result
- * can update: every change makes its group dirty, and the group is
- * recomputed with the aggregate itself, read from values_<id>.
+ * aggregate that PostgreSQL can combine is kept as its own transition state
+ * (state_K, combined_states.c): a statement's rows are fed to its
+ * transition function, states are combined with its combine function, and
+ * a deleted row makes its group dirty.  Any other aggregate is kept as its
+ * value (value_K), which no partial result can update: every change makes
+ * its group dirty, and the group is recomputed with the aggregate itself.
+ * Both read the aggregate from values_<id>.
  *
  * All SQL built here runs under fix_settings(): search_path is pg_catalog,
  * so built-in functions and operators of built-in types need no schema.
@@ -40,7 +44,8 @@
 #include "util.h"
 
 static const char *const state_prefix[] = {
-	"__rows", "count", "sum", "min", "max", "nan", "posinf", "neginf", "value"
+	"__rows", "count", "sum", "min", "max", "nan", "posinf", "neginf", "value",
+	"state"
 };
 
 char *
@@ -48,8 +53,8 @@ state_column_name(StateKind kind, int arg)
 {
 	if (kind == STATE_ROWS)
 		return pstrdup("__rows");
-	if (kind == STATE_VALUE)
-		return psprintf("value_%d", arg);
+	if (kind == STATE_VALUE || kind == STATE_COMBINED)
+		return psprintf("%s_%d", state_prefix[kind], arg);
 	return psprintf("%s_v%d", state_prefix[kind], arg);
 }
 
@@ -75,7 +80,7 @@ state_deletes_dirty(const AggLayout *layout, const LayoutColumn *state)
 	const LayoutColumn *arg;
 
 	if (state->kind == STATE_MIN || state->kind == STATE_MAX ||
-		state->kind == STATE_VALUE)
+		state->kind == STATE_VALUE || state->kind == STATE_COMBINED)
 		return true;
 	if (state->kind != STATE_SUM)
 		return false;
@@ -115,6 +120,11 @@ parse_state_name(const char *name, StateKind *kind, int *arg)
 		*kind = STATE_VALUE;
 		return true;
 	}
+	if (sscanf(name, "state_%d", arg) == 1)
+	{
+		*kind = STATE_COMBINED;
+		return true;
+	}
 	for (int k = STATE_COUNT; k < STATE_VALUE; k++)
 	{
 		size_t		len = strlen(state_prefix[k]);
@@ -128,6 +138,22 @@ parse_state_name(const char *name, StateKind *kind, int *arg)
 		}
 	}
 	return false;
+}
+
+/* the aggregate of hybridagg_internal.partial_state(aggregate, ...) */
+static Oid
+partial_state_aggregate(Node *expr)
+{
+	Aggref	   *partial = (Aggref *) expr;
+	Const	   *aggregate;
+
+	if (!IsA(expr, Aggref) || partial->args == NIL ||
+		!IsA(linitial_node(TargetEntry, partial->args)->expr, Const))
+		elog(ERROR, "a combined state of values_<id> is not a partial_state() of a constant aggregate");
+	aggregate = (Const *) linitial_node(TargetEntry, partial->args)->expr;
+	if (aggregate->consttype != REGPROCEDUREOID || aggregate->constisnull)
+		elog(ERROR, "a combined state of values_<id> names no aggregate");
+	return DatumGetObjectId(aggregate->constvalue);
 }
 
 AggLayout *
@@ -195,6 +221,9 @@ layout_read(int32 id)
 			layout->deletes_dirty = true;
 		if (layout->states[i].kind == STATE_VALUE)
 			layout->changes_dirty = true;
+		if (layout->states[i].kind == STATE_VALUE ||
+			layout->states[i].kind == STATE_COMBINED)
+			layout->has_values = true;
 	}
 	layout_read_values(layout, id);
 	return layout;
@@ -208,7 +237,7 @@ layout_read_values(AggLayout *layout, int32 id)
 	int			rtindex;
 
 	layout->source_relid = internal_relid(OBJ_SOURCE, id, false);
-	if (!layout->changes_dirty)
+	if (!layout->has_values)
 		return;
 	values = relation_open(internal_relid(OBJ_VALUES, id, false),
 						   AccessShareLock);
@@ -224,13 +253,15 @@ layout_read_values(AggLayout *layout, int32 id)
 		LayoutColumn *col = &layout->states[i];
 		TargetEntry *tle;
 
-		if (col->kind != STATE_VALUE)
+		if (col->kind != STATE_VALUE && col->kind != STATE_COMBINED)
 			continue;
 		tle = list_nth_node(TargetEntry, query->targetList,
 							layout->nkeys + col->arg - 1);
 		col->value_expr = copyObject((Node *) tle->expr);
 		if (rtindex != 1)
 			ChangeVarNodes(col->value_expr, rtindex, 1, 0);
+		if (col->kind == STATE_COMBINED)
+			col->aggfnoid = partial_state_aggregate(col->value_expr);
 	}
 	relation_close(values, AccessShareLock);
 }
@@ -321,7 +352,8 @@ append_states_from_source(StringInfo buf, const AggLayout *layout,
 	{
 		const LayoutColumn *col = &layout->states[i];
 		char	   *v = psprintf("%s.v%d", src, col->arg);
-		const char *argtype = col->arg > 0 && col->kind != STATE_VALUE ?
+		const char *argtype = col->arg > 0 && col->kind != STATE_VALUE &&
+		col->kind != STATE_COMBINED ?
 		type_sql(layout->args[col->arg - 1].type, -1) : NULL;
 		List	   *context;
 
@@ -359,7 +391,8 @@ append_states_from_source(StringInfo buf, const AggLayout *layout,
 								 v, nonfinite_test(col->kind), argtype);
 				break;
 			case STATE_VALUE:
-				/* the aggregate itself, over the source rows aliased src */
+			case STATE_COMBINED:
+				/* the aggregate itself, or its partial_state(), over src */
 				context = deparse_context_for(src, layout->source_relid);
 				appendStringInfoString(buf,
 									   deparse_expression(col->value_expr,
@@ -414,6 +447,11 @@ append_states_combined(StringInfo buf, const AggLayout *layout,
 				 */
 				appendStringInfo(buf, "%s.any_value(%s.%s)",
 								 INTERNAL_SCHEMA, alias, name);
+				break;
+			case STATE_COMBINED:
+				appendStringInfo(buf, "%s.combine_states('%u'::regprocedure, "
+								 "%s.%s)", INTERNAL_SCHEMA, col->aggfnoid,
+								 alias, name);
 				break;
 		}
 		appendStringInfo(buf, " AS %s", name);
@@ -472,6 +510,11 @@ append_states_added(StringInfo buf, const AggLayout *layout, const char *t)
 			case STATE_VALUE:
 				/* never added to: every change of its group makes it dirty */
 				appendStringInfo(buf, "%s = excluded.%s", n, n);
+				break;
+			case STATE_COMBINED:
+				appendStringInfo(buf, "%s = %s.combine_two('%u'::regprocedure, "
+								 "%s.%s, excluded.%s)", n, INTERNAL_SCHEMA,
+								 col->aggfnoid, t, n, n);
 				break;
 			case STATE_NAN:
 			case STATE_POSINF:

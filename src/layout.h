@@ -11,7 +11,9 @@
  *				numeric column the counts of its NaN, +Infinity and -Infinity
  *				values (nan_vI, posinf_vI, neginf_vI; NULL for none);
  *				value_K, the value of the K-th recomputed aggregate (any
- *				other aggregate), as values_<id> computes it
+ *				other aggregate), as values_<id> computes it; state_K, the
+ *				transition state of the K-th combined aggregate, in its
+ *				stored form (combined_states.c)
  * and delta adds __dirty.  The source view maps base rows to __time, g1..gN
  * and v1..vM.  The names carry the meaning, so the layout is read back from
  * the catalogs at run time and never stored elsewhere.
@@ -34,7 +36,8 @@ typedef enum StateKind
 	STATE_NAN,					/* how many v are NaN */
 	STATE_POSINF,				/* how many v are +Infinity */
 	STATE_NEGINF,				/* how many v are -Infinity */
-	STATE_VALUE					/* the value of a recomputed aggregate */
+	STATE_VALUE,				/* the value of a recomputed aggregate */
+	STATE_COMBINED				/* the state of a combined aggregate */
 } StateKind;
 
 #define STATE_IS_NONFINITE_COUNT(k) \
@@ -51,7 +54,9 @@ typedef struct LayoutColumn
 	int			arg;			/* states only: source column v<arg>; 0 for
 								 * __rows; value_K: K */
 	Node	   *value_expr;		/* value_K: the aggregate, over source_<id> as
-								 * range table entry 1 */
+								 * range table entry 1; state_K: its
+								 * partial_state() */
+	Oid			aggfnoid;		/* state_K: the aggregate */
 } LayoutColumn;
 
 typedef struct AggLayout
@@ -66,6 +71,8 @@ typedef struct AggLayout
 								 * be recomputed from the base table (see
 								 * state_deletes_dirty) */
 	bool		changes_dirty;	/* any change does: a recomputed aggregate */
+	bool		has_values;		/* values_<id> exists: a recomputed or
+								 * combined aggregate */
 	Oid			source_relid;	/* source_<id>, once it exists */
 } AggLayout;
 

@@ -161,7 +161,8 @@ with_input_collation(Expr *original, Expr *column, Oid inputcollid)
 
 /*
  * values_<id>: each recomputed aggregate of the definition over the source
- * rows, per group.  PostgreSQL keeps it as a parse tree, so the aggregates
+ * rows, per group, and each combined aggregate's partial_state().
+ * PostgreSQL keeps it as a parse tree, so the aggregates
  * follow renames and cannot be dropped under the aggregate; layout.c reads
  * them back from it, and everything that recomputes a group runs them.
  */
@@ -184,7 +185,7 @@ create_values_view(const Definition *def, int32 id)
 		ListCell   *arg;
 		ListCell   *column;
 
-		if (agg->func != AGG_RECOMPUTED)
+		if (agg->func != AGG_RECOMPUTED && agg->func != AGG_COMBINED)
 			continue;
 		over_source = copyObject(agg->aggref);
 		forboth(arg, over_source->args, column, agg->arg_columns)
@@ -194,10 +195,30 @@ create_values_view(const Definition *def, int32 id)
 								 over_source->inputcollid);
 		if (agg->filter_column)
 			over_source->aggfilter = source_column(def, agg->filter_column);
-		appendStringInfo(&sql, ", %s AS value_%d",
-						 deparse_expression((Node *) over_source, context,
-											true, false),
-						 agg->arg);
+		if (agg->func == AGG_RECOMPUTED)
+		{
+			appendStringInfo(&sql, ", %s AS value_%d",
+							 deparse_expression((Node *) over_source, context,
+												true, false),
+							 agg->arg);
+			continue;
+		}
+		/* partial_state(aggregate, its arguments) FILTER (WHERE ...) */
+		appendStringInfo(&sql, ", %s.partial_state('%u'::regprocedure",
+						 INTERNAL_SCHEMA, over_source->aggfnoid);
+		foreach(arg, over_source->args)
+		{
+			Node	   *expr = (Node *) lfirst_node(TargetEntry, arg)->expr;
+
+			appendStringInfo(&sql, ", %s",
+							 deparse_expression(expr, context, true, false));
+		}
+		appendStringInfoChar(&sql, ')');
+		if (over_source->aggfilter)
+			appendStringInfo(&sql, " FILTER (WHERE %s)",
+							 deparse_expression((Node *) over_source->aggfilter,
+												context, true, false));
+		appendStringInfo(&sql, " AS state_%d", agg->arg);
 	}
 	appendStringInfo(&sql, " FROM %s s GROUP BY ",
 					 internal_qualname(OBJ_SOURCE, id));
@@ -289,6 +310,20 @@ append_final_value(StringInfo buf, AggFunc func, int a, const AggLayout *layout,
 			break;
 		case AGG_RECOMPUTED:
 			appendStringInfo(buf, "%s.value_%d", x, a);
+			break;
+		case AGG_COMBINED:
+			for (int i = 0; i < layout->nstates; i++)
+			{
+				const LayoutColumn *col = &layout->states[i];
+
+				if (col->kind != STATE_COMBINED || col->arg != a)
+					continue;
+				appendStringInfo(buf, "%s.final_value('%u'::regprocedure, "
+								 "%s.state_%d, NULL::%s)",
+								 INTERNAL_SCHEMA, col->aggfnoid, x, a,
+								 type_sql(get_func_rettype(col->aggfnoid),
+										  -1));
+			}
 			break;
 	}
 }

@@ -11,8 +11,11 @@
 # are noted, never asserted.
 #
 # A third aggregate, events_rc, keeps typed states (count, avg) beside
-# aggregates kept as recomputed values (stddev, percentile_cont,
-# count(DISTINCT), hybridagg.last), whose groups every change makes dirty.
+# aggregates kept as recomputed values (percentile_cont, count(DISTINCT),
+# hybridagg.last), whose groups every change makes dirty.  A fourth,
+# events_cs, keeps combined states (stddev, corr, bit_or: the aggregates' own
+# transition states, fed by the capture), whose groups only a deleted or
+# updated row makes dirty.
 #
 # Every check compares the views with their defining queries in one
 # statement (test_diff), and the total count of the view with count(*).
@@ -47,6 +50,11 @@ my $qrc = q{SELECT date_bin('10 minutes', ts, '2000-01-01 00:00+00') AS bucket, 
 	percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS median,
 	count(DISTINCT round(value)) AS distinct_values, hybridagg.last(value, ts) AS latest
 	FROM events WHERE device_id < 5 GROUP BY 1, 2};
+# typed and combined states side by side
+my $qcs = q{SELECT date_bin('5 minutes', ts, '2000-01-01 00:00+00') AS bucket, device_id,
+	count(*) AS n, stddev(value) AS sd, var_pop(value) FILTER (WHERE device_id % 2 = 0) AS vp,
+	corr(value, extract(second FROM ts)::float8) AS r, bit_or(round(value)::int) AS bits
+	FROM events GROUP BY 1, 2};
 
 $node->safe_psql('postgres', qq{
 	CREATE EXTENSION hybridagg;
@@ -60,15 +68,17 @@ $node->safe_psql('postgres', qq{
 	SELECT hybridagg.create('events_1m', \$q\$$q1m\$q\$, mode => 'hybrid', seal_after => '30 minutes');
 	SELECT hybridagg.create('events_1h', \$q\$$q1h\$q\$, mode => 'hybrid', seal_after => '30 minutes');
 	SELECT hybridagg.create('events_rc', \$q\$$qrc\$q\$, mode => 'hybrid', seal_after => '30 minutes');
+	SELECT hybridagg.create('events_cs', \$q\$$qcs\$q\$, mode => 'hybrid', seal_after => '30 minutes');
 });
 
 # One statement: differing groups of each view, and the view's total count
-# against count(*) of the table.  '0|0|0|t' when exact.
+# against count(*) of the table.  '0|0|0|0|t' when exact.
 my $check_sql = qq{
 	SET jit = off;
 	SELECT test_diff('events_1m', \$q\$$q1m\$q\$, '{bucket,device_id}'),
 	       test_diff('events_1h', \$q\$$q1h\$q\$, '{bucket,device_id}'),
 	       test_diff('events_rc', \$q\$$qrc\$q\$, '{bucket,device_id}'),
+	       test_diff('events_cs', \$q\$$qcs\$q\$, '{bucket,device_id}'),
 	       (SELECT coalesce(sum(n), 0) FROM events_1m) = (SELECT count(*) FROM events)};
 sub check_exact { return $node->safe_psql('postgres', $check_sql); }
 
@@ -82,7 +92,7 @@ sub note_pile
 	$max_dirty = $dirty if $dirty > $max_dirty;
 }
 
-is(check_exact(), '0|0|0|t', 'exact after create');
+is(check_exact(), '0|0|0|0|t', 'exact after create');
 
 sub worker_pid
 {
@@ -134,7 +144,7 @@ sub checks_during
 	return @results;
 }
 
-sub all_exact { return !grep { $_ ne '0|0|0|t' } @_; }
+sub all_exact { return !grep { $_ ne '0|0|0|0|t' } @_; }
 
 # ---------------------------------------------------------------------
 # 20 s of load, checked all along
@@ -155,7 +165,7 @@ like($writers_out, qr/number of failed transactions: 0 /, 'no writer transaction
   or diag $writers_out;
 like($writers_out, qr/number of transactions actually processed: [1-9]/, 'the writers wrote');
 is($batch_rc, 0, 'materialize ran without an error every second') or diag $batch_err;
-is(check_exact(), '0|0|0|t', 'exact after the load');
+is(check_exact(), '0|0|0|0|t', 'exact after the load');
 note "largest pile seen by a check: $max_pending pending deltas, $max_dirty dirty groups";
 ok($max_pending > 0 && $max_dirty > 0, 'checks ran while deltas and dirty groups were pending');
 
@@ -184,7 +194,7 @@ for (1 .. 600) { if (!kill(0, $pid)) { $gone = 1; last; } usleep(100_000); }
 ok($gone, 'the killed worker is gone');
 ok($node->poll_query_until('postgres', 'SELECT true'), 'the server accepts connections after crash recovery');
 ok($node->log_contains("terminated by signal 9", $log_start), 'the postmaster saw the worker die');
-is(check_exact(), '0|0|0|t', 'exact after crash recovery: nothing lost, nothing counted twice');
+is(check_exact(), '0|0|0|0|t', 'exact after crash recovery: nothing lost, nothing counted twice');
 ok($node->poll_query_until('postgres',
 	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'hybridagg worker' AND datname = 'postgres' AND pid <> $pid"),
 	'a new worker runs after crash recovery');
@@ -203,7 +213,7 @@ ok(defined poll_within($node,
 	'the new worker folds both aggregates')
   or diag $node->safe_psql('postgres',
 	'SELECT now(), name, folds, folded_deltas, last_fold_at, pending_deltas, last_error FROM hybridagg.aggregates');
-is(check_exact(), '0|0|0|t', 'exact after the load that followed the crash');
+is(check_exact(), '0|0|0|0|t', 'exact after the load that followed the crash');
 
 # ---------------------------------------------------------------------
 # kill -9 of the backend that runs materialize, in the middle of it
@@ -227,10 +237,10 @@ $gone = 0;
 for (1 .. 600) { if (!kill(0, $mat_pid)) { $gone = 1; last; } usleep(100_000); }
 ok($gone, 'the killed backend is gone');
 ok($node->poll_query_until('postgres', 'SELECT true'), 'the server accepts connections after crash recovery');
-is(check_exact(), '0|0|0|t', 'exact after a crash in the middle of materialize');
-($rc, $out, $err) = psql_verbose($node, "CALL hybridagg.materialize('events_1m'); CALL hybridagg.materialize('events_1h'); CALL hybridagg.materialize('events_rc');");
+is(check_exact(), '0|0|0|0|t', 'exact after a crash in the middle of materialize');
+($rc, $out, $err) = psql_verbose($node, "CALL hybridagg.materialize('events_1m'); CALL hybridagg.materialize('events_1h'); CALL hybridagg.materialize('events_rc'); CALL hybridagg.materialize('events_cs');");
 is($rc, 0, 'materialize runs again after the crash') or diag $err;
-is(check_exact(), '0|0|0|t', 'exact after materialize ran again');
+is(check_exact(), '0|0|0|0|t', 'exact after materialize ran again');
 
 # ---------------------------------------------------------------------
 # immediate shutdown in the middle of the load, then start
@@ -242,7 +252,7 @@ ok(load_running($load), 'the load still runs at the immediate shutdown');
 $node->stop('immediate');
 finish_pgbench($_) for @$load;
 $node->start;
-is(check_exact(), '0|0|0|t', 'exact after an immediate shutdown and restart');
+is(check_exact(), '0|0|0|0|t', 'exact after an immediate shutdown and restart');
 ok($node->poll_query_until('postgres',
 	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'hybridagg worker' AND datname = 'postgres'"),
 	'the worker runs again after the restart');
@@ -266,7 +276,7 @@ note sprintf('drained in %.1f s', $took // -1);
 ok(defined poll_within($node,
 	"SELECT bool_and(dirty_groups = 0) FROM hybridagg.aggregates", 120),
 	'dirty groups reach 0 too');
-is(check_exact(), '0|0|0|t', 'exact once everything is folded');
+is(check_exact(), '0|0|0|0|t', 'exact once everything is folded');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM hybridagg.aggregates WHERE last_error IS NOT NULL'),
 	'0', 'no aggregate has an error');
 
@@ -278,14 +288,14 @@ $node->safe_psql('postgres', qq{
 	COPY events TO '$dir/events.copy';
 	TRUNCATE events;
 });
-is(check_exact(), '0|0|0|t', 'exact after TRUNCATE');
+is(check_exact(), '0|0|0|0|t', 'exact after TRUNCATE');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM events_1m'), '0', 'the view is empty after TRUNCATE');
 $node->safe_psql('postgres', qq{COPY events FROM '$dir/events.copy'});
-is(check_exact(), '0|0|0|t', 'exact after COPY');
+is(check_exact(), '0|0|0|0|t', 'exact after COPY');
 ok(defined poll_within($node,
 	"SELECT bool_and(pending_deltas = 0) FROM hybridagg.aggregates", 120),
 	'the COPY is folded');
-is(check_exact(), '0|0|0|t', 'exact after the COPY is folded');
+is(check_exact(), '0|0|0|0|t', 'exact after the COPY is folded');
 
 is(server_crashes($node, $log_start), '', 'no server process crashed but the one killed');
 my $log = slurp_file($node->logfile, $log_start);

@@ -1,0 +1,173 @@
+-- Aggregates kept as their own transition states, combined with their own
+-- combine function (combined_states.c): stddev, variance, corr, regr_*,
+-- bit_and and bit_or of built-in types, and aggregates of the user's whose
+-- support functions are immutable C.  A statement's new rows are fed to the
+-- transition function by the capture, so an INSERT leaves its groups clean
+-- (nothing recomputed); a deleted or updated row makes its group dirty.
+-- Each view is compared with its defining query in every mode after create,
+-- new, late, updated and deleted rows, in the writer's own transaction, after
+-- a fold and a materialize.  Then what an unprivileged role can do with the
+-- functions the views call, and with a state planted by hand.  Every date is
+-- literal.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS hybridagg;
+\i test/sql/helpers.sql
+SET TimeZone = 'UTC';
+
+-- aggregates of the user's: the first value as state (strict, no initial
+-- state), an initial state and a final function, a combine function in SQL
+CREATE AGGREGATE cs_biggest(int4) (SFUNC = int4larger, STYPE = int4, COMBINEFUNC = int4larger);
+CREATE AGGREGATE cs_var(float8) (SFUNC = float8_accum, STYPE = float8[], INITCOND = '{0,0,0}',
+                                 FINALFUNC = float8_var_pop, COMBINEFUNC = float8_combine);
+-- and a transition function that is not strict: it counts NULLs too
+CREATE FUNCTION cs_count_rows(int8, int4) RETURNS int8 LANGUAGE internal IMMUTABLE AS 'int8inc_any';
+CREATE AGGREGATE cs_rows(int4) (SFUNC = cs_count_rows, STYPE = int8, INITCOND = '0', COMBINEFUNC = int8pl);
+-- and support functions declared polymorphic (array_append, array_cat,
+-- cardinality), which learn their types from the call, as under nodeAgg
+CREATE AGGREGATE cs_length(int4) (SFUNC = array_append, STYPE = int4[],
+                                  COMBINEFUNC = array_cat, FINALFUNC = cardinality);
+CREATE FUNCTION cs_plus(int8, int8) RETURNS int8 LANGUAGE sql IMMUTABLE STRICT AS 'SELECT $1 + $2';
+CREATE AGGREGATE cs_sum_sql(int8) (SFUNC = cs_plus, STYPE = int8, COMBINEFUNC = cs_plus);
+
+CREATE TABLE cs (id int PRIMARY KEY, ts timestamptz, dev int NOT NULL, v float8, w float8, ok boolean, bits int);
+CREATE INDEX ON cs (ts);
+INSERT INTO cs SELECT i, '2026-03-01 00:00+00'::timestamptz + i * interval '41 seconds', i % 3,
+                      CASE WHEN i % 19 = 0 THEN NULL ELSE (i * 7919) % 1000 / 8.0 END,
+                      (i * 31) % 97 / 4.0, i % 5 <> 0, i % 256
+  FROM generate_series(1, 5000) i;
+INSERT INTO cs VALUES (9001, NULL, 1, 1, 2, true, 1), (9002, 'infinity', 2, 2, 3, false, 2),
+                      (9003, '-infinity', 0, 3, 4, true, 3);
+ANALYZE cs;
+
+\set q 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS b, dev, count(*) AS n, stddev(v) AS sd, var_samp(v) FILTER (WHERE ok) AS vs, var_pop(v) FILTER (WHERE bits > 1000) AS none_kept, corr(v, w) AS r, regr_slope(w, v) AS slope, covar_pop(v, w) FILTER (WHERE NOT ok) AS cv, bit_and(bits) AS ba, bit_or(bits) FILTER (WHERE ok) AS bo, cs_biggest(bits) AS big, cs_var(w) AS uv, cs_rows(CASE WHEN v IS NOT NULL THEN bits END) AS rn, cs_rows(bits) FILTER (WHERE ok) AS rk, cs_length(CASE WHEN ok THEN bits END) AS len FROM cs GROUP BY 1, 2'
+SELECT hybridagg.create('cs_' || m, :'q', mode => m, seal_after => '1 day')
+  FROM unnest(ARRAY['batch', 'streaming', 'hybrid', 'lambda', 'kappa']) m;
+
+-- thirteen aggregates combined; an aggregate whose combine function is SQL is
+-- recomputed instead
+SELECT hybridagg.create('cs_sql_hybrid', 'SELECT date_trunc(''day'', ts, ''UTC'') AS d, cs_sum_sql(bits::int8) AS ss FROM cs GROUP BY 1');
+SELECT name, recomputed_aggregates, combined_aggregates FROM hybridagg.aggregates
+ WHERE name LIKE 'cs\_%' ORDER BY 1;
+SELECT hybridagg.drop('cs_sql_hybrid');
+
+CREATE FUNCTION cs_differing(with_batch boolean) RETURNS TABLE (aggregate text, differences bigint)
+LANGUAGE sql AS $$
+    SELECT * FROM (SELECT 'cs_' || m, test_diff(('cs_' || m)::regclass, current_setting('cs.q'), '{b,dev}')
+                     FROM unnest(ARRAY['batch', 'streaming', 'hybrid', 'lambda', 'kappa']) m
+                    WHERE with_batch OR m <> 'batch') d(aggregate, differences)
+     WHERE differences <> 0 ORDER BY 1
+$$;
+SELECT set_config('cs.q', :'q', false) IS NOT NULL AS set;
+CREATE PROCEDURE cs_settle() LANGUAGE plpgsql AS $$
+BEGIN
+    CALL hybridagg.materialize('cs_batch', '-infinity', 'infinity');
+    PERFORM hybridagg.fold('cs_' || m) FROM unnest(ARRAY['streaming', 'hybrid', 'lambda', 'kappa']) m;
+END
+$$;
+SELECT * FROM cs_differing(true);
+SELECT id AS cs_id FROM hybridagg_internal.aggregate WHERE view = 'cs_hybrid'::regclass \gset
+
+-- new and late rows, with NULL arguments: clean groups, their states combined
+BEGIN;
+INSERT INTO cs SELECT 20000 + i, '2026-03-03 00:00+00'::timestamptz + i * interval '53 seconds', i % 4,
+                      CASE WHEN i % 7 = 0 THEN NULL ELSE i % 100 END, i % 9, i % 2 = 0, i % 16
+  FROM generate_series(1, 700) i;
+INSERT INTO cs SELECT 30000 + i, '2026-02-20 00:00+00'::timestamptz + i * interval '7 minutes', i % 3, i, NULL, true, i
+  FROM generate_series(1, 60) i;
+SELECT count(*) > 0 AS captured, count(*) FILTER (WHERE __dirty) AS dirty,
+       count(*) FILTER (WHERE state_1 IS NULL) AS without_state
+  FROM hybridagg_internal.delta_:cs_id;
+SELECT * FROM cs_differing(false);
+COMMIT;
+SELECT * FROM cs_differing(false);
+
+-- updated and deleted rows make their groups dirty: exact at once
+BEGIN;
+UPDATE cs SET ts = ts + interval '2 hours', dev = (dev + 1) % 3 WHERE id % 11 = 0;
+UPDATE cs SET v = v * 2, ok = NOT ok, bits = bits + 1 WHERE id % 13 = 0;
+DELETE FROM cs WHERE id % 17 = 0 OR id = 9002;
+SELECT count(*) FILTER (WHERE __dirty) > 0 AS some_dirty FROM hybridagg_internal.delta_:cs_id;
+SELECT * FROM cs_differing(false);
+COMMIT;
+SELECT * FROM cs_differing(false);
+CALL cs_settle();
+SELECT * FROM cs_differing(true);
+
+-- a group of one row, a group emptied, a Kappa replay
+INSERT INTO cs VALUES (40000, '2027-06-01 12:00+00', 1, 5, 5, true, 5);
+DELETE FROM cs WHERE ts >= '2026-03-01 05:00+00' AND ts < '2026-03-01 06:00+00';
+SELECT * FROM cs_differing(false);
+SELECT hybridagg.reprocess('cs_kappa', '2026-03-01 00:00+00', '2026-03-02 00:00+00') > 0 AS replayed;
+CALL cs_settle();
+SELECT * FROM cs_differing(true);
+SELECT b, dev, n, round(sd::numeric, 6) AS sd, vs, none_kept, ba, bo, big, uv, rn, rk, len FROM cs_hybrid
+ WHERE b IN ('2027-06-01 12:00+00', '-infinity') OR b IS NULL ORDER BY b, dev;
+
+-- what anyone can call, with any arguments: checked, never trusted
+CREATE ROLE regress_cs_reader;
+GRANT SELECT ON cs_hybrid TO regress_cs_reader;
+SET ROLE regress_cs_reader;
+SELECT count(*) AS groups FROM cs_hybrid;
+\set VERBOSITY default
+SELECT hybridagg_internal.final_value('stddev(float8)'::regprocedure, '\x01ffff'::bytea, NULL::float8);
+SELECT hybridagg_internal.final_value('stddev(float8)'::regprocedure, '\x02'::bytea, NULL::float8);
+SELECT hybridagg_internal.final_value('stddev(float8)'::regprocedure, substring(s from 1 for 30), NULL::float8)
+  FROM (SELECT hybridagg_internal.partial_state('stddev(float8)'::regprocedure, x::float8) FROM generate_series(1, 3) x) p(s);
+SELECT hybridagg_internal.final_value('stddev(float8)'::regprocedure, s || '\x00'::bytea, NULL::float8)
+  FROM (SELECT hybridagg_internal.partial_state('stddev(float8)'::regprocedure, x::float8) FROM generate_series(1, 3) x) p(s);
+SELECT hybridagg_internal.final_value('stddev(float8)'::regprocedure, NULL, NULL::int);
+SELECT hybridagg_internal.final_value('stddev(numeric)'::regprocedure, NULL, NULL::numeric);
+SELECT hybridagg_internal.final_value('percentile_cont(float8,float8)'::regprocedure, NULL, NULL::float8);
+SELECT hybridagg_internal.final_value('cs_sum_sql(int8)'::regprocedure, NULL, NULL::int8);
+SELECT hybridagg_internal.partial_state('stddev(float8)'::regprocedure, 1::int);
+SELECT hybridagg_internal.partial_state('corr(float8,float8)'::regprocedure, 1::float8);
+SELECT hybridagg_internal.partial_state(p, 1::float8)
+  FROM (VALUES ('stddev(float8)'::regprocedure), ('variance(float8)'::regprocedure)) v(p);
+SELECT hybridagg_internal.partial_state(NULL, 1::float8);
+SELECT hybridagg_internal.combine_two('stddev(float8)'::regprocedure,
+         hybridagg_internal.partial_state('stddev(float8)'::regprocedure, 1::float8), '\x01'::bytea);
+SELECT hybridagg_internal.partial_state_step(NULL::internal, 'stddev(float8)'::regprocedure, 1::float8);
+-- a state is what the aggregate computes over the same rows
+SELECT hybridagg_internal.final_value('stddev(float8)'::regprocedure,
+         hybridagg_internal.combine_two('stddev(float8)'::regprocedure,
+           (SELECT hybridagg_internal.partial_state('stddev(float8)'::regprocedure, x::float8) FROM generate_series(1, 5) x),
+           (SELECT hybridagg_internal.combine_states('stddev(float8)'::regprocedure, s)
+              FROM (SELECT hybridagg_internal.partial_state('stddev(float8)'::regprocedure, x::float8) FROM generate_series(6, 10) x
+                    UNION ALL SELECT NULL) p(s))), NULL::float8)
+       = (SELECT stddev(x::float8) FROM generate_series(1, 10) x) AS same_as_stddev;
+RESET ROLE;
+-- the aggregate's own EXECUTE privilege is the reader's to have
+REVOKE EXECUTE ON FUNCTION cs_biggest(int4) FROM PUBLIC;
+SET ROLE regress_cs_reader;
+SELECT max(big) FROM cs_hybrid;
+SELECT max(ba) FROM cs_hybrid;
+SELECT hybridagg_internal.final_value('cs_biggest(int4)'::regprocedure, NULL, NULL::int4);
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION cs_biggest(int4) TO PUBLIC;
+
+-- a state written by hand into the owner's own history is read as any
+-- binary input is: a clear error, never a crash or a misread value
+SELECT hybridagg.fold('cs_hybrid') >= 0 AS folded;
+CALL hybridagg.materialize('cs_hybrid');
+SELECT format('hybridagg_internal.history_%s', :cs_id) AS history \gset
+SELECT count(*) > 0 AS has_history FROM :history;
+BEGIN;
+UPDATE :history SET state_1 = '\x01deadbeef' WHERE g1 = '2026-03-01 01:00+00' AND g2 = 1;
+SELECT max(sd) FROM cs_hybrid;
+ROLLBACK;
+SELECT * FROM cs_differing(true);
+
+SELECT hybridagg.drop('cs_' || m) FROM unnest(ARRAY['batch', 'streaming', 'hybrid', 'lambda', 'kappa']) m;
+DROP ROLE regress_cs_reader;
+DROP FUNCTION cs_differing(boolean);
+DROP PROCEDURE cs_settle();
+DROP TABLE cs;
+DROP AGGREGATE cs_biggest(int4);
+DROP AGGREGATE cs_var(float8);
+DROP AGGREGATE cs_sum_sql(int8);
+DROP AGGREGATE cs_rows(int4);
+DROP AGGREGATE cs_length(int4);
+DROP FUNCTION cs_count_rows(int8, int4);
+DROP FUNCTION cs_plus(int8, int8);
+RESET TimeZone;
+RESET client_min_messages;
