@@ -1,7 +1,8 @@
 -- Aggregates kept as their own transition states, combined with their own
 -- combine function (combined_states.c): stddev, variance, corr, regr_*,
--- bit_and and bit_or of built-in types, and aggregates of the user's whose
--- support functions are immutable C.  A statement's new rows are fed to the
+-- bit_and and bit_or of built-in types (with states of ordinary types, or
+-- internal states that PostgreSQL's own functions serialize), and
+-- aggregates of the user's whose support functions are immutable C.  A statement's new rows are fed to the
 -- transition function by the capture, so an INSERT leaves its groups clean
 -- (nothing recomputed); a deleted or updated row makes its group dirty.
 -- Each view is compared with its defining query in every mode after create,
@@ -116,7 +117,7 @@ SELECT hybridagg_internal.final_value('stddev(float8)'::regprocedure, substring(
 SELECT hybridagg_internal.final_value('stddev(float8)'::regprocedure, s || '\x00'::bytea, NULL::float8)
   FROM (SELECT hybridagg_internal.partial_state('stddev(float8)'::regprocedure, x::float8) FROM generate_series(1, 3) x) p(s);
 SELECT hybridagg_internal.final_value('stddev(float8)'::regprocedure, NULL, NULL::int);
-SELECT hybridagg_internal.final_value('stddev(numeric)'::regprocedure, NULL, NULL::numeric);
+SELECT hybridagg_internal.final_value('string_agg(text,text)'::regprocedure, NULL, NULL::text);
 SELECT hybridagg_internal.final_value('percentile_cont(float8,float8)'::regprocedure, NULL, NULL::float8);
 SELECT hybridagg_internal.final_value('cs_sum_sql(int8)'::regprocedure, NULL, NULL::int8);
 SELECT hybridagg_internal.partial_state('stddev(float8)'::regprocedure, 1::int);
@@ -144,6 +145,61 @@ SELECT max(ba) FROM cs_hybrid;
 SELECT hybridagg_internal.final_value('cs_biggest(int4)'::regprocedure, NULL, NULL::int4);
 RESET ROLE;
 GRANT EXECUTE ON FUNCTION cs_biggest(int4) TO PUBLIC;
+
+-- internal states (the statistics of integers and numerics) are serialized
+-- with PostgreSQL's own functions, under the major version that wrote them
+\set qi 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS b, dev, count(*) AS n, stddev(v::numeric) AS sn, var_pop(bits) AS vi, variance(bits::int8 * 1000000000) FILTER (WHERE ok) AS vb, stddev_samp(bits::int2) AS s2 FROM cs GROUP BY 1, 2'
+SELECT hybridagg.create('csi_hybrid', :'qi', mode => 'hybrid', seal_after => '1 day');
+SELECT name, recomputed_aggregates, combined_aggregates FROM hybridagg.aggregates WHERE name = 'csi_hybrid';
+SELECT id AS csi_id FROM hybridagg_internal.aggregate WHERE view = 'csi_hybrid'::regclass \gset
+SELECT test_diff('csi_hybrid', :'qi', '{b,dev}') AS differences;
+BEGIN;
+INSERT INTO cs SELECT 50000 + i, '2026-03-02 00:00+00'::timestamptz + i * interval '17 seconds', i % 3, i / 7.0, i, i % 3 = 0, i % 77
+  FROM generate_series(1, 400) i;
+SELECT count(*) > 0 AS captured, count(*) FILTER (WHERE __dirty) AS dirty FROM hybridagg_internal.delta_:csi_id;
+SELECT test_diff('csi_hybrid', :'qi', '{b,dev}') AS differences;
+COMMIT;
+DELETE FROM cs WHERE id % 7 = 0 AND id > 50000;
+SELECT test_diff('csi_hybrid', :'qi', '{b,dev}') AS differences;
+SELECT hybridagg.fold('csi_hybrid') >= 0 AS folded;
+CALL hybridagg.materialize('csi_hybrid', '-infinity', 'infinity');
+SELECT test_diff('csi_hybrid', :'qi', '{b,dev}') AS differences;
+SELECT format('hybridagg_internal.history_%s', :csi_id) AS csi_history \gset
+SELECT DISTINCT get_byte(state_1, 0) AS serialized, get_byte(state_1, 1) * 256 + get_byte(state_1, 2) = current_setting('server_version_num')::int / 10000 AS this_major
+  FROM :csi_history;
+-- a state another major version wrote: a clear error, with what to do
+BEGIN;
+UPDATE :csi_history SET state_1 = overlay(state_1 placing '\x000e'::bytea from 2 for 2) WHERE g1 = '2026-03-01 02:00+00' AND g2 = 1;
+SELECT max(sn) FROM csi_hybrid;
+ROLLBACK;
+-- any bytes at all: PostgreSQL's own deserialize functions check what they
+-- read, so a reader's bytes give errors, never a crash
+SET ROLE regress_cs_reader;
+DO $$
+DECLARE
+    aggs regprocedure[] := ARRAY['stddev(numeric)', 'var_pop(int4)', 'variance(int8)', 'stddev_samp(int2)'];
+    results regtype[] := ARRAY['numeric', 'numeric', 'numeric', 'numeric'];
+    errors int := 0;
+    bytes bytea;
+BEGIN
+    PERFORM setseed(0.51);
+    FOR i IN 1 .. 4000 LOOP
+        bytes := '\x02000f'::bytea;
+        FOR j IN 1 .. (random() * 60)::int LOOP
+            bytes := bytes || decode(lpad(to_hex((random() * 255)::int), 2, '0'), 'hex');
+        END LOOP;
+        BEGIN
+            EXECUTE format('SELECT hybridagg_internal.final_value(%L::regprocedure, $1, NULL::%s)',
+                           aggs[1 + i % 4], results[1 + i % 4]) USING bytes;
+        EXCEPTION WHEN OTHERS THEN
+            errors := errors + 1;
+        END;
+    END LOOP;
+    RAISE WARNING 'random states: % of 4000 refused, none crashed', CASE WHEN errors > 3900 THEN 'nearly all' ELSE 'fewer' END;
+END
+$$;
+RESET ROLE;
+SELECT hybridagg.drop('csi_hybrid');
 
 -- a state written by hand into the owner's own history is read as any
 -- binary input is: a clear error, never a crash or a misread value

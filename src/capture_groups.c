@@ -111,6 +111,7 @@ struct GroupTable
 	CaptureTarget *target;
 	MemoryContext context;		/* the groups live here, until flushed */
 	MemoryContext scratch;		/* one row's arithmetic, reset per row */
+	fmNodePtr	fn_context;		/* combined states live in context */
 	grouptab_hash *groups;
 	int			count;
 	int			written;		/* delta rows written by the statement */
@@ -160,6 +161,7 @@ GroupTable *
 group_table_create(CaptureTarget *target, MemoryContext context)
 {
 	GroupTable *table = MemoryContextAllocZero(context, sizeof(GroupTable));
+	MemoryContext old;
 
 	table->target = target;
 	table->context = AllocSetContextCreate(context, "hybridagg capture groups",
@@ -168,6 +170,9 @@ group_table_create(CaptureTarget *target, MemoryContext context)
 										   "hybridagg capture arithmetic",
 										   ALLOCSET_SMALL_SIZES);
 	table->groups = grouptab_create(table->context, 16, target);
+	old = MemoryContextSwitchTo(context);
+	table->fn_context = combined_fn_context(table->context);
+	MemoryContextSwitchTo(old);
 	return table;
 }
 
@@ -369,7 +374,7 @@ accumulate_combined(GroupTable *table, CaptureGroup *group,
 		nulls[i] = row->arg_nulls[spec->combined_args[i]];
 	}
 	combined_transition(agg, &value->combined, table->context, args, nulls,
-						spec->combined_collation, NULL);
+						spec->combined_collation, table->fn_context);
 }
 
 void
@@ -593,9 +598,9 @@ group_is_neutral(CaptureTarget *target, CaptureGroup *group)
 }
 
 static void
-fill_delta_slot(CaptureTarget *target, CaptureGroup *group,
-				TupleTableSlot *slot)
+fill_delta_slot(GroupTable *table, CaptureGroup *group, TupleTableSlot *slot)
 {
+	CaptureTarget *target = table->target;
 	const AggLayout *layout = target->layout;
 	int			column = 0;
 
@@ -614,7 +619,8 @@ fill_delta_slot(CaptureTarget *target, CaptureGroup *group,
 		if (how == ACC_COMBINED)
 		{
 			bytea	   *stored = combined_state_send(target->states[i].combined,
-													 &value->combined);
+													 &value->combined,
+													 table->fn_context);
 
 			slot->tts_isnull[column] = stored == NULL;
 			slot->tts_values[column] = PointerGetDatum(stored);
@@ -703,7 +709,7 @@ flush_groups(GroupTable *table)
 			continue;
 		/* what filling allocates (combined states) goes with the groups */
 		old = MemoryContextSwitchTo(table->context);
-		fill_delta_slot(target, entry->group, slots[pending++]);
+		fill_delta_slot(table, entry->group, slots[pending++]);
 		MemoryContextSwitchTo(old);
 		if (pending == DELTA_BATCH)
 		{

@@ -4,18 +4,24 @@
  *	  own combine function (pg_aggregate), as a parallel query combines them.
  *
  * An aggregate is kept this way when PostgreSQL can combine two of its
- * partial states (it has a combine function) and a state can be stored as
- * a value: its transition type is an ordinary type with binary send and
- * receive functions (stddev and variance of floats, corr, covar_*, regr_*,
- * bool_and, bool_or, every, bit_and, bit_or, ...), and its transition,
- * combine and final functions are immutable and written in C.  A state is
- * stored as its type's binary send form (state_K, bytea), which PostgreSQL
- * keeps stable across major versions and reads back with the type's own
- * receive function: a stored state is never misread, and a state written by
- * hand is checked as any binary input is.  States of type internal (whose
- * serialized form PostgreSQL does not promise to keep, and whose deserialize
- * functions trust their input) are not kept this way: those aggregates are
- * recomputed (layout.c value_K).
+ * partial states (it has a combine function), its transition, combine and
+ * final functions are immutable and written in C, and a state can be
+ * stored (state_K, bytea) and read back safely:
+ *	 - a state of an ordinary type (stddev and variance of floats, corr,
+ *	   covar_*, regr_*, bit_and, bit_or, ...) is stored in the type's binary
+ *	   send form, which PostgreSQL keeps stable across major versions, and
+ *	   read back by the type's receive function, which checks it as any
+ *	   binary input;
+ *	 - an internal state (stddev and variance of integers and numerics) is
+ *	   stored as the aggregate's serialize function writes it, with the
+ *	   major version of PostgreSQL that wrote it, and read back by its
+ *	   deserialize function only under that version (PostgreSQL keeps the
+ *	   form within one).  Only PostgreSQL's own serialize and deserialize
+ *	   functions are used: they read with bounds checks and validate what
+ *	   they read, so bytes written by hand into the owner's tables, or passed
+ *	   to these functions by anyone, give an error and nothing worse.  An
+ *	   extension's (hll, tdigest) is not trusted with such bytes: those
+ *	   aggregates are recomputed (layout.c value_K).
  *
  * A NULL state stands for a group that no row reached (the aggregate's
  * FILTER kept none): combining skips it, and its final value is that of the
@@ -50,6 +56,7 @@
 #include "fmgr.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
+#include "nodes/execnodes.h"
 #include "parser/parse_agg.h"
 #include "parser/parse_coerce.h"
 #include "utils/acl.h"
@@ -120,8 +127,15 @@ combined_states_refusal(Oid aggfnoid)
 		why = "it is an ordered-set or hypothetical-set aggregate";
 	else if (!OidIsValid(agg->aggcombinefn))
 		why = "it has no combine function";
-	else if (transtype == INTERNALOID || !ordinary_type(transtype))
-		why = "its transition state is not of an ordinary type";
+	else if (transtype == INTERNALOID &&
+			 (!OidIsValid(agg->aggserialfn) || !OidIsValid(agg->aggdeserialfn)))
+		why = "its state is internal, and it has no serialize function";
+	else if (transtype == INTERNALOID &&
+			 (agg->aggserialfn >= FirstNormalObjectId ||
+			  agg->aggdeserialfn >= FirstNormalObjectId))
+		why = "its internal state is read by functions not PostgreSQL's own";
+	else if (transtype != INTERNALOID && !ordinary_type(transtype))
+		why = "its transition state is of a polymorphic or pseudo-type";
 	else if (!usable_support(agg->aggtransfn) ||
 			 !usable_support(agg->aggcombinefn) ||
 			 !usable_support(agg->aggfinalfn))
@@ -130,15 +144,19 @@ combined_states_refusal(Oid aggfnoid)
 	if (why)
 		return why;
 
-	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(transtype));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for type %u", transtype);
-	if (!OidIsValid(((Form_pg_type) GETSTRUCT(tuple))->typsend) ||
-		!OidIsValid(((Form_pg_type) GETSTRUCT(tuple))->typreceive))
-		why = "its state's type has no binary send or receive function";
-	ReleaseSysCache(tuple);
-	if (why)
-		return why;
+	/* an ordinary state is stored in its type's binary send form */
+	if (transtype != INTERNALOID)
+	{
+		tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(transtype));
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "cache lookup failed for type %u", transtype);
+		if (!OidIsValid(((Form_pg_type) GETSTRUCT(tuple))->typsend) ||
+			!OidIsValid(((Form_pg_type) GETSTRUCT(tuple))->typreceive))
+			why = "its state's type has no binary send or receive function";
+		ReleaseSysCache(tuple);
+		if (why)
+			return why;
+	}
 
 	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(aggfnoid));
 	if (!HeapTupleIsValid(tuple))
@@ -227,6 +245,12 @@ combined_aggregate_load(Oid aggfnoid, MemoryContext context)
 	if (agg->has_finalfn)
 		fmgr_info_cxt(form->aggfinalfn, &agg->finalfn, context);
 	agg->finalextra = form->aggfinalextra;
+	agg->internal_state = agg->transtype == INTERNALOID;
+	if (agg->internal_state)
+	{
+		fmgr_info_cxt(form->aggserialfn, &agg->serialfn, context);
+		fmgr_info_cxt(form->aggdeserialfn, &agg->deserialfn, context);
+	}
 	initval = SysCacheGetAttr(AGGFNOID, tuple, Anum_pg_aggregate_agginitval,
 							  &initval_null);
 	agg->initval_null = initval_null;
@@ -257,10 +281,14 @@ combined_aggregate_load(Oid aggfnoid, MemoryContext context)
 			 aggfnoid, format_type_be(agg->resulttype),
 			 format_type_be(agg->transtype));
 
-	getTypeBinaryOutputInfo(agg->transtype, &send, &varlena);
-	fmgr_info_cxt(send, &agg->send, context);
-	getTypeBinaryInputInfo(agg->transtype, &receive, &agg->receive_ioparam);
-	fmgr_info_cxt(receive, &agg->receive, context);
+	if (!agg->internal_state)
+	{
+		getTypeBinaryOutputInfo(agg->transtype, &send, &varlena);
+		fmgr_info_cxt(send, &agg->send, context);
+		getTypeBinaryInputInfo(agg->transtype, &receive,
+							   &agg->receive_ioparam);
+		fmgr_info_cxt(receive, &agg->receive, context);
+	}
 	MemoryContextSwitchTo(old);
 	return agg;
 }
@@ -269,6 +297,28 @@ combined_aggregate_load(Oid aggfnoid, MemoryContext context)
  * States: transition, combine, send and receive, final value
  * ----------------------------------------------------------------
  */
+
+/*
+ * What the support functions of an internal state get as their context
+ * where no aggregate runs them (the capture, combine_two(), final_value()):
+ * an AggState whose aggregate context is state_context, as
+ * AggCheckCallContext() reads it, with no aggregate or transition of its
+ * own (AggGetAggref() finds none).  PostgreSQL's own support functions of
+ * internal states, the only ones kept (combined_states_refusal), ask it for
+ * nothing else.
+ */
+fmNodePtr
+combined_fn_context(MemoryContext state_context)
+{
+	AggState   *aggstate = makeNode(AggState);
+	ExprContext *econtext = makeNode(ExprContext);
+
+	econtext->ecxt_per_query_memory = state_context;
+	econtext->ecxt_per_tuple_memory = state_context;
+	aggstate->curaggcontext = econtext;
+	aggstate->tmpcontext = econtext;
+	return (fmNodePtr) aggstate;
+}
 
 /* the state becomes value (computed in any context), copied into context */
 static void
@@ -367,8 +417,15 @@ combine_into(const CombinedAggregate *agg, CombinedState *state,
 
 	if (!other->started)
 		return;
-	if (!state->started ||
-		(agg->combinefn.fn_strict && state->isnull && !other->isnull))
+	/* an internal state is copied into state_context by the combine function */
+	if (agg->internal_state && !state->started)
+	{
+		state->started = true;
+		state->isnull = true;
+		state->value = (Datum) 0;
+	}
+	else if (!state->started ||
+			 (agg->combinefn.fn_strict && state->isnull && !other->isnull))
 	{
 		state->isnull = true;
 		state_replace(agg, state, state_context, other->value, other->isnull);
@@ -387,31 +444,62 @@ combine_into(const CombinedAggregate *agg, CombinedState *state,
 }
 
 /*
- * The stored form of a state: a byte 0 for a NULL state, or a byte 1 and
- * the value's binary send form; SQL NULL for a state no row reached.
+ * The stored form of a state: a byte 0 for a NULL state; or a byte 1 and
+ * the value's binary send form; or, for an internal state, a byte 2, the
+ * major version of PostgreSQL that serialized it (two bytes, which no other
+ * major version reads: PostgreSQL keeps a serialized state's form only
+ * within one) and the aggregate's serialized state.  SQL NULL for a state no
+ * row reached.
  */
+#define STORED_NULL 0
+#define STORED_SENT 1
+#define STORED_SERIALIZED 2
+#define PG_MAJOR (PG_VERSION_NUM / 10000)
+
 bytea *
-combined_state_send(const CombinedAggregate *agg, const CombinedState *state)
+combined_state_send(const CombinedAggregate *agg, const CombinedState *state,
+					fmNodePtr fn_context)
 {
 	bytea	   *sent = NULL;
 	bytea	   *stored;
+	char		tag = STORED_NULL;
+	Size		header = 1;
 	Size		len = 0;
 
 	if (!state->started)
 		return NULL;
-	if (!state->isnull)
+	if (!state->isnull && agg->internal_state)
+	{
+		LOCAL_FCINFO(fcinfo, 1);
+
+		InitFunctionCallInfoData(*fcinfo, (FmgrInfo *) &agg->serialfn, 1,
+								 InvalidOid, fn_context, NULL);
+		fcinfo->args[0].value = state->value;
+		fcinfo->args[0].isnull = false;
+		sent = DatumGetByteaPP(FunctionCallInvoke(fcinfo));
+		if (fcinfo->isnull)
+			elog(ERROR, "the serialize function of %s returned NULL",
+				 format_procedure(agg->aggfnoid));
+		tag = STORED_SERIALIZED;
+		header = 3;
+	}
+	else if (!state->isnull)
 	{
 		sent = SendFunctionCall((FmgrInfo *) &agg->send, state->value);
-		len = VARSIZE(sent) - VARHDRSZ;
+		tag = STORED_SENT;
 	}
-	stored = palloc(VARHDRSZ + 1 + len);
-	SET_VARSIZE(stored, VARHDRSZ + 1 + len);
-	VARDATA(stored)[0] = state->isnull ? 0 : 1;
 	if (sent)
+		len = VARSIZE_ANY_EXHDR(sent);
+	stored = palloc(VARHDRSZ + header + len);
+	SET_VARSIZE(stored, VARHDRSZ + header + len);
+	VARDATA(stored)[0] = tag;
+	if (tag == STORED_SERIALIZED)
 	{
-		memcpy(VARDATA(stored) + 1, VARDATA(sent), len);
-		pfree(sent);
+		VARDATA(stored)[1] = (char) (PG_MAJOR >> 8);
+		VARDATA(stored)[2] = (char) (PG_MAJOR & 0xff);
 	}
+	if (sent)
+		memcpy(VARDATA(stored) + header, VARDATA_ANY(sent), len);
 	return stored;
 }
 
@@ -422,42 +510,82 @@ state_receive_context(void *arg)
 			   format_procedure(*(Oid *) arg));
 }
 
-/* a stored state read back with the type's receive function */
+static void
+malformed_state(const CombinedAggregate *agg, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("malformed state of aggregate %s",
+					format_procedure(agg->aggfnoid)),
+			 detail ? errdetail_internal("%s", detail) : 0));
+}
+
+/*
+ * A stored state read back: with the type's receive function, or with the
+ * aggregate's deserialize function (allocating in the current context)
+ */
 static void
 state_receive(const CombinedAggregate *agg, bytea *stored,
-			  CombinedState *state)
+			  CombinedState *state, fmNodePtr fn_context)
 {
 	int			len = VARSIZE_ANY_EXHDR(stored);
 	const char *data = VARDATA_ANY(stored);
+	char		expected = (agg->internal_state ? STORED_SERIALIZED :
+							STORED_SENT);
 	StringInfoData buf;
 	ErrorContextCallback context;
 
 	state->started = true;
 	state->isnull = true;
 	state->value = (Datum) 0;
-	if (len == 1 && data[0] == 0)
+	if (len == 1 && data[0] == STORED_NULL)
 		return;
-	if (len < 1 || data[0] != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("malformed state of aggregate %s",
-						format_procedure(agg->aggfnoid))));
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, data + 1, len - 1);
+	if (len < 1 || data[0] != expected)
+		malformed_state(agg, NULL);
 	context.callback = state_receive_context;
 	context.arg = (void *) &agg->aggfnoid;
 	context.previous = error_context_stack;
 	error_context_stack = &context;
-	state->value = ReceiveFunctionCall((FmgrInfo *) &agg->receive, &buf,
-									   agg->receive_ioparam, -1);
+	if (agg->internal_state)
+	{
+		LOCAL_FCINFO(fcinfo, 2);
+		int			major;
+		bytea	   *serialized;
+
+		if (len < 3)
+			malformed_state(agg, NULL);
+		major = ((unsigned char) data[1] << 8) | (unsigned char) data[2];
+		if (major != PG_MAJOR)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("a state of aggregate %s was stored by PostgreSQL %d, which this PostgreSQL %d cannot read",
+							format_procedure(agg->aggfnoid), major, PG_MAJOR),
+					 errdetail("PostgreSQL keeps the serialized form of an aggregate's state within one major version."),
+					 errhint("Recompute the aggregate's stored groups from the base table: CALL hybridagg.materialize(name, '-infinity', 'infinity').")));
+		serialized = palloc(VARHDRSZ + len - 3);
+		SET_VARSIZE(serialized, VARHDRSZ + len - 3);
+		memcpy(VARDATA(serialized), data + 3, len - 3);
+		InitFunctionCallInfoData(*fcinfo, (FmgrInfo *) &agg->deserialfn, 2,
+								 InvalidOid, fn_context, NULL);
+		fcinfo->args[0].value = PointerGetDatum(serialized);
+		fcinfo->args[0].isnull = false;
+		/* a dummy argument, as nodeAgg passes it */
+		fcinfo->args[1].value = (Datum) 0;
+		fcinfo->args[1].isnull = false;
+		state->value = FunctionCallInvoke(fcinfo);
+		state->isnull = fcinfo->isnull;
+	}
+	else
+	{
+		initStringInfo(&buf);
+		appendBinaryStringInfo(&buf, data + 1, len - 1);
+		state->value = ReceiveFunctionCall((FmgrInfo *) &agg->receive, &buf,
+										   agg->receive_ioparam, -1);
+		if (buf.cursor != buf.len)
+			malformed_state(agg, "The state has bytes after its value.");
+		state->isnull = false;
+	}
 	error_context_stack = context.previous;
-	if (buf.cursor != buf.len)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("malformed state of aggregate %s",
-						format_procedure(agg->aggfnoid)),
-				 errdetail("The state has bytes after its value.")));
-	state->isnull = false;
 }
 
 /* ----------------------------------------------------------------
@@ -531,24 +659,24 @@ call_site_aggregate(FunctionCallInfo fcinfo, const char *caller, int aggarg,
 }
 
 /* what the aggregates partial_state and combine_states keep per group */
-typedef struct GroupState
+typedef struct WrapperState
 {
 	CombinedAggregate *agg;		/* the transition function's call site's */
 	CombinedState state;
-} GroupState;
+} WrapperState;
 
-static GroupState *
-group_state(FunctionCallInfo fcinfo, MemoryContext *aggcontext,
-			CombinedAggregate *agg)
+static WrapperState *
+wrapper_state(FunctionCallInfo fcinfo, MemoryContext *aggcontext,
+			  CombinedAggregate *agg)
 {
-	GroupState *group;
+	WrapperState *group;
 
 	if (!AggCheckCallContext(fcinfo, aggcontext))
 		elog(ERROR, "%s called in non-aggregate context",
 			 get_func_name(fcinfo->flinfo->fn_oid));
 	if (!PG_ARGISNULL(0))
-		return (GroupState *) PG_GETARG_POINTER(0);
-	group = MemoryContextAllocZero(*aggcontext, sizeof(GroupState));
+		return (WrapperState *) PG_GETARG_POINTER(0);
+	group = MemoryContextAllocZero(*aggcontext, sizeof(WrapperState));
 	group->agg = agg;
 	return group;
 }
@@ -563,7 +691,7 @@ hybridagg_partial_state_step(PG_FUNCTION_ARGS)
 	CombinedAggregate *agg = call_site_aggregate(fcinfo, "partial_state",
 												 1, 2);
 	MemoryContext aggcontext;
-	GroupState *group = group_state(fcinfo, &aggcontext, agg);
+	WrapperState *group = wrapper_state(fcinfo, &aggcontext, agg);
 	Datum		args[FUNC_MAX_ARGS];
 	bool		nulls[FUNC_MAX_ARGS];
 
@@ -584,12 +712,12 @@ hybridagg_combine_states_step(PG_FUNCTION_ARGS)
 	CombinedAggregate *agg = call_site_aggregate(fcinfo, "combine_states",
 												 1, -1);
 	MemoryContext aggcontext;
-	GroupState *group = group_state(fcinfo, &aggcontext, agg);
+	WrapperState *group = wrapper_state(fcinfo, &aggcontext, agg);
 	CombinedState other;
 
 	if (PG_ARGISNULL(2))
 		PG_RETURN_POINTER(group);
-	state_receive(agg, PG_GETARG_BYTEA_PP(2), &other);
+	state_receive(agg, PG_GETARG_BYTEA_PP(2), &other, fcinfo->context);
 	combine_into(agg, &group->state, aggcontext, &other, PG_GET_COLLATION(),
 				 fcinfo->context);
 	PG_RETURN_POINTER(group);
@@ -599,13 +727,13 @@ hybridagg_combine_states_step(PG_FUNCTION_ARGS)
 Datum
 hybridagg_state_final(PG_FUNCTION_ARGS)
 {
-	GroupState *group;
+	WrapperState *group;
 	bytea	   *stored;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	group = (GroupState *) PG_GETARG_POINTER(0);
-	stored = combined_state_send(group->agg, &group->state);
+	group = (WrapperState *) PG_GETARG_POINTER(0);
+	stored = combined_state_send(group->agg, &group->state, fcinfo->context);
 	if (stored == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_BYTEA_P(stored);
@@ -616,6 +744,7 @@ Datum
 hybridagg_combine_two(PG_FUNCTION_ARGS)
 {
 	CombinedAggregate *agg = call_site_aggregate(fcinfo, "combine_two", 0, -1);
+	fmNodePtr	fn_context = combined_fn_context(CurrentMemoryContext);
 	CombinedState state;
 	CombinedState other;
 	bytea	   *stored;
@@ -624,11 +753,11 @@ hybridagg_combine_two(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_DATUM(PG_GETARG_DATUM(PG_ARGISNULL(1) ? 2 : 1));
-	state_receive(agg, PG_GETARG_BYTEA_PP(1), &state);
-	state_receive(agg, PG_GETARG_BYTEA_PP(2), &other);
+	state_receive(agg, PG_GETARG_BYTEA_PP(1), &state, fn_context);
+	state_receive(agg, PG_GETARG_BYTEA_PP(2), &other, fn_context);
 	combine_into(agg, &state, CurrentMemoryContext, &other,
-				 PG_GET_COLLATION(), NULL);
-	stored = combined_state_send(agg, &state);
+				 PG_GET_COLLATION(), fn_context);
+	stored = combined_state_send(agg, &state, fn_context);
 	PG_RETURN_BYTEA_P(stored);
 }
 
@@ -640,6 +769,7 @@ Datum
 hybridagg_final_value(PG_FUNCTION_ARGS)
 {
 	CombinedAggregate *agg = call_site_aggregate(fcinfo, "final_value", 0, -1);
+	fmNodePtr	fn_context = combined_fn_context(CurrentMemoryContext);
 
 	LOCAL_FCINFO(finalinfo, FUNC_MAX_ARGS);
 	CombinedState state = {false, true, (Datum) 0};
@@ -654,7 +784,7 @@ hybridagg_final_value(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		state_start(agg, &state, CurrentMemoryContext);
 	else
-		state_receive(agg, PG_GETARG_BYTEA_PP(1), &state);
+		state_receive(agg, PG_GETARG_BYTEA_PP(1), &state, fn_context);
 	if (!agg->has_finalfn)
 	{
 		if (state.isnull)
@@ -666,7 +796,7 @@ hybridagg_final_value(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	InitFunctionCallInfoData(*finalinfo, &agg->finalfn,
 							 agg->finalextra ? agg->nargs + 1 : 1,
-							 PG_GET_COLLATION(), NULL, NULL);
+							 PG_GET_COLLATION(), fn_context, NULL);
 	finalinfo->args[0].value = state.value;
 	finalinfo->args[0].isnull = state.isnull;
 	for (int i = 1; i < finalinfo->nargs; i++)

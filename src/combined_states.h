@@ -26,7 +26,10 @@ typedef struct CombinedAggregate
 	FmgrInfo	finalfn;
 	bool		finalextra;		/* the final function takes the arguments'
 								 * places too, as NULLs */
-	FmgrInfo	send;
+	bool		internal_state; /* of type internal: serialized */
+	FmgrInfo	serialfn;		/* internal_state */
+	FmgrInfo	deserialfn;
+	FmgrInfo	send;			/* else: its type's binary I/O */
 	FmgrInfo	receive;
 	Oid			receive_ioparam;
 } CombinedAggregate;
@@ -49,6 +52,8 @@ extern void combined_transition(const CombinedAggregate *agg,
 								const Datum *args, const bool *nulls,
 								Oid collation, fmNodePtr fn_context);
 extern bytea *combined_state_send(const CombinedAggregate *agg,
-								  const CombinedState *state);
+								  const CombinedState *state,
+								  fmNodePtr fn_context);
+extern fmNodePtr combined_fn_context(MemoryContext state_context);
 
 #endif
