@@ -153,24 +153,46 @@ CREATE AGGREGATE hybridagg_internal.any_value(anyelement) (
 CREATE FUNCTION hybridagg_internal.partial_state_step(internal, regprocedure, VARIADIC "any")
 RETURNS internal
 AS 'MODULE_PATHNAME', 'hybridagg_partial_state_step'
-LANGUAGE C IMMUTABLE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION hybridagg_internal.combine_states_step(internal, regprocedure, bytea)
 RETURNS internal
 AS 'MODULE_PATHNAME', 'hybridagg_combine_states_step'
-LANGUAGE C IMMUTABLE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION hybridagg_internal.state_final(internal)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'hybridagg_state_final'
-LANGUAGE C IMMUTABLE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- in a parallel plan: the workers' states, serialized and combined
+CREATE FUNCTION hybridagg_internal.wrapper_combine(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hybridagg_wrapper_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION hybridagg_internal.wrapper_serialize(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'hybridagg_wrapper_serialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION hybridagg_internal.wrapper_deserialize(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hybridagg_wrapper_deserialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 REVOKE ALL ON FUNCTION hybridagg_internal.partial_state_step(internal, regprocedure, "any"),
     hybridagg_internal.combine_states_step(internal, regprocedure, bytea),
-    hybridagg_internal.state_final(internal) FROM PUBLIC;
+    hybridagg_internal.state_final(internal),
+    hybridagg_internal.wrapper_combine(internal, internal),
+    hybridagg_internal.wrapper_serialize(internal),
+    hybridagg_internal.wrapper_deserialize(bytea, internal) FROM PUBLIC;
 CREATE AGGREGATE hybridagg_internal.partial_state(regprocedure, VARIADIC "any") (
     SFUNC = hybridagg_internal.partial_state_step, STYPE = internal,
-    FINALFUNC = hybridagg_internal.state_final);
+    FINALFUNC = hybridagg_internal.state_final,
+    COMBINEFUNC = hybridagg_internal.wrapper_combine,
+    SERIALFUNC = hybridagg_internal.wrapper_serialize,
+    DESERIALFUNC = hybridagg_internal.wrapper_deserialize, PARALLEL = SAFE);
 CREATE AGGREGATE hybridagg_internal.combine_states(regprocedure, bytea) (
     SFUNC = hybridagg_internal.combine_states_step, STYPE = internal,
-    FINALFUNC = hybridagg_internal.state_final);
+    FINALFUNC = hybridagg_internal.state_final,
+    COMBINEFUNC = hybridagg_internal.wrapper_combine,
+    SERIALFUNC = hybridagg_internal.wrapper_serialize,
+    DESERIALFUNC = hybridagg_internal.wrapper_deserialize, PARALLEL = SAFE);
 CREATE FUNCTION hybridagg_internal.combine_two(regprocedure, bytea, bytea)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'hybridagg_combine_two'

@@ -2,14 +2,14 @@
 -- combine function (combined_states.c): stddev, variance, corr, regr_*,
 -- bit_and and bit_or of built-in types (with states of ordinary types, or
 -- internal states that PostgreSQL's own functions serialize), and
--- aggregates of the user's whose support functions are immutable C.  A statement's new rows are fed to the
--- transition function by the capture, so an INSERT leaves its groups clean
--- (nothing recomputed); a deleted or updated row makes its group dirty.
--- Each view is compared with its defining query in every mode after create,
--- new, late, updated and deleted rows, in the writer's own transaction, after
--- a fold and a materialize.  Then what an unprivileged role can do with the
--- functions the views call, and with a state planted by hand.  Every date is
--- literal.
+-- aggregates of the user's whose support functions are immutable C.  A
+-- statement's new rows are fed to the transition function by the capture,
+-- so an INSERT leaves its groups clean (nothing recomputed); a deleted or
+-- updated row makes its group dirty.  Each view is compared with its
+-- defining query in every mode after create, new, late, updated and deleted
+-- rows, in the writer's own transaction, after a fold and a materialize.
+-- Then what an unprivileged role can do with the functions the views call,
+-- and with a state planted by hand.  Every date is literal.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS hybridagg;
 \i test/sql/helpers.sql
@@ -164,6 +164,33 @@ SELECT test_diff('csi_hybrid', :'qi', '{b,dev}') AS differences;
 SELECT hybridagg.fold('csi_hybrid') >= 0 AS folded;
 CALL hybridagg.materialize('csi_hybrid', '-infinity', 'infinity');
 SELECT test_diff('csi_hybrid', :'qi', '{b,dev}') AS differences;
+-- in a parallel plan, the workers' states are serialized and combined
+CREATE FUNCTION cs_plan_has(query text, pattern text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+        IF line LIKE pattern THEN
+            RETURN true;
+        END IF;
+    END LOOP;
+    RETURN false;
+END
+$$;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET enable_hashagg = off;
+\set qp 'SELECT dev, hybridagg_internal.final_value(''stddev(numeric)''::regprocedure, hybridagg_internal.partial_state(''stddev(numeric)''::regprocedure, v::numeric), NULL::numeric) AS a, stddev(v::numeric) AS b, hybridagg_internal.final_value(''var_pop(int4)''::regprocedure, hybridagg_internal.partial_state(''var_pop(int4)''::regprocedure, bits), NULL::numeric) AS c, var_pop(bits) AS d FROM cs GROUP BY dev'
+SELECT cs_plan_has(:'qp', '%Partial%Aggregate%') AS partial_aggregation;
+SELECT count(*) AS groups, count(*) FILTER (WHERE a IS DISTINCT FROM b OR c IS DISTINCT FROM d) AS differing FROM (:qp) p;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET enable_hashagg;
+DROP FUNCTION cs_plan_has(text, text);
 SELECT format('hybridagg_internal.history_%s', :csi_id) AS csi_history \gset
 SELECT DISTINCT get_byte(state_1, 0) AS serialized, get_byte(state_1, 1) * 256 + get_byte(state_1, 2) = current_setting('server_version_num')::int / 10000 AS this_major
   FROM :csi_history;

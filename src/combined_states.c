@@ -72,6 +72,9 @@
 PG_FUNCTION_INFO_V1(hybridagg_partial_state_step);
 PG_FUNCTION_INFO_V1(hybridagg_combine_states_step);
 PG_FUNCTION_INFO_V1(hybridagg_state_final);
+PG_FUNCTION_INFO_V1(hybridagg_wrapper_combine);
+PG_FUNCTION_INFO_V1(hybridagg_wrapper_serialize);
+PG_FUNCTION_INFO_V1(hybridagg_wrapper_deserialize);
 PG_FUNCTION_INFO_V1(hybridagg_combine_two);
 PG_FUNCTION_INFO_V1(hybridagg_final_value);
 
@@ -615,18 +618,13 @@ check_argument_type(FunctionCallInfo fcinfo, const char *caller, int i,
  * aggregate's own arguments follow from there, and their types are checked.
  */
 static CombinedAggregate *
-call_site_aggregate(FunctionCallInfo fcinfo, const char *caller, int aggarg,
-					int first_input)
+cached_aggregate(FunctionCallInfo fcinfo, const char *caller, Oid aggfnoid,
+				 bool *loaded)
 {
 	CombinedAggregate *agg = (CombinedAggregate *) fcinfo->flinfo->fn_extra;
-	Oid			aggfnoid;
 	AclResult	aclresult;
 
-	if (PG_ARGISNULL(aggarg))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the aggregate of %s() must not be NULL", caller)));
-	aggfnoid = PG_GETARG_OID(aggarg);
+	*loaded = false;
 	if (agg)
 	{
 		if (agg->aggfnoid != aggfnoid)
@@ -640,7 +638,24 @@ call_site_aggregate(FunctionCallInfo fcinfo, const char *caller, int aggarg,
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_AGGREGATE, get_func_name(aggfnoid));
 	agg = combined_aggregate_load(aggfnoid, fcinfo->flinfo->fn_mcxt);
-	if (first_input >= 0)
+	fcinfo->flinfo->fn_extra = agg;
+	*loaded = true;
+	return agg;
+}
+
+static CombinedAggregate *
+call_site_aggregate(FunctionCallInfo fcinfo, const char *caller, int aggarg,
+					int first_input)
+{
+	CombinedAggregate *agg;
+	bool		loaded;
+
+	if (PG_ARGISNULL(aggarg))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the aggregate of %s() must not be NULL", caller)));
+	agg = cached_aggregate(fcinfo, caller, PG_GETARG_OID(aggarg), &loaded);
+	if (loaded && first_input >= 0)
 	{
 		if (get_fn_expr_variadic(fcinfo->flinfo) ||
 			PG_NARGS() - first_input != agg->nargs)
@@ -649,12 +664,12 @@ call_site_aggregate(FunctionCallInfo fcinfo, const char *caller, int aggarg,
 					 errmsg_plural("%s() of %s takes %d argument after the aggregate",
 								   "%s() of %s takes %d arguments after the aggregate",
 								   agg->nargs, caller,
-								   format_procedure(aggfnoid), agg->nargs)));
+								   format_procedure(agg->aggfnoid),
+								   agg->nargs)));
 		for (int i = 0; i < agg->nargs; i++)
 			check_argument_type(fcinfo, caller, first_input + i,
 								agg->argtypes[i]);
 	}
-	fcinfo->flinfo->fn_extra = agg;
 	return agg;
 }
 
@@ -737,6 +752,80 @@ hybridagg_state_final(PG_FUNCTION_ARGS)
 	if (stored == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_BYTEA_P(stored);
+}
+
+/*
+ * partial_state() and combine_states() in a parallel plan: the states of
+ * the workers' groups, serialized with their aggregate, and combined
+ */
+Datum
+hybridagg_wrapper_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	WrapperState *group = PG_ARGISNULL(0) ? NULL :
+	(WrapperState *) PG_GETARG_POINTER(0);
+	WrapperState *other = PG_ARGISNULL(1) ? NULL :
+	(WrapperState *) PG_GETARG_POINTER(1);
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "wrapper_combine called in non-aggregate context");
+	if (other == NULL)
+		PG_RETURN_POINTER(group);
+	if (group == NULL)
+	{
+		group = MemoryContextAllocZero(aggcontext, sizeof(WrapperState));
+		group->agg = other->agg;
+	}
+	else if (group->agg->aggfnoid != other->agg->aggfnoid)
+		elog(ERROR, "states of %s and %s combined",
+			 format_procedure(group->agg->aggfnoid),
+			 format_procedure(other->agg->aggfnoid));
+	combine_into(group->agg, &group->state, aggcontext, &other->state,
+				 PG_GET_COLLATION(), fcinfo->context);
+	PG_RETURN_POINTER(group);
+}
+
+/* the aggregate's OID, then the state's stored form (none if no row) */
+Datum
+hybridagg_wrapper_serialize(PG_FUNCTION_ARGS)
+{
+	WrapperState *group = (WrapperState *) PG_GETARG_POINTER(0);
+	bytea	   *stored = combined_state_send(group->agg, &group->state,
+											 fcinfo->context);
+	Size		len = stored ? VARSIZE(stored) - VARHDRSZ : 0;
+	bytea	   *result = palloc(VARHDRSZ + sizeof(Oid) + len);
+
+	SET_VARSIZE(result, VARHDRSZ + sizeof(Oid) + len);
+	memcpy(VARDATA(result), &group->agg->aggfnoid, sizeof(Oid));
+	if (stored)
+		memcpy(VARDATA(result) + sizeof(Oid), VARDATA(stored), len);
+	PG_RETURN_BYTEA_P(result);
+}
+
+Datum
+hybridagg_wrapper_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *serialized = PG_GETARG_BYTEA_PP(0);
+	Size		len = VARSIZE_ANY_EXHDR(serialized);
+	WrapperState *group = palloc0(sizeof(WrapperState));
+	Oid			aggfnoid;
+	bool		loaded;
+
+	if (len < sizeof(Oid))
+		elog(ERROR, "malformed serialized state of a combined aggregate");
+	memcpy(&aggfnoid, VARDATA_ANY(serialized), sizeof(Oid));
+	group->agg = cached_aggregate(fcinfo, "wrapper_deserialize", aggfnoid,
+								  &loaded);
+	if (len > sizeof(Oid))
+	{
+		bytea	   *stored = palloc(VARHDRSZ + len - sizeof(Oid));
+
+		SET_VARSIZE(stored, VARHDRSZ + len - sizeof(Oid));
+		memcpy(VARDATA(stored), VARDATA_ANY(serialized) + sizeof(Oid),
+			   len - sizeof(Oid));
+		state_receive(group->agg, stored, &group->state, fcinfo->context);
+	}
+	PG_RETURN_POINTER(group);
 }
 
 /* combine_two(aggregate regprocedure, a bytea, b bytea): a and b combined */
