@@ -236,15 +236,15 @@ CREATE AGGREGATE hybridagg_internal.any_value(anyelement) (
     COMBINEFUNC = hybridagg_internal.any_value_step, PARALLEL = SAFE);
 
 -- Aggregates kept as their own transition states, stored in their type's
--- binary send form and combined with the aggregate's own combine function
--- (combined_states.c).  The views call final_value() with the reader's
+-- binary send form and combined with the aggregate's own combine function,
+-- under the aggregate's input collation (combined_states.c).  The views call final_value() with the reader's
 -- rights; each function checks that the caller may execute the aggregate,
 -- that it is one kept this way and that the arguments are of its types.
 CREATE FUNCTION hybridagg_internal.partial_state_step(internal, regprocedure, VARIADIC "any")
 RETURNS internal
 AS 'MODULE_PATHNAME', 'hybridagg_partial_state_step'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION hybridagg_internal.combine_states_step(internal, regprocedure, bytea)
+CREATE FUNCTION hybridagg_internal.combine_states_step(internal, regprocedure, regcollation, bytea)
 RETURNS internal
 AS 'MODULE_PATHNAME', 'hybridagg_combine_states_step'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -266,7 +266,7 @@ RETURNS internal
 AS 'MODULE_PATHNAME', 'hybridagg_wrapper_deserialize'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 REVOKE ALL ON FUNCTION hybridagg_internal.partial_state_step(internal, regprocedure, "any"),
-    hybridagg_internal.combine_states_step(internal, regprocedure, bytea),
+    hybridagg_internal.combine_states_step(internal, regprocedure, regcollation, bytea),
     hybridagg_internal.state_final(internal),
     hybridagg_internal.wrapper_combine(internal, internal),
     hybridagg_internal.wrapper_serialize(internal),
@@ -277,17 +277,17 @@ CREATE AGGREGATE hybridagg_internal.partial_state(regprocedure, VARIADIC "any") 
     COMBINEFUNC = hybridagg_internal.wrapper_combine,
     SERIALFUNC = hybridagg_internal.wrapper_serialize,
     DESERIALFUNC = hybridagg_internal.wrapper_deserialize, PARALLEL = SAFE);
-CREATE AGGREGATE hybridagg_internal.combine_states(regprocedure, bytea) (
+CREATE AGGREGATE hybridagg_internal.combine_states(regprocedure, regcollation, bytea) (
     SFUNC = hybridagg_internal.combine_states_step, STYPE = internal,
     FINALFUNC = hybridagg_internal.state_final,
     COMBINEFUNC = hybridagg_internal.wrapper_combine,
     SERIALFUNC = hybridagg_internal.wrapper_serialize,
     DESERIALFUNC = hybridagg_internal.wrapper_deserialize, PARALLEL = SAFE);
-CREATE FUNCTION hybridagg_internal.combine_two(regprocedure, bytea, bytea)
+CREATE FUNCTION hybridagg_internal.combine_two(regprocedure, regcollation, bytea, bytea)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'hybridagg_combine_two'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION hybridagg_internal.final_value(regprocedure, bytea, anyelement)
+CREATE FUNCTION hybridagg_internal.final_value(regprocedure, regcollation, bytea, anyelement)
 RETURNS anyelement
 AS 'MODULE_PATHNAME', 'hybridagg_final_value'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;

@@ -1,11 +1,11 @@
 -- Every deterministic aggregate, in every mode.  count, sum, avg, min and
 -- max keep partial states, also with FILTER (moved into the argument);
--- stddev, var_pop and corr and bit_or keep their own transition states
--- (sql/51_combined_states); any other aggregate (percentiles, DISTINCT,
--- ORDER BY inside, string_agg, first/last, hll and tdigest sketches) is
--- kept as its value per group and recomputed from the base table whenever
--- its group changes: at once by the view, in the reader's snapshot, and by
--- the fold.  Each view is compared with its
+-- stddev and corr of floats and bit_or keep their own transition states
+-- (sql/51_combined_states); any other aggregate (statistics of numerics,
+-- percentiles, DISTINCT, ORDER BY inside, string_agg, first/last, hll and
+-- tdigest sketches) is kept as its value per group and recomputed from the
+-- base table whenever its group changes: at once by the view, in the
+-- reader's snapshot, and by the fold.  Each view is compared with its
 -- defining query after create, after new, late, moved, updated and
 -- deleted rows, rows with no time and at +-infinity, while dirty in the
 -- writer's own transaction, after a fold, after a Kappa replay and (batch)
@@ -36,7 +36,7 @@ SELECT hybridagg.create('ra2_' || m, :'q2', mode => m, seal_after => '1 day')
   FROM unnest(ARRAY['batch', 'streaming', 'hybrid', 'lambda', 'kappa']) m;
 
 -- the typed ones keep partial states only; those PostgreSQL can combine
--- (stddev, var_pop, corr, bit_or) their own states; the others their values
+-- (stddev(float8), corr, bit_or) their own states; the others their values
 SELECT a.view, count(*) FILTER (WHERE c.attname LIKE 'value\_%') AS values_kept,
        count(*) FILTER (WHERE c.attname LIKE 'state\_%') AS combined_states,
        count(*) FILTER (WHERE c.attname NOT LIKE 'value\_%' AND c.attname NOT LIKE 'state\_%' AND c.attname NOT LIKE 'g%') AS partial_states,

@@ -111,7 +111,6 @@ struct GroupTable
 	CaptureTarget *target;
 	MemoryContext context;		/* the groups live here, until flushed */
 	MemoryContext scratch;		/* one row's arithmetic, reset per row */
-	fmNodePtr	fn_context;		/* combined states live in context */
 	grouptab_hash *groups;
 	int			count;
 	int			written;		/* delta rows written by the statement */
@@ -161,7 +160,6 @@ GroupTable *
 group_table_create(CaptureTarget *target, MemoryContext context)
 {
 	GroupTable *table = MemoryContextAllocZero(context, sizeof(GroupTable));
-	MemoryContext old;
 
 	table->target = target;
 	table->context = AllocSetContextCreate(context, "hybridagg capture groups",
@@ -170,9 +168,6 @@ group_table_create(CaptureTarget *target, MemoryContext context)
 										   "hybridagg capture arithmetic",
 										   ALLOCSET_SMALL_SIZES);
 	table->groups = grouptab_create(table->context, 16, target);
-	old = MemoryContextSwitchTo(context);
-	table->fn_context = combined_fn_context(table->context);
-	MemoryContextSwitchTo(old);
 	return table;
 }
 
@@ -374,7 +369,7 @@ accumulate_combined(GroupTable *table, CaptureGroup *group,
 		nulls[i] = row->arg_nulls[spec->combined_args[i]];
 	}
 	combined_transition(agg, &value->combined, table->context, args, nulls,
-						spec->combined_collation, table->fn_context);
+						spec->combined_collation, NULL);
 }
 
 void
@@ -619,8 +614,7 @@ fill_delta_slot(GroupTable *table, CaptureGroup *group, TupleTableSlot *slot)
 		if (how == ACC_COMBINED)
 		{
 			bytea	   *stored = combined_state_send(target->states[i].combined,
-													 &value->combined,
-													 table->fn_context);
+													 &value->combined);
 
 			slot->tts_isnull[column] = stored == NULL;
 			slot->tts_values[column] = PointerGetDatum(stored);

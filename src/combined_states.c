@@ -5,39 +5,43 @@
  *
  * An aggregate is kept this way when PostgreSQL can combine two of its
  * partial states (it has a combine function), its transition, combine and
- * final functions are immutable and written in C, and a state can be
- * stored (state_K, bytea) and read back safely:
- *	 - a state of an ordinary type (stddev and variance of floats, corr,
- *	   covar_*, regr_*, bit_and, bit_or, ...) is stored in the type's binary
- *	   send form, which PostgreSQL keeps stable across major versions, and
- *	   read back by the type's receive function, which checks it as any
- *	   binary input;
- *	 - an internal state (stddev and variance of integers and numerics) is
- *	   stored as the aggregate's serialize function writes it, with the
- *	   major version of PostgreSQL that wrote it, and read back by its
- *	   deserialize function only under that version (PostgreSQL keeps the
- *	   form within one).  Only PostgreSQL's own serialize and deserialize
- *	   functions are used: they read with bounds checks and validate what
- *	   they read, so bytes written by hand into the owner's tables, or passed
- *	   to these functions by anyone, give an error and nothing worse.  An
- *	   extension's (hll, tdigest) is not trusted with such bytes: those
- *	   aggregates are recomputed (layout.c value_K).
+ * final functions are immutable and written in C, and its state is of an
+ * ordinary type with binary send and receive functions (stddev and variance
+ * of floats, corr, covar_*, regr_*, bit_and, bit_or, ...).  A state is
+ * stored (state_K, bytea) in the type's binary send form, which PostgreSQL
+ * keeps stable across major versions, and read back by the type's receive
+ * function, which checks it as any binary input: bytes that an owner writes
+ * into the tables, or that anyone passes to the functions below, give an
+ * error and nothing worse.  Internal states are not kept this way: their
+ * deserialize functions trust their input (numeric_deserialize writes where
+ * a crafted weight says), so those aggregates are recomputed (layout.c
+ * value_K).
  *
- * A NULL state stands for a group that no row reached (the aggregate's
- * FILTER kept none): combining skips it, and its final value is that of the
- * aggregate's initial state, as over no rows.
+ * The states follow nodeAgg's rules (advance_transition_function and the
+ * combine phase): a strict transition function skips rows with a NULL
+ * argument, takes the first row's argument as the state when there is no
+ * initial state, and keeps a state that it once made NULL (so does
+ * combining: such a NULL stays); a strict combine function skips NULL
+ * states.  Combining starts from the first state, which holds the initial
+ * state already.  A state that is a read-write expanded
+ * object (array_append's) is adopted, not copied, so that the function goes
+ * on changing it in place.  The aggregate's input collation is passed to
+ * every support function.  SQL NULL stands for a group that no row reached
+ * (its FILTER kept none): combining skips it, and its final value is that
+ * of the aggregate's initial state, as over no rows.
  *
  * What runs the aggregate's support functions here:
  *	 - the capture (capture_groups.c), per row of a statement, through
  *	   combined_transition();
  *	 - hybridagg_internal.partial_state(aggregate, args...), an aggregate
  *	   that computes a group's state from base rows (backfill, materialize,
- *	   recompute of dirty groups);
- *	 - hybridagg_internal.combine_states(aggregate, state), an aggregate that
- *	   combines the states of a group's rows (fold, view);
- *	 - hybridagg_internal.combine_two(aggregate, a, b), the fold's upsert;
- *	 - hybridagg_internal.final_value(aggregate, state, NULL::type), the
- *	   view's value.
+ *	   recompute of dirty groups), also in parallel plans;
+ *	 - hybridagg_internal.combine_states(aggregate, collation, state), an
+ *	   aggregate that combines the states of a group's rows (fold, view);
+ *	 - hybridagg_internal.combine_two(aggregate, collation, a, b), the
+ *	   fold's upsert;
+ *	 - hybridagg_internal.final_value(aggregate, collation, state,
+ *	   NULL::type), the view's value.
  * Any role may call these, with any arguments: each checks that the caller
  * may execute the aggregate, that the aggregate is one kept this way, that
  * the arguments are of the aggregate's own types and that the aggregate
@@ -56,13 +60,14 @@
 #include "fmgr.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
-#include "nodes/execnodes.h"
 #include "parser/parse_agg.h"
 #include "parser/parse_coerce.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/expandeddatum.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
 
@@ -130,14 +135,9 @@ combined_states_refusal(Oid aggfnoid)
 		why = "it is an ordered-set or hypothetical-set aggregate";
 	else if (!OidIsValid(agg->aggcombinefn))
 		why = "it has no combine function";
-	else if (transtype == INTERNALOID &&
-			 (!OidIsValid(agg->aggserialfn) || !OidIsValid(agg->aggdeserialfn)))
-		why = "its state is internal, and it has no serialize function";
-	else if (transtype == INTERNALOID &&
-			 (agg->aggserialfn >= FirstNormalObjectId ||
-			  agg->aggdeserialfn >= FirstNormalObjectId))
-		why = "its internal state is read by functions not PostgreSQL's own";
-	else if (transtype != INTERNALOID && !ordinary_type(transtype))
+	else if (transtype == INTERNALOID)
+		why = "its state is internal, which its deserialize function trusts";
+	else if (!ordinary_type(transtype))
 		why = "its transition state is of a polymorphic or pseudo-type";
 	else if (!usable_support(agg->aggtransfn) ||
 			 !usable_support(agg->aggcombinefn) ||
@@ -147,19 +147,16 @@ combined_states_refusal(Oid aggfnoid)
 	if (why)
 		return why;
 
-	/* an ordinary state is stored in its type's binary send form */
-	if (transtype != INTERNALOID)
-	{
-		tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(transtype));
-		if (!HeapTupleIsValid(tuple))
-			elog(ERROR, "cache lookup failed for type %u", transtype);
-		if (!OidIsValid(((Form_pg_type) GETSTRUCT(tuple))->typsend) ||
-			!OidIsValid(((Form_pg_type) GETSTRUCT(tuple))->typreceive))
-			why = "its state's type has no binary send or receive function";
-		ReleaseSysCache(tuple);
-		if (why)
-			return why;
-	}
+	/* a state is stored in its type's binary send form */
+	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(transtype));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for type %u", transtype);
+	if (!OidIsValid(((Form_pg_type) GETSTRUCT(tuple))->typsend) ||
+		!OidIsValid(((Form_pg_type) GETSTRUCT(tuple))->typreceive))
+		why = "its state's type has no binary send or receive function";
+	ReleaseSysCache(tuple);
+	if (why)
+		return why;
 
 	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(aggfnoid));
 	if (!HeapTupleIsValid(tuple))
@@ -167,6 +164,8 @@ combined_states_refusal(Oid aggfnoid)
 	proc = (Form_pg_proc) GETSTRUCT(tuple);
 	if (proc->provolatile != PROVOLATILE_IMMUTABLE)
 		why = "it is not immutable";
+	else if (proc->pronargs == 0)
+		why = "it takes no argument";
 	else if (OidIsValid(proc->provariadic))
 		why = "it is variadic";
 	else if (!ordinary_type(proc->prorettype))
@@ -248,12 +247,6 @@ combined_aggregate_load(Oid aggfnoid, MemoryContext context)
 	if (agg->has_finalfn)
 		fmgr_info_cxt(form->aggfinalfn, &agg->finalfn, context);
 	agg->finalextra = form->aggfinalextra;
-	agg->internal_state = agg->transtype == INTERNALOID;
-	if (agg->internal_state)
-	{
-		fmgr_info_cxt(form->aggserialfn, &agg->serialfn, context);
-		fmgr_info_cxt(form->aggdeserialfn, &agg->deserialfn, context);
-	}
 	initval = SysCacheGetAttr(AGGFNOID, tuple, Anum_pg_aggregate_agginitval,
 							  &initval_null);
 	agg->initval_null = initval_null;
@@ -284,46 +277,43 @@ combined_aggregate_load(Oid aggfnoid, MemoryContext context)
 			 aggfnoid, format_type_be(agg->resulttype),
 			 format_type_be(agg->transtype));
 
-	if (!agg->internal_state)
-	{
-		getTypeBinaryOutputInfo(agg->transtype, &send, &varlena);
-		fmgr_info_cxt(send, &agg->send, context);
-		getTypeBinaryInputInfo(agg->transtype, &receive,
-							   &agg->receive_ioparam);
-		fmgr_info_cxt(receive, &agg->receive, context);
-	}
+	getTypeBinaryOutputInfo(agg->transtype, &send, &varlena);
+	fmgr_info_cxt(send, &agg->send, context);
+	getTypeBinaryInputInfo(agg->transtype, &receive, &agg->receive_ioparam);
+	fmgr_info_cxt(receive, &agg->receive, context);
 	MemoryContextSwitchTo(old);
 	return agg;
 }
 
 /* ----------------------------------------------------------------
- * States: transition, combine, send and receive, final value
+ * States: transition, combine, send and receive
  * ----------------------------------------------------------------
  */
 
 /*
- * What the support functions of an internal state get as their context
- * where no aggregate runs them (the capture, combine_two(), final_value()):
- * an AggState whose aggregate context is state_context, as
- * AggCheckCallContext() reads it, with no aggregate or transition of its
- * own (AggGetAggref() finds none).  PostgreSQL's own support functions of
- * internal states, the only ones kept (combined_states_refusal), ask it for
- * nothing else.
+ * value (computed in any context) as a state in context: a read-write
+ * expanded object is moved there, anything else copied there
  */
-fmNodePtr
-combined_fn_context(MemoryContext state_context)
+static Datum
+adopt_value(const CombinedAggregate *agg, Datum value, MemoryContext context)
 {
-	AggState   *aggstate = makeNode(AggState);
-	ExprContext *econtext = makeNode(ExprContext);
+	MemoryContext old;
 
-	econtext->ecxt_per_query_memory = state_context;
-	econtext->ecxt_per_tuple_memory = state_context;
-	aggstate->curaggcontext = econtext;
-	aggstate->tmpcontext = econtext;
-	return (fmNodePtr) aggstate;
+	if (agg->transbyval)
+		return value;
+	if (DatumIsReadWriteExpandedObject(value, false, agg->translen))
+	{
+		if (MemoryContextGetParent(DatumGetEOHP(value)->eoh_context) != context)
+			value = TransferExpandedObject(value, context);
+		return value;
+	}
+	old = MemoryContextSwitchTo(context);
+	value = datumCopy(value, false, agg->translen);
+	MemoryContextSwitchTo(old);
+	return value;
 }
 
-/* the state becomes value (computed in any context), copied into context */
+/* the state becomes value, isnull; what it replaces is freed */
 static void
 state_replace(const CombinedAggregate *agg, CombinedState *state,
 			  MemoryContext context, Datum value, bool isnull)
@@ -331,27 +321,17 @@ state_replace(const CombinedAggregate *agg, CombinedState *state,
 	Datum		old_value = state->value;
 	bool		old_null = state->isnull;
 
-	state->started = true;
-	if (agg->transbyval)
-	{
-		state->value = isnull ? (Datum) 0 : value;
-		state->isnull = isnull;
-		return;
-	}
-	/* a function that changed its state in place (in context) returns it */
+	/* a function that changed its state in place returns it */
 	if (!isnull && !old_null &&
 		DatumGetPointer(value) == DatumGetPointer(old_value))
 		return;
-	if (!isnull)
-	{
-		MemoryContext old = MemoryContextSwitchTo(context);
-
-		value = datumCopy(value, false, agg->translen);
-		MemoryContextSwitchTo(old);
-	}
-	state->value = isnull ? (Datum) 0 : value;
+	state->value = isnull ? (Datum) 0 : adopt_value(agg, value, context);
 	state->isnull = isnull;
-	if (!old_null)
+	if (old_null || agg->transbyval)
+		return;
+	if (DatumIsReadWriteExpandedObject(old_value, false, agg->translen))
+		DeleteExpandedObject(old_value);
+	else
 		pfree(DatumGetPointer(old_value));
 }
 
@@ -362,18 +342,20 @@ state_start(const CombinedAggregate *agg, CombinedState *state,
 {
 	if (state->started)
 		return;
+	state->started = true;
 	state->isnull = true;
 	state->value = (Datum) 0;
-	state_replace(agg, state, context, agg->initval, agg->initval_null);
+	state->returned_null = false;
+	state->no_trans_value = agg->initval_null;
+	if (!agg->initval_null)
+		state_replace(agg, state, context, agg->initval, false);
 }
 
 /*
- * Feed one row's arguments to the transition function, as nodeAgg does
- * (advance_transition_function): a strict function skips rows with a NULL
- * argument, and takes the first row's argument as the state when there is
- * no initial state.  The state lives in state_context; the function runs
- * in the current memory context, with fn_context (the caller's AggState,
- * or NULL) as its context.
+ * Feed one row's arguments to the transition function, as nodeAgg does.
+ * The state lives in state_context; the function runs in the current
+ * memory context, with fn_context (the caller's AggState, or NULL) as its
+ * context.
  */
 void
 combined_transition(const CombinedAggregate *agg, CombinedState *state,
@@ -389,12 +371,16 @@ combined_transition(const CombinedAggregate *agg, CombinedState *state,
 		for (int i = 0; i < agg->nargs; i++)
 			if (nulls[i])
 				return;
-		if (state->isnull)
+		if (state->no_trans_value)
 		{
 			/* CREATE AGGREGATE made the first argument's type the state's */
+			state->no_trans_value = false;
 			state_replace(agg, state, state_context, args[0], false);
 			return;
 		}
+		/* a NULL the function returned stays, as nodeAgg keeps it */
+		if (state->isnull)
+			return;
 	}
 	InitFunctionCallInfoData(*fcinfo, (FmgrInfo *) &agg->transfn,
 							 agg->nargs + 1, collation, fn_context, NULL);
@@ -406,10 +392,19 @@ combined_transition(const CombinedAggregate *agg, CombinedState *state,
 		fcinfo->args[i + 1].isnull = nulls[i];
 	}
 	result = FunctionCallInvoke(fcinfo);
+	state->no_trans_value = false;
+	state->returned_null = agg->transfn.fn_strict && fcinfo->isnull;
 	state_replace(agg, state, state_context, result, fcinfo->isnull);
 }
 
-/* combine state other into state, as nodeAgg's combine phase does */
+/*
+ * Combine state other into state, as nodeAgg's combine phase does (a
+ * strict combine function skips NULL states and takes the first non-NULL
+ * one as the state), where state starts as the first state combined rather
+ * than as the initial state, which every state already holds; a NULL that
+ * a strict transition function returned stays, as it would over all the
+ * rows in one pass.
+ */
 static void
 combine_into(const CombinedAggregate *agg, CombinedState *state,
 			 MemoryContext state_context, const CombinedState *other,
@@ -418,24 +413,31 @@ combine_into(const CombinedAggregate *agg, CombinedState *state,
 	LOCAL_FCINFO(fcinfo, 2);
 	Datum		result;
 
-	if (!other->started)
+	if (!other->started || state->returned_null)
 		return;
-	/* an internal state is copied into state_context by the combine function */
-	if (agg->internal_state && !state->started)
+	if (!state->started || other->returned_null)
 	{
-		state->started = true;
-		state->isnull = true;
-		state->value = (Datum) 0;
-	}
-	else if (!state->started ||
-			 (agg->combinefn.fn_strict && state->isnull && !other->isnull))
-	{
-		state->isnull = true;
-		state_replace(agg, state, state_context, other->value, other->isnull);
+		if (state->started && !state->isnull)
+			state_replace(agg, state, state_context, (Datum) 0, true);
+		*state = (CombinedState)
+		{
+			true, other->no_trans_value, other->returned_null, true, (Datum) 0
+		};
+		if (!other->isnull)
+			state_replace(agg, state, state_context, other->value, false);
 		return;
 	}
-	if (agg->combinefn.fn_strict && other->isnull)
-		return;
+	if (agg->combinefn.fn_strict)
+	{
+		if (other->isnull)
+			return;
+		if (state->isnull)
+		{
+			state->no_trans_value = false;
+			state_replace(agg, state, state_context, other->value, false);
+			return;
+		}
+	}
 	InitFunctionCallInfoData(*fcinfo, (FmgrInfo *) &agg->combinefn, 2,
 							 collation, fn_context, NULL);
 	fcinfo->args[0].value = state->value;
@@ -443,66 +445,39 @@ combine_into(const CombinedAggregate *agg, CombinedState *state,
 	fcinfo->args[1].value = other->value;
 	fcinfo->args[1].isnull = other->isnull;
 	result = FunctionCallInvoke(fcinfo);
+	state->no_trans_value = false;
 	state_replace(agg, state, state_context, result, fcinfo->isnull);
 }
 
 /*
- * The stored form of a state: a byte 0 for a NULL state; or a byte 1 and
- * the value's binary send form; or, for an internal state, a byte 2, the
- * major version of PostgreSQL that serialized it (two bytes, which no other
- * major version reads: PostgreSQL keeps a serialized state's form only
- * within one) and the aggregate's serialized state.  SQL NULL for a state no
- * row reached.
+ * The stored form of a state: a byte 0 for a NULL state, 2 for a NULL that
+ * a strict transition function returned, or a byte 1 and the value's
+ * binary send form; SQL NULL for a state no row reached
  */
 #define STORED_NULL 0
 #define STORED_SENT 1
-#define STORED_SERIALIZED 2
-#define PG_MAJOR (PG_VERSION_NUM / 10000)
+#define STORED_RETURNED_NULL 2
 
 bytea *
-combined_state_send(const CombinedAggregate *agg, const CombinedState *state,
-					fmNodePtr fn_context)
+combined_state_send(const CombinedAggregate *agg, const CombinedState *state)
 {
 	bytea	   *sent = NULL;
 	bytea	   *stored;
-	char		tag = STORED_NULL;
-	Size		header = 1;
 	Size		len = 0;
 
 	if (!state->started)
 		return NULL;
-	if (!state->isnull && agg->internal_state)
-	{
-		LOCAL_FCINFO(fcinfo, 1);
-
-		InitFunctionCallInfoData(*fcinfo, (FmgrInfo *) &agg->serialfn, 1,
-								 InvalidOid, fn_context, NULL);
-		fcinfo->args[0].value = state->value;
-		fcinfo->args[0].isnull = false;
-		sent = DatumGetByteaPP(FunctionCallInvoke(fcinfo));
-		if (fcinfo->isnull)
-			elog(ERROR, "the serialize function of %s returned NULL",
-				 format_procedure(agg->aggfnoid));
-		tag = STORED_SERIALIZED;
-		header = 3;
-	}
-	else if (!state->isnull)
+	if (!state->isnull)
 	{
 		sent = SendFunctionCall((FmgrInfo *) &agg->send, state->value);
-		tag = STORED_SENT;
-	}
-	if (sent)
 		len = VARSIZE_ANY_EXHDR(sent);
-	stored = palloc(VARHDRSZ + header + len);
-	SET_VARSIZE(stored, VARHDRSZ + header + len);
-	VARDATA(stored)[0] = tag;
-	if (tag == STORED_SERIALIZED)
-	{
-		VARDATA(stored)[1] = (char) (PG_MAJOR >> 8);
-		VARDATA(stored)[2] = (char) (PG_MAJOR & 0xff);
 	}
+	stored = palloc(VARHDRSZ + 1 + len);
+	SET_VARSIZE(stored, VARHDRSZ + 1 + len);
+	VARDATA(stored)[0] = sent ? STORED_SENT :
+		state->returned_null ? STORED_RETURNED_NULL : STORED_NULL;
 	if (sent)
-		memcpy(VARDATA(stored) + header, VARDATA_ANY(sent), len);
+		memcpy(VARDATA(stored) + 1, VARDATA_ANY(sent), len);
 	return stored;
 }
 
@@ -523,71 +498,40 @@ malformed_state(const CombinedAggregate *agg, const char *detail)
 			 detail ? errdetail_internal("%s", detail) : 0));
 }
 
-/*
- * A stored state read back: with the type's receive function, or with the
- * aggregate's deserialize function (allocating in the current context)
- */
+/* a stored state read back with its type's receive function */
 static void
 state_receive(const CombinedAggregate *agg, bytea *stored,
-			  CombinedState *state, fmNodePtr fn_context)
+			  CombinedState *state)
 {
 	int			len = VARSIZE_ANY_EXHDR(stored);
 	const char *data = VARDATA_ANY(stored);
-	char		expected = (agg->internal_state ? STORED_SERIALIZED :
-							STORED_SENT);
 	StringInfoData buf;
 	ErrorContextCallback context;
 
 	state->started = true;
+	state->no_trans_value = false;
+	state->returned_null = false;
 	state->isnull = true;
 	state->value = (Datum) 0;
-	if (len == 1 && data[0] == STORED_NULL)
+	if (len == 1 && (data[0] == STORED_NULL ||
+					 data[0] == STORED_RETURNED_NULL))
+	{
+		state->returned_null = data[0] == STORED_RETURNED_NULL;
 		return;
-	if (len < 1 || data[0] != expected)
+	}
+	if (len < 1 || data[0] != STORED_SENT)
 		malformed_state(agg, NULL);
 	context.callback = state_receive_context;
 	context.arg = (void *) &agg->aggfnoid;
 	context.previous = error_context_stack;
 	error_context_stack = &context;
-	if (agg->internal_state)
-	{
-		LOCAL_FCINFO(fcinfo, 2);
-		int			major;
-		bytea	   *serialized;
-
-		if (len < 3)
-			malformed_state(agg, NULL);
-		major = ((unsigned char) data[1] << 8) | (unsigned char) data[2];
-		if (major != PG_MAJOR)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("a state of aggregate %s was stored by PostgreSQL %d, which this PostgreSQL %d cannot read",
-							format_procedure(agg->aggfnoid), major, PG_MAJOR),
-					 errdetail("PostgreSQL keeps the serialized form of an aggregate's state within one major version."),
-					 errhint("Recompute the aggregate's stored groups from the base table: CALL hybridagg.materialize(name, '-infinity', 'infinity').")));
-		serialized = palloc(VARHDRSZ + len - 3);
-		SET_VARSIZE(serialized, VARHDRSZ + len - 3);
-		memcpy(VARDATA(serialized), data + 3, len - 3);
-		InitFunctionCallInfoData(*fcinfo, (FmgrInfo *) &agg->deserialfn, 2,
-								 InvalidOid, fn_context, NULL);
-		fcinfo->args[0].value = PointerGetDatum(serialized);
-		fcinfo->args[0].isnull = false;
-		/* a dummy argument, as nodeAgg passes it */
-		fcinfo->args[1].value = (Datum) 0;
-		fcinfo->args[1].isnull = false;
-		state->value = FunctionCallInvoke(fcinfo);
-		state->isnull = fcinfo->isnull;
-	}
-	else
-	{
-		initStringInfo(&buf);
-		appendBinaryStringInfo(&buf, data + 1, len - 1);
-		state->value = ReceiveFunctionCall((FmgrInfo *) &agg->receive, &buf,
-										   agg->receive_ioparam, -1);
-		if (buf.cursor != buf.len)
-			malformed_state(agg, "The state has bytes after its value.");
-		state->isnull = false;
-	}
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, data + 1, len - 1);
+	state->value = ReceiveFunctionCall((FmgrInfo *) &agg->receive, &buf,
+									   agg->receive_ioparam, -1);
+	if (buf.cursor != buf.len)
+		malformed_state(agg, "The state has bytes after its value.");
+	state->isnull = false;
 	error_context_stack = context.previous;
 }
 
@@ -673,16 +617,34 @@ call_site_aggregate(FunctionCallInfo fcinfo, const char *caller, int aggarg,
 	return agg;
 }
 
+/* argument n, a regcollation or NULL: a collation that exists, or none */
+static Oid
+collation_argument(FunctionCallInfo fcinfo, int n)
+{
+	Oid			collation;
+
+	if (PG_ARGISNULL(n))
+		return InvalidOid;
+	collation = PG_GETARG_OID(n);
+	if (OidIsValid(collation) &&
+		!SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("collation with OID %u does not exist", collation)));
+	return collation;
+}
+
 /* what the aggregates partial_state and combine_states keep per group */
 typedef struct WrapperState
 {
 	CombinedAggregate *agg;		/* the transition function's call site's */
+	Oid			collation;		/* the aggregate's input collation */
 	CombinedState state;
 } WrapperState;
 
 static WrapperState *
 wrapper_state(FunctionCallInfo fcinfo, MemoryContext *aggcontext,
-			  CombinedAggregate *agg)
+			  CombinedAggregate *agg, Oid collation)
 {
 	WrapperState *group;
 
@@ -693,12 +655,14 @@ wrapper_state(FunctionCallInfo fcinfo, MemoryContext *aggcontext,
 		return (WrapperState *) PG_GETARG_POINTER(0);
 	group = MemoryContextAllocZero(*aggcontext, sizeof(WrapperState));
 	group->agg = agg;
+	group->collation = collation;
 	return group;
 }
 
 /*
  * partial_state(aggregate regprocedure, VARIADIC "any"): the aggregate's
- * state over the rows, as the capture computes it
+ * state over the rows, as the capture computes it; the arguments' collation
+ * is the aggregate's input collation
  */
 Datum
 hybridagg_partial_state_step(PG_FUNCTION_ARGS)
@@ -706,7 +670,8 @@ hybridagg_partial_state_step(PG_FUNCTION_ARGS)
 	CombinedAggregate *agg = call_site_aggregate(fcinfo, "partial_state",
 												 1, 2);
 	MemoryContext aggcontext;
-	WrapperState *group = wrapper_state(fcinfo, &aggcontext, agg);
+	WrapperState *group = wrapper_state(fcinfo, &aggcontext, agg,
+										PG_GET_COLLATION());
 	Datum		args[FUNC_MAX_ARGS];
 	bool		nulls[FUNC_MAX_ARGS];
 
@@ -716,24 +681,28 @@ hybridagg_partial_state_step(PG_FUNCTION_ARGS)
 		nulls[i] = PG_ARGISNULL(i + 2);
 	}
 	combined_transition(agg, &group->state, aggcontext, args, nulls,
-						PG_GET_COLLATION(), fcinfo->context);
+						group->collation, fcinfo->context);
 	PG_RETURN_POINTER(group);
 }
 
-/* combine_states(aggregate regprocedure, state bytea): states combined */
+/*
+ * combine_states(aggregate regprocedure, collation regcollation, state
+ * bytea): the states combined
+ */
 Datum
 hybridagg_combine_states_step(PG_FUNCTION_ARGS)
 {
 	CombinedAggregate *agg = call_site_aggregate(fcinfo, "combine_states",
 												 1, -1);
 	MemoryContext aggcontext;
-	WrapperState *group = wrapper_state(fcinfo, &aggcontext, agg);
+	WrapperState *group = wrapper_state(fcinfo, &aggcontext, agg,
+										collation_argument(fcinfo, 2));
 	CombinedState other;
 
-	if (PG_ARGISNULL(2))
+	if (PG_ARGISNULL(3))
 		PG_RETURN_POINTER(group);
-	state_receive(agg, PG_GETARG_BYTEA_PP(2), &other, fcinfo->context);
-	combine_into(agg, &group->state, aggcontext, &other, PG_GET_COLLATION(),
+	state_receive(agg, PG_GETARG_BYTEA_PP(3), &other);
+	combine_into(agg, &group->state, aggcontext, &other, group->collation,
 				 fcinfo->context);
 	PG_RETURN_POINTER(group);
 }
@@ -748,7 +717,7 @@ hybridagg_state_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	group = (WrapperState *) PG_GETARG_POINTER(0);
-	stored = combined_state_send(group->agg, &group->state, fcinfo->context);
+	stored = combined_state_send(group->agg, &group->state);
 	if (stored == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_BYTEA_P(stored);
@@ -756,7 +725,8 @@ hybridagg_state_final(PG_FUNCTION_ARGS)
 
 /*
  * partial_state() and combine_states() in a parallel plan: the states of
- * the workers' groups, serialized with their aggregate, and combined
+ * the workers' groups, serialized with their aggregate and collation, and
+ * combined
  */
 Datum
 hybridagg_wrapper_combine(PG_FUNCTION_ARGS)
@@ -775,30 +745,31 @@ hybridagg_wrapper_combine(PG_FUNCTION_ARGS)
 	{
 		group = MemoryContextAllocZero(aggcontext, sizeof(WrapperState));
 		group->agg = other->agg;
+		group->collation = other->collation;
 	}
 	else if (group->agg->aggfnoid != other->agg->aggfnoid)
 		elog(ERROR, "states of %s and %s combined",
 			 format_procedure(group->agg->aggfnoid),
 			 format_procedure(other->agg->aggfnoid));
 	combine_into(group->agg, &group->state, aggcontext, &other->state,
-				 PG_GET_COLLATION(), fcinfo->context);
+				 group->collation, fcinfo->context);
 	PG_RETURN_POINTER(group);
 }
 
-/* the aggregate's OID, then the state's stored form (none if no row) */
+/* the aggregate's and the collation's OIDs, then the state's stored form */
 Datum
 hybridagg_wrapper_serialize(PG_FUNCTION_ARGS)
 {
 	WrapperState *group = (WrapperState *) PG_GETARG_POINTER(0);
-	bytea	   *stored = combined_state_send(group->agg, &group->state,
-											 fcinfo->context);
+	bytea	   *stored = combined_state_send(group->agg, &group->state);
 	Size		len = stored ? VARSIZE(stored) - VARHDRSZ : 0;
-	bytea	   *result = palloc(VARHDRSZ + sizeof(Oid) + len);
+	bytea	   *result = palloc(VARHDRSZ + 2 * sizeof(Oid) + len);
 
-	SET_VARSIZE(result, VARHDRSZ + sizeof(Oid) + len);
+	SET_VARSIZE(result, VARHDRSZ + 2 * sizeof(Oid) + len);
 	memcpy(VARDATA(result), &group->agg->aggfnoid, sizeof(Oid));
+	memcpy(VARDATA(result) + sizeof(Oid), &group->collation, sizeof(Oid));
 	if (stored)
-		memcpy(VARDATA(result) + sizeof(Oid), VARDATA(stored), len);
+		memcpy(VARDATA(result) + 2 * sizeof(Oid), VARDATA(stored), len);
 	PG_RETURN_BYTEA_P(result);
 }
 
@@ -807,73 +778,81 @@ hybridagg_wrapper_deserialize(PG_FUNCTION_ARGS)
 {
 	bytea	   *serialized = PG_GETARG_BYTEA_PP(0);
 	Size		len = VARSIZE_ANY_EXHDR(serialized);
+	const char *data = VARDATA_ANY(serialized);
 	WrapperState *group = palloc0(sizeof(WrapperState));
 	Oid			aggfnoid;
 	bool		loaded;
 
-	if (len < sizeof(Oid))
+	if (len < 2 * sizeof(Oid))
 		elog(ERROR, "malformed serialized state of a combined aggregate");
-	memcpy(&aggfnoid, VARDATA_ANY(serialized), sizeof(Oid));
+	memcpy(&aggfnoid, data, sizeof(Oid));
+	memcpy(&group->collation, data + sizeof(Oid), sizeof(Oid));
 	group->agg = cached_aggregate(fcinfo, "wrapper_deserialize", aggfnoid,
 								  &loaded);
-	if (len > sizeof(Oid))
+	if (len > 2 * sizeof(Oid))
 	{
-		bytea	   *stored = palloc(VARHDRSZ + len - sizeof(Oid));
+		Size		stored_len = len - 2 * sizeof(Oid);
+		bytea	   *stored = palloc(VARHDRSZ + stored_len);
 
-		SET_VARSIZE(stored, VARHDRSZ + len - sizeof(Oid));
-		memcpy(VARDATA(stored), VARDATA_ANY(serialized) + sizeof(Oid),
-			   len - sizeof(Oid));
-		state_receive(group->agg, stored, &group->state, fcinfo->context);
+		SET_VARSIZE(stored, VARHDRSZ + stored_len);
+		memcpy(VARDATA(stored), data + 2 * sizeof(Oid), stored_len);
+		state_receive(group->agg, stored, &group->state);
 	}
 	PG_RETURN_POINTER(group);
 }
 
-/* combine_two(aggregate regprocedure, a bytea, b bytea): a and b combined */
+/*
+ * combine_two(aggregate regprocedure, collation regcollation, a bytea,
+ * b bytea): a and b combined
+ */
 Datum
 hybridagg_combine_two(PG_FUNCTION_ARGS)
 {
 	CombinedAggregate *agg = call_site_aggregate(fcinfo, "combine_two", 0, -1);
-	fmNodePtr	fn_context = combined_fn_context(CurrentMemoryContext);
-	CombinedState state;
+	Oid			collation = collation_argument(fcinfo, 1);
+	CombinedState state = {0};
 	CombinedState other;
 	bytea	   *stored;
 
-	if (PG_ARGISNULL(1) && PG_ARGISNULL(2))
+	if (PG_ARGISNULL(2) && PG_ARGISNULL(3))
 		PG_RETURN_NULL();
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		PG_RETURN_DATUM(PG_GETARG_DATUM(PG_ARGISNULL(1) ? 2 : 1));
-	state_receive(agg, PG_GETARG_BYTEA_PP(1), &state, fn_context);
-	state_receive(agg, PG_GETARG_BYTEA_PP(2), &other, fn_context);
-	combine_into(agg, &state, CurrentMemoryContext, &other,
-				 PG_GET_COLLATION(), fn_context);
-	stored = combined_state_send(agg, &state, fn_context);
+	for (int i = 2; i <= 3; i++)
+	{
+		if (PG_ARGISNULL(i))
+			continue;
+		state_receive(agg, PG_GETARG_BYTEA_PP(i), &other);
+		combine_into(agg, &state, CurrentMemoryContext, &other, collation,
+					 NULL);
+	}
+	stored = combined_state_send(agg, &state);
 	PG_RETURN_BYTEA_P(stored);
 }
 
 /*
- * final_value(aggregate regprocedure, state bytea, NULL::result type): the
- * aggregate's value for the state, as its final function makes it
+ * final_value(aggregate regprocedure, collation regcollation, state bytea,
+ * NULL::result type): the aggregate's value for the state, as its final
+ * function makes it
  */
 Datum
 hybridagg_final_value(PG_FUNCTION_ARGS)
 {
 	CombinedAggregate *agg = call_site_aggregate(fcinfo, "final_value", 0, -1);
-	fmNodePtr	fn_context = combined_fn_context(CurrentMemoryContext);
+	Oid			collation = collation_argument(fcinfo, 1);
 
 	LOCAL_FCINFO(finalinfo, FUNC_MAX_ARGS);
-	CombinedState state = {false, true, (Datum) 0};
+	CombinedState state = {0};
 	Datum		result;
 
-	if (get_fn_expr_argtype(fcinfo->flinfo, 2) != agg->resulttype)
+	if (get_fn_expr_argtype(fcinfo->flinfo, 3) != agg->resulttype)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("the third argument of final_value() must be of type %s, the result of %s",
+				 errmsg("the fourth argument of final_value() must be of type %s, the result of %s",
 						format_type_be(agg->resulttype),
 						format_procedure(agg->aggfnoid))));
-	if (PG_ARGISNULL(1))
+	if (PG_ARGISNULL(2))
 		state_start(agg, &state, CurrentMemoryContext);
 	else
-		state_receive(agg, PG_GETARG_BYTEA_PP(1), &state, fn_context);
+		state_receive(agg, PG_GETARG_BYTEA_PP(2), &state);
 	if (!agg->has_finalfn)
 	{
 		if (state.isnull)
@@ -885,7 +864,7 @@ hybridagg_final_value(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	InitFunctionCallInfoData(*finalinfo, &agg->finalfn,
 							 agg->finalextra ? agg->nargs + 1 : 1,
-							 PG_GET_COLLATION(), fn_context, NULL);
+							 collation, NULL, NULL);
 	finalinfo->args[0].value = state.value;
 	finalinfo->args[0].isnull = state.isnull;
 	for (int i = 1; i < finalinfo->nargs; i++)

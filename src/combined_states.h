@@ -26,10 +26,7 @@ typedef struct CombinedAggregate
 	FmgrInfo	finalfn;
 	bool		finalextra;		/* the final function takes the arguments'
 								 * places too, as NULLs */
-	bool		internal_state; /* of type internal: serialized */
-	FmgrInfo	serialfn;		/* internal_state */
-	FmgrInfo	deserialfn;
-	FmgrInfo	send;			/* else: its type's binary I/O */
+	FmgrInfo	send;			/* the state type's binary I/O */
 	FmgrInfo	receive;
 	Oid			receive_ioparam;
 } CombinedAggregate;
@@ -37,7 +34,12 @@ typedef struct CombinedAggregate
 /* one group's state of one aggregate */
 typedef struct CombinedState
 {
-	bool		started;		/* a row reached it (else it is NULL) */
+	bool		started;		/* set to the initial state (else no row
+								 * reached it) */
+	bool		no_trans_value; /* nodeAgg's noTransValue: no initial state,
+								 * and no row taken as the state yet */
+	bool		returned_null;	/* a strict transition function returned NULL,
+								 * which no later row changes */
 	bool		isnull;
 	Datum		value;
 } CombinedState;
@@ -52,8 +54,6 @@ extern void combined_transition(const CombinedAggregate *agg,
 								const Datum *args, const bool *nulls,
 								Oid collation, fmNodePtr fn_context);
 extern bytea *combined_state_send(const CombinedAggregate *agg,
-								  const CombinedState *state,
-								  fmNodePtr fn_context);
-extern fmNodePtr combined_fn_context(MemoryContext state_context);
+								  const CombinedState *state);
 
 #endif

@@ -1399,6 +1399,42 @@ filtered(Expr *expr, Expr *filter)
 	return (Expr *) c;
 }
 
+/*
+ * expr with its outermost coercion shown as an explicit cast.  An implicit
+ * one (real to double precision for corr()) is left out when the source
+ * view's text is written, and that column would then be of the argument's
+ * own type: an aggregate called through partial_state() would get values
+ * of another type than it takes.
+ */
+static Expr *
+with_explicit_cast(Expr *expr)
+{
+	expr = copyObject(expr);
+	switch (nodeTag(expr))
+	{
+		case T_FuncExpr:
+			if (((FuncExpr *) expr)->funcformat == COERCE_IMPLICIT_CAST)
+				((FuncExpr *) expr)->funcformat = COERCE_EXPLICIT_CAST;
+			break;
+		case T_RelabelType:
+			((RelabelType *) expr)->relabelformat = COERCE_EXPLICIT_CAST;
+			break;
+		case T_CoerceViaIO:
+			((CoerceViaIO *) expr)->coerceformat = COERCE_EXPLICIT_CAST;
+			break;
+		case T_ArrayCoerceExpr:
+			((ArrayCoerceExpr *) expr)->coerceformat = COERCE_EXPLICIT_CAST;
+			break;
+		case T_ConvertRowtypeExpr:
+			((ConvertRowtypeExpr *) expr)->convertformat =
+				COERCE_EXPLICIT_CAST;
+			break;
+		default:
+			break;
+	}
+	return expr;
+}
+
 /* the type sum(x) returns for an argument of type argtype */
 static Oid
 sum_state_type(Oid argtype)
@@ -1496,6 +1532,8 @@ analyze_aggregates(Definition *def, List **states)
 							 errdetail("hybridagg keeps the arguments of the aggregate in a view of the base rows, whose columns cannot be of a pseudo-type such as an anonymous record."),
 							 errhint("Cast the row to a composite type, as in ROW(a, b)::my_type, or to a table's row type."),
 							 query_position(def, exprLocation((Node *) expr))));
+				if (defined->func == AGG_COMBINED)
+					expr = with_explicit_cast(expr);
 				if (agg->aggfilter)
 					expr = filtered(expr, agg->aggfilter);
 				defined->arg_columns = lappend_int(defined->arg_columns,

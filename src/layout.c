@@ -140,6 +140,15 @@ parse_state_name(const char *name, StateKind *kind, int *arg)
 	return false;
 }
 
+/* a collation as a regcollation, by OID, or NULL for none */
+char *
+collation_sql(Oid collation)
+{
+	if (!OidIsValid(collation))
+		return pstrdup("NULL::regcollation");
+	return psprintf("'%u'::regcollation", collation);
+}
+
 /* the aggregate of hybridagg_internal.partial_state(aggregate, ...) */
 static Oid
 partial_state_aggregate(Node *expr)
@@ -261,7 +270,10 @@ layout_read_values(AggLayout *layout, int32 id)
 		if (rtindex != 1)
 			ChangeVarNodes(col->value_expr, rtindex, 1, 0);
 		if (col->kind == STATE_COMBINED)
+		{
 			col->aggfnoid = partial_state_aggregate(col->value_expr);
+			col->inputcollid = ((Aggref *) col->value_expr)->inputcollid;
+		}
 	}
 	relation_close(values, AccessShareLock);
 }
@@ -450,8 +462,8 @@ append_states_combined(StringInfo buf, const AggLayout *layout,
 				break;
 			case STATE_COMBINED:
 				appendStringInfo(buf, "%s.combine_states('%u'::regprocedure, "
-								 "%s.%s)", INTERNAL_SCHEMA, col->aggfnoid,
-								 alias, name);
+								 "%s, %s.%s)", INTERNAL_SCHEMA, col->aggfnoid,
+								 collation_sql(col->inputcollid), alias, name);
 				break;
 		}
 		appendStringInfo(buf, " AS %s", name);
@@ -513,8 +525,9 @@ append_states_added(StringInfo buf, const AggLayout *layout, const char *t)
 				break;
 			case STATE_COMBINED:
 				appendStringInfo(buf, "%s = %s.combine_two('%u'::regprocedure, "
-								 "%s.%s, excluded.%s)", n, INTERNAL_SCHEMA,
-								 col->aggfnoid, t, n, n);
+								 "%s, %s.%s, excluded.%s)", n, INTERNAL_SCHEMA,
+								 col->aggfnoid, collation_sql(col->inputcollid),
+								 t, n, n);
 				break;
 			case STATE_NAN:
 			case STATE_POSINF:

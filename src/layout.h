@@ -57,6 +57,7 @@ typedef struct LayoutColumn
 								 * range table entry 1; state_K: its
 								 * partial_state() */
 	Oid			aggfnoid;		/* state_K: the aggregate */
+	Oid			inputcollid;	/* state_K: its input collation */
 } LayoutColumn;
 
 typedef struct AggLayout
@@ -77,6 +78,9 @@ typedef struct AggLayout
 } AggLayout;
 
 extern char *state_column_name(StateKind kind, int arg);
+
+/* 'OID'::regcollation, or NULL::regcollation for none */
+extern char *collation_sql(Oid collation);
 
 /* a sum of this type keeps its NaN and infinities apart */
 extern bool sum_counts_nonfinite(Oid type);

@@ -319,8 +319,9 @@ append_final_value(StringInfo buf, AggFunc func, int a, const AggLayout *layout,
 				if (col->kind != STATE_COMBINED || col->arg != a)
 					continue;
 				appendStringInfo(buf, "%s.final_value('%u'::regprocedure, "
-								 "%s.state_%d, NULL::%s)",
-								 INTERNAL_SCHEMA, col->aggfnoid, x, a,
+								 "%s, %s.state_%d, NULL::%s)",
+								 INTERNAL_SCHEMA, col->aggfnoid,
+								 collation_sql(col->inputcollid), x, a,
 								 type_sql(get_func_rettype(col->aggfnoid),
 										  -1));
 			}
