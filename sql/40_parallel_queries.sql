@@ -20,18 +20,6 @@ ANALYZE par;
 \set q 'SELECT date_bin(''1 hour'', ts, ''2000-01-01 00:00+00'') AS b, k, count(*) AS n, sum(v) AS total, min(v) AS lo, stddev(v) AS sd FROM par GROUP BY 1, 2'
 SELECT count(hybridagg.create('par_' || m, :'q', mode => m, seal_after => '1 day'))
   FROM unnest(ARRAY['batch', 'streaming', 'hybrid', 'lambda', 'kappa']) m;
-CREATE FUNCTION plan_is_parallel(query text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-    line text;
-BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-        IF line LIKE '%Gather%' THEN
-            RETURN true;
-        END IF;
-    END LOOP;
-    RETURN false;
-END
-$$;
 
 \c
 SET client_min_messages = warning;
@@ -46,7 +34,7 @@ BEGIN;
 -- pending deltas, and dirty groups (a minimum deleted, stddev changed)
 DELETE FROM par WHERE k = 2 AND ts < '2025-01-01 12:00+00';
 INSERT INTO par VALUES ('2025-01-01 05:10+00', 1, -5), ('2025-01-03 00:00+00', 7, 1);
-SELECT m, plan_is_parallel(format('CREATE TABLE c AS SELECT * FROM %I', 'par_' || m)) AS parallel_plan
+SELECT m, plan_has(format('CREATE TABLE c AS SELECT * FROM %I', 'par_' || m), '%Gather%') AS parallel_plan
   FROM unnest(ARRAY['batch', 'streaming', 'hybrid', 'lambda', 'kappa']) m;
 SELECT format('CREATE TABLE %I AS SELECT * FROM %I', 'copy_' || m, 'par_' || m),
        format('CREATE MATERIALIZED VIEW %I AS SELECT * FROM %I', 'mv_' || m, 'par_' || m),

@@ -194,32 +194,19 @@ DROP AGGREGATE cs_tmax(text);
 DROP AGGREGATE cs_rows0(*);
 
 -- in a parallel plan, the workers' states are serialized and combined
-CREATE FUNCTION cs_plan_has(query text, pattern text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-    line text;
-BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-        IF line LIKE pattern THEN
-            RETURN true;
-        END IF;
-    END LOOP;
-    RETURN false;
-END
-$$;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SET enable_hashagg = off;
 \set qp 'SELECT dev, hybridagg_internal.final_value(''bit_or(int4)''::regprocedure, NULL, hybridagg_internal.partial_state(''bit_or(int4)''::regprocedure, bits), NULL::int4) AS a, bit_or(bits) AS b, hybridagg_internal.final_value(''regr_count(float8,float8)''::regprocedure, NULL, hybridagg_internal.partial_state(''regr_count(float8,float8)''::regprocedure, v, w), NULL::int8) AS c, regr_count(v, w) AS d FROM cs GROUP BY dev'
-SELECT cs_plan_has(:'qp', '%Partial%Aggregate%') AS partial_aggregation;
+SELECT plan_has(:'qp', '%Partial%Aggregate%') AS partial_aggregation;
 SELECT count(*) AS groups, count(*) FILTER (WHERE a IS DISTINCT FROM b OR c IS DISTINCT FROM d) AS differing FROM (:qp) p;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 RESET enable_hashagg;
-DROP FUNCTION cs_plan_has(text, text);
 
 -- any bytes at all: the state type's receive function checks what it
 -- reads, so a reader's bytes give errors, never a crash

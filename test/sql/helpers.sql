@@ -31,6 +31,22 @@ BEGIN
 END
 $fn$;
 
+-- plan_has(query, pattern): whether a line of the query's plan (EXPLAIN,
+-- COSTS OFF) is LIKE the pattern ('%Gather%': a parallel plan).
+CREATE OR REPLACE FUNCTION plan_has(query text, pattern text) RETURNS boolean
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+        IF line LIKE pattern THEN
+            RETURN true;
+        END IF;
+    END LOOP;
+    RETURN false;
+END
+$fn$;
+
 -- wait_until(condition, timeout): waits (polling every 0.1 s) until the SQL
 -- condition is true, for what the worker does in its own time; fails after
 -- the timeout, naming the condition.
