@@ -1499,7 +1499,7 @@ class Bench:
                 upkeep[m].append(upkeep_s * 1_000_000 / rows_per_rep)
                 log(f"  W12 rep {rep + 1} {m}: writes {total:.2f} s, upkeep {upkeep_s:.2f} s")
                 if m in held_write:
-                    # the capture alone (W1c's way): the same number of INSERTs
+                    # the capture alone (as W1sc, W1pc and W1cc): the same number of INSERTs
                     # with the worker held off, so that no fold runs beside the
                     # writer on the same cores; folded afterwards, not timed
                     sql("CHECKPOINT;")
@@ -1582,7 +1582,7 @@ class Bench:
                                 "measured here, capture alone", ratio="x",
                                 note="the same advise() figure beside another block of as many INSERTs per "
                                      "repetition, with the worker held off (hybridagg.fold_interval 1h, as "
-                                     "W1c): what the writer pays for the capture without the fold's work "
+                                     "W1sc): what the writer pays for the capture without the fold's work "
                                      "competing for the same cores and WAL (the fold is advise()'s "
                                      "worker_seconds_per_hour)"))
             if m in ("batch", "lambda") and run_s is not None:
