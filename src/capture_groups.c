@@ -384,7 +384,7 @@ accumulate(GroupTable *table, const RowValues *row, int sign)
 		return;
 	/* checked every MEMORY_CHECK_ROWS rows, a few groups' worth apart */
 	if (table->rows++ % MEMORY_CHECK_ROWS == 0 &&
-		MemoryContextMemAllocated(table->context, false) >
+		MemoryContextMemAllocated(table->context, true) >
 		(Size) work_mem * 1024)
 		flush_groups(table);
 	group = find_group(table, row);
@@ -687,7 +687,7 @@ flush_groups(GroupTable *table)
 	if (table->count == 0)
 		return;
 	table->peak = Max(table->peak,
-					  MemoryContextMemAllocated(table->context, false));
+					  MemoryContextMemAllocated(table->context, true));
 	table->flushes++;
 	delta = open_internal_table(OBJ_DELTA, target->id, target->delta_relid,
 								RowExclusiveLock);

@@ -9,13 +9,14 @@
  * ordinary type with binary send and receive functions (stddev and variance
  * of floats, corr, covar_*, regr_*, bit_and, bit_or, ...).  A state is
  * stored (state_K, bytea) in the type's binary send form, which PostgreSQL
- * keeps stable across major versions, and read back by the type's receive
- * function, which checks it as any binary input: bytes that an owner writes
- * into the tables, or that anyone passes to the functions below, give an
- * error and nothing worse.  Internal states are not kept this way: their
- * deserialize functions trust their input (numeric_deserialize writes where
- * a crafted weight says), so those aggregates are recomputed (layout.c
- * value_K).
+ * keeps stable across major versions (always in the database's encoding,
+ * whatever the session's client_encoding), and read back by the type's
+ * receive function, which checks it as any binary input: bytes that an
+ * owner writes into the tables, or that anyone passes to the functions
+ * below, give an error and nothing worse.  Internal states are not kept
+ * this way: their deserialize functions trust their input
+ * (numeric_deserialize writes where a crafted weight says), so those
+ * aggregates are recomputed (layout.c value_K).
  *
  * The states follow nodeAgg's rules (advance_transition_function and the
  * combine phase): a strict transition function skips rows with a NULL
@@ -43,7 +44,9 @@
  *	 - hybridagg_internal.final_value(aggregate, collation, state,
  *	   NULL::type), the view's value.
  * Any role may call these, with any arguments: each checks that the caller
- * may execute the aggregate, that the aggregate is one kept this way, that
+ * may execute the aggregate (and, as nodeAgg does, that the aggregate's
+ * owner may execute its support functions), that the aggregate is one kept
+ * this way, that
  * the arguments are of the aggregate's own types and that the aggregate
  * does not change from one row to the next.  What they run then is what the
  * caller could run in plain SQL: the aggregate, and its type's receive
@@ -59,6 +62,7 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "parser/parse_agg.h"
 #include "parser/parse_coerce.h"
@@ -207,6 +211,15 @@ set_call_expressions(CombinedAggregate *agg)
 	}
 }
 
+static void
+check_support_privilege(Oid owner, Oid fn)
+{
+	AclResult	aclresult = pg_proc_aclcheck(fn, owner, ACL_EXECUTE);
+
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(fn));
+}
+
 /* what running aggregate aggfnoid needs, allocated in context */
 CombinedAggregate *
 combined_aggregate_load(Oid aggfnoid, MemoryContext context)
@@ -220,6 +233,7 @@ combined_aggregate_load(Oid aggfnoid, MemoryContext context)
 	bool		initval_null;
 	Oid			send;
 	Oid			receive;
+	Oid			owner;
 	bool		varlena;
 	MemoryContext old;
 
@@ -270,8 +284,14 @@ combined_aggregate_load(Oid aggfnoid, MemoryContext context)
 	for (int i = 0; i < agg->nargs; i++)
 		agg->argtypes[i] = proc->proargtypes.values[i];
 	agg->resulttype = proc->prorettype;
+	owner = proc->proowner;
 	ReleaseSysCache(tuple);
 	set_call_expressions(agg);
+	/* as nodeAgg: the aggregate's owner may run its support functions */
+	check_support_privilege(owner, agg->transfn.fn_oid);
+	check_support_privilege(owner, agg->combinefn.fn_oid);
+	if (agg->has_finalfn)
+		check_support_privilege(owner, agg->finalfn.fn_oid);
 	if (!agg->has_finalfn && agg->resulttype != agg->transtype)
 		elog(ERROR, "aggregate %u has no final function, and returns %s, not its state's %s",
 			 aggfnoid, format_type_be(agg->resulttype),
@@ -458,6 +478,71 @@ combine_into(const CombinedAggregate *agg, CombinedState *state,
 #define STORED_SENT 1
 #define STORED_RETURNED_NULL 2
 
+/*
+ * Binary send and receive functions of text-like types convert to and from
+ * the client's encoding: a stored state is written and read in the
+ * database's own, whoever's session runs them
+ */
+static int
+enter_database_encoding(void)
+{
+	int			client = pg_get_client_encoding();
+
+	if (client != GetDatabaseEncoding() &&
+		SetClientEncoding(GetDatabaseEncoding()) < 0)
+		elog(ERROR, "could not set the client encoding to the database's");
+	return client;
+}
+
+static void
+leave_database_encoding(int client)
+{
+	if (client != pg_get_client_encoding() && SetClientEncoding(client) < 0)
+		elog(ERROR, "could not set the client encoding back to %s",
+			 pg_encoding_to_char(client));
+}
+
+static bytea *
+send_value(const CombinedAggregate *agg, Datum value)
+{
+	int			client = enter_database_encoding();
+	bytea	   *volatile sent = NULL;
+
+	PG_TRY();
+	{
+		sent = SendFunctionCall((FmgrInfo *) &agg->send, value);
+	}
+	PG_CATCH();
+	{
+		leave_database_encoding(client);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	leave_database_encoding(client);
+	return sent;
+}
+
+static Datum
+receive_value(const CombinedAggregate *agg, StringInfo buf)
+{
+	int			client = enter_database_encoding();
+	volatile Datum value = (Datum) 0;
+
+	PG_TRY();
+	{
+		value = ReceiveFunctionCall((FmgrInfo *) &agg->receive, buf,
+									agg->receive_ioparam, -1);
+	}
+	PG_CATCH();
+	{
+		leave_database_encoding(client);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	leave_database_encoding(client);
+	return value;
+}
+
 bytea *
 combined_state_send(const CombinedAggregate *agg, const CombinedState *state)
 {
@@ -469,7 +554,7 @@ combined_state_send(const CombinedAggregate *agg, const CombinedState *state)
 		return NULL;
 	if (!state->isnull)
 	{
-		sent = SendFunctionCall((FmgrInfo *) &agg->send, state->value);
+		sent = send_value(agg, state->value);
 		len = VARSIZE_ANY_EXHDR(sent);
 	}
 	stored = palloc(VARHDRSZ + 1 + len);
@@ -527,8 +612,7 @@ state_receive(const CombinedAggregate *agg, bytea *stored,
 	error_context_stack = &context;
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, data + 1, len - 1);
-	state->value = ReceiveFunctionCall((FmgrInfo *) &agg->receive, &buf,
-									   agg->receive_ioparam, -1);
+	state->value = receive_value(agg, &buf);
 	if (buf.cursor != buf.len)
 		malformed_state(agg, "The state has bytes after its value.");
 	state->isnull = false;

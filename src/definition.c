@@ -1412,6 +1412,14 @@ with_explicit_cast(Expr *expr)
 	expr = copyObject(expr);
 	switch (nodeTag(expr))
 	{
+		case T_CollateExpr:
+			/* the parser puts the cast under an explicit COLLATE */
+			((CollateExpr *) expr)->arg =
+				with_explicit_cast(((CollateExpr *) expr)->arg);
+			break;
+		case T_CoerceToDomain:
+			((CoerceToDomain *) expr)->coercionformat = COERCE_EXPLICIT_CAST;
+			break;
 		case T_FuncExpr:
 			if (((FuncExpr *) expr)->funcformat == COERCE_IMPLICIT_CAST)
 				((FuncExpr *) expr)->funcformat = COERCE_EXPLICIT_CAST;
