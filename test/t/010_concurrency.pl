@@ -53,7 +53,7 @@ my $qrc = q{SELECT date_bin('10 minutes', ts, '2000-01-01 00:00+00') AS bucket, 
 # typed and combined states side by side
 my $qcs = q{SELECT date_bin('5 minutes', ts, '2000-01-01 00:00+00') AS bucket, device_id,
 	count(*) AS n, stddev(value) AS sd, var_pop(value) FILTER (WHERE device_id % 2 = 0) AS vp,
-	corr(value, extract(second FROM ts)::float8) AS r, bit_or(round(value)::int) AS bits
+	corr(value, round(value)) AS r, bit_or(round(value)::int) AS bits
 	FROM events GROUP BY 1, 2};
 
 $node->safe_psql('postgres', qq{
