@@ -610,8 +610,13 @@ state_receive(const CombinedAggregate *agg, bytea *stored,
 	context.arg = (void *) &agg->aggfnoid;
 	context.previous = error_context_stack;
 	error_context_stack = &context;
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, data + 1, len - 1);
+	/* a copy, terminated as a StringInfo's data is: a receive may write */
+	buf.data = palloc(len);
+	memcpy(buf.data, data + 1, len - 1);
+	buf.data[len - 1] = '\0';
+	buf.len = len - 1;
+	buf.maxlen = len;
+	buf.cursor = 0;
 	state->value = receive_value(agg, &buf);
 	if (buf.cursor != buf.len)
 		malformed_state(agg, "The state has bytes after its value.");
