@@ -87,6 +87,12 @@ PG_FUNCTION_INFO_V1(hybridagg_wrapper_deserialize);
 PG_FUNCTION_INFO_V1(hybridagg_combine_two);
 PG_FUNCTION_INFO_V1(hybridagg_final_value);
 
+/* the detail and hint of an error in a call of the functions below */
+#define INTERNAL_CALL_DETAIL \
+	errdetail("The functions of combined states serve the views of hybridagg aggregates.")
+#define INTERNAL_CALL_HINT \
+	errhint("Query the aggregate's view, or call the aggregate itself.")
+
 /* ----------------------------------------------------------------
  * Which aggregates, and what they are made of
  * ----------------------------------------------------------------
@@ -243,7 +249,8 @@ combined_aggregate_load(Oid aggfnoid, MemoryContext context)
 				 errmsg("aggregate %s is not kept as combined states",
 						format_procedure(aggfnoid)),
 				 errdetail("hybridagg keeps an aggregate as combined states only if it can combine them: %s.",
-						   refusal)));
+						   refusal),
+				 INTERNAL_CALL_HINT));
 
 	old = MemoryContextSwitchTo(context);
 	agg = palloc0(sizeof(CombinedAggregate));
@@ -580,7 +587,9 @@ malformed_state(const CombinedAggregate *agg, const char *detail)
 			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 			 errmsg("malformed state of aggregate %s",
 					format_procedure(agg->aggfnoid)),
-			 detail ? errdetail_internal("%s", detail) : 0));
+			 errdetail("%s", detail ? detail :
+					   "A stored state starts with a byte 0, 1 or 2."),
+			 errhint("Recompute the aggregate's stored groups from the base table: CALL hybridagg.materialize(name, '-infinity', 'infinity').")));
 }
 
 /* a stored state read back with its type's receive function */
@@ -641,7 +650,8 @@ check_argument_type(FunctionCallInfo fcinfo, const char *caller, int i,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("argument %d of %s() is of type %s, not %s",
 						i, caller, format_type_be(actual),
-						format_type_be(type))));
+						format_type_be(type)),
+				 INTERNAL_CALL_DETAIL, INTERNAL_CALL_HINT));
 }
 
 /*
@@ -664,7 +674,8 @@ cached_aggregate(FunctionCallInfo fcinfo, const char *caller, Oid aggfnoid,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the aggregate of %s() must be the same in every row",
-							caller)));
+							caller),
+					 INTERNAL_CALL_DETAIL, INTERNAL_CALL_HINT));
 		return agg;
 	}
 	aclresult = pg_proc_aclcheck(aggfnoid, GetUserId(), ACL_EXECUTE);
@@ -686,7 +697,8 @@ call_site_aggregate(FunctionCallInfo fcinfo, const char *caller, int aggarg,
 	if (PG_ARGISNULL(aggarg))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the aggregate of %s() must not be NULL", caller)));
+				 errmsg("the aggregate of %s() must not be NULL", caller),
+				 INTERNAL_CALL_DETAIL, INTERNAL_CALL_HINT));
 	agg = cached_aggregate(fcinfo, caller, PG_GETARG_OID(aggarg), &loaded);
 	if (loaded && first_input >= 0)
 	{
@@ -698,7 +710,8 @@ call_site_aggregate(FunctionCallInfo fcinfo, const char *caller, int aggarg,
 								   "%s() of %s takes %d arguments after the aggregate",
 								   agg->nargs, caller,
 								   format_procedure(agg->aggfnoid),
-								   agg->nargs)));
+								   agg->nargs),
+					 INTERNAL_CALL_DETAIL, INTERNAL_CALL_HINT));
 		for (int i = 0; i < agg->nargs; i++)
 			check_argument_type(fcinfo, caller, first_input + i,
 								agg->argtypes[i]);
@@ -719,7 +732,8 @@ collation_argument(FunctionCallInfo fcinfo, int n)
 		!SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("collation with OID %u does not exist", collation)));
+				 errmsg("collation with OID %u does not exist", collation),
+				 INTERNAL_CALL_DETAIL, INTERNAL_CALL_HINT));
 	return collation;
 }
 
@@ -937,7 +951,8 @@ hybridagg_final_value(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("the fourth argument of final_value() must be of type %s, the result of %s",
 						format_type_be(agg->resulttype),
-						format_procedure(agg->aggfnoid))));
+						format_procedure(agg->aggfnoid)),
+				 INTERNAL_CALL_DETAIL, INTERNAL_CALL_HINT));
 	if (PG_ARGISNULL(2))
 		state_start(agg, &state, CurrentMemoryContext);
 	else
