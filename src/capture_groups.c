@@ -13,7 +13,7 @@
  * deleting them gives the exact sum back.  Any change at all makes a group
  * dirty when the aggregate has a recomputed aggregate (one kept as its
  * value: DISTINCT, percentiles, string_agg, ...).  A combined aggregate's
- * state (stddev, corr, bool_and, ...) is its own transition function run
+ * state (stddev, corr, bit_or, ...) is its own transition function run
  * over the group's new rows; a group that lost a row is dirty.
  *
  * Grouping compares keys by their binary image: two delta rows for groups
